@@ -1,0 +1,61 @@
+# Two commands matter: `make run` and `make test`. Everything else is what they call.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := app
+
+.PHONY: run test bench install compile-translations translations database lint system-deps bench-deps
+
+run: database
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: install compile-translations system-deps
+	$(BIN)/pytest
+
+bench: install compile-translations bench-deps
+	$(BIN)/python bench/run.py
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+compile-translations: install
+	$(BIN)/pybabel compile --statistics -d translations -D messages
+
+# After adding or changing user-facing text: refresh the catalogues, translate, compile.
+translations: install
+	$(BIN)/pybabel extract -F translations/babel.cfg -k _l -k lazy_gettext \
+		--sort-by-file --project "Internet 4all workshops" -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(MAKE) compile-translations
+
+database: install compile-translations
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed
+	$(BIN)/flask demo --if-empty
+
+lint: install
+	$(BIN)/ruff check .
+
+# Debian packages the suite needs: Chromium for browser tests, gettext for msgfmt --check.
+system-deps:
+	@$(MAKE) --no-print-directory ensure-packages PACKAGES="chromium:chromium msgfmt:gettext"
+
+bench-deps:
+	@$(MAKE) --no-print-directory ensure-packages PACKAGES="wrk:wrk"
+
+.PHONY: ensure-packages
+ensure-packages:
+	@missing=""; for pair in $(PACKAGES); do \
+		command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
+		else echo "Missing Debian packages:$$missing — run: sudo apt-get install$$missing"; exit 1; fi; \
+	fi

@@ -1,0 +1,213 @@
+"""Fixtures: every test runs on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set.
+
+Each engine gets its own fresh database for the session, built by running the
+migrations from empty; each test starts from empty tables.
+"""
+
+import contextvars
+import os
+import re
+import uuid
+
+import flask_migrate
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests import factories
+from workshops import create_app
+from workshops.config import normalise_database_url
+from workshops.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+ENGINES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    # Cheap hashes in tests; test_accounts checks the production parameters separately.
+    "ARGON2_TIME_COST": 1,
+    "ARGON2_MEMORY_COST_KIB": 1024,
+    "ARGON2_PARALLELISM": 1,
+    "PUBLIC_BASE_URL": "http://localhost",
+}
+
+
+def pytest_report_header(config):
+    return f"database engines: {', '.join(ENGINES)}"
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "test.sqlite3"
+        yield f"sqlite:///{path}"
+        return
+    server = make_url(normalise_database_url(TEST_DATABASE_URL))
+    name = f"i4a_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_database_url(database_url, tmp_path_factory):
+    """The session's database with every migration applied, from empty."""
+    app = create_app(
+        TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": database_url},
+        instance_path=str(tmp_path_factory.mktemp("instance")),
+    )
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+class RequestIsolatingClient(FlaskClient):
+    """Runs each request outside the test's own app context.
+
+    Flask reuses an already-pushed app context for requests, which would share `g`
+    (and the database session) between the test body and every request it makes.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def app(migrated_database_url, tmp_path):
+    app = create_app(
+        TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": migrated_database_url},
+        instance_path=str(tmp_path / "instance"),
+    )
+    app.test_client_class = RequestIsolatingClient
+    yield app
+    with app.app_context():
+        db.session.remove()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app_context(app):
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def engine_name(app):
+    return app.config["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0].split("+", 1)[0]
+
+
+@pytest.fixture
+def seeded(app_context):
+    """Barcelona's districts and neighbourhoods, loaded from the project's seed file."""
+    from workshops.places.seed import seed_places
+
+    seed_places()
+    db.session.commit()
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    match = CSRF_INPUT.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+class Auth:
+    """Signs in through the real login form, CSRF token included."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email, password=factories.DEFAULT_PASSWORD, next_url=""):
+        page = self.client.get("/login")
+        return self.client.post(
+            "/login",
+            data={
+                "email": email,
+                "password": password,
+                "next": next_url,
+                "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            },
+        )
+
+    def logout(self):
+        page = self.client.get("/staff")
+        return self.client.post(
+            "/logout", data={"csrf_token": csrf_token_from(page.get_data(as_text=True))}
+        )
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+def post_form(client, page_url, action_url=None, **data):
+    """GET a page, take its CSRF token, POST `data` to the form's action."""
+    page = client.get(page_url)
+    assert page.status_code == 200, page.status_code
+    data.setdefault("csrf_token", csrf_token_from(page.get_data(as_text=True)))
+    return client.post(action_url or page_url, data=data)
+
+
+@pytest.fixture
+def live_server(app, seeded):
+    """The app served over real HTTP on loopback, for the browser."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+    server.server_close()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert os.path.exists(CHROMIUM), "Chromium is missing: apt-get install chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="ca-ES")
+    page = context.new_page()
+    yield page
+    context.close()

@@ -1,0 +1,32 @@
+import click
+
+from workshops.accounts import bp
+from workshops.accounts.models import Role
+from workshops.accounts.services import AccountError, create_user
+from workshops.extensions import db
+
+
+@bp.cli.command("create-user")
+@click.option("--email", prompt=True, help="Sign-in email.")
+@click.option("--name", prompt=True, help="Full name.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice([role.value for role in Role]),
+    help="Role to grant; repeat for several.",
+)
+@click.option("--language", default="ca", type=click.Choice(["ca", "es", "en"]))
+@click.password_option(help="At least 12 characters; asked for when not given.")
+def create_user_command(email, name, roles, language, password):
+    """Create a staff account."""
+    try:
+        user = create_user(
+            email=email, name=name, password=password, roles=roles, preferred_language=language
+        )
+    except AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
+    db.session.commit()
+    click.echo(f"Created {user.email} with roles: {', '.join(sorted(user.roles))}")

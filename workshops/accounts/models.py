@@ -1,0 +1,84 @@
+import enum
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from workshops.db_types import UTCDateTime, utcnow
+from workshops.extensions import db
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    ORGANISER = "organiser"
+    FACILITATOR = "facilitator"
+
+
+def new_login_id() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    preferred_language: Mapped[str] = mapped_column(String(2), default="ca")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # What the session cookie holds instead of the id: rotating it signs the user out everywhere.
+    login_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_login_id)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    role_grants: Mapped[list["RoleGrant"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return self.login_id
+
+    @property
+    def roles(self) -> set[Role]:
+        return {grant.role for grant in self.role_grants}
+
+    def set_roles(self, roles) -> None:
+        wanted = {Role(r) for r in roles}
+        self.role_grants = [g for g in self.role_grants if g.role in wanted]
+        for role in sorted(wanted - self.roles):
+            self.role_grants.append(RoleGrant(role=role))
+
+    def has_role(self, *roles: Role) -> bool:
+        """Admins pass every role check; others need one of `roles`."""
+        held = self.roles
+        return Role.ADMIN in held or any(role in held for role in roles)
+
+    def sign_out_everywhere(self) -> None:
+        self.login_id = new_login_id()
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class RoleGrant(db.Model):
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[Role] = mapped_column(
+        Enum(
+            Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
+        )
+    )
+
+    user: Mapped[User] = relationship(back_populates="role_grants")

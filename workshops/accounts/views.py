@@ -1,0 +1,193 @@
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from workshops.accounts import bp
+from workshops.accounts.access import role_required
+from workshops.accounts.forms import (
+    ROLE_LABELS,
+    AccountForm,
+    ChangePasswordForm,
+    EditStaffUserForm,
+    LoginForm,
+    NewStaffUserForm,
+)
+from workshops.accounts.models import Role, User
+from workshops.accounts.services import (
+    AccountError,
+    authenticate,
+    change_own_password,
+    create_user,
+    update_user,
+)
+from workshops.db_types import utcnow
+from workshops.errors import TooManyRequests
+from workshops.extensions import db, login_manager
+
+
+@login_manager.user_loader
+def load_user(login_id: str) -> User | None:
+    user = db.session.scalar(select(User).where(User.login_id == login_id))
+    return user if user is not None and user.active else None
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only local paths: no scheme, no host, no protocol-relative or backslash tricks."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(url_for("accounts.staff_home"))
+    if form.validate_on_submit():
+        try:
+            user = authenticate(
+                form.email.data, form.password.data, address=request.remote_addr or "", now=utcnow()
+            )
+        except AccountError as error:
+            db.session.commit()  # the failed attempt is what this request writes
+            if error.code == "too_many_attempts":
+                raise TooManyRequests(error.retry_after_seconds) from None
+            form.password.errors.append(error.message)
+        else:
+            db.session.commit()
+            session.clear()  # a fresh session: nothing from before login carries over
+            login_user(user)
+            target = form.next.data
+            return redirect(target if is_safe_next(target) else url_for("accounts.staff_home"))
+    status = 200 if request.method == "GET" or not form.errors else 422
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("You have signed out."), "success")
+    return redirect(url_for("core.home"))
+
+
+@bp.get("/staff")
+@login_required
+def staff_home():
+    return render_template("accounts/staff_home.html", Role=Role, ROLE_LABELS=ROLE_LABELS)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = AccountForm(obj=current_user, prefix="account")
+    password_form = ChangePasswordForm(prefix="password")
+    status = 200
+    if request.method == "POST" and "account-preferred_language" in request.form:
+        if form.validate():
+            current_user.preferred_language = form.preferred_language.data
+            db.session.commit()
+            flash(_("Your language has been saved."), "success")
+            return redirect(url_for("accounts.account", lang=form.preferred_language.data))
+        status = 422
+    elif request.method == "POST":
+        if password_form.validate():
+            try:
+                change_own_password(
+                    current_user,
+                    current_password=password_form.current_password.data,
+                    new_password=password_form.new_password.data,
+                )
+            except AccountError as error:
+                field = (
+                    password_form.current_password
+                    if error.code == "invalid_credentials"
+                    else password_form.new_password
+                )
+                field.errors.append(error.message)
+            else:
+                db.session.commit()
+                session.clear()
+                login_user(current_user._get_current_object())
+                flash(_("Your password has been changed. Other devices have been signed out."),
+                      "success")
+                return redirect(url_for("accounts.account"))
+        status = 422
+    return render_template(
+        "accounts/account.html", form=form, password_form=password_form, ROLE_LABELS=ROLE_LABELS
+    ), status
+
+
+@bp.get("/admin/users")
+@role_required(Role.ADMIN)
+def user_list():
+    users = db.session.scalars(select(User).order_by(User.active.desc(), User.name)).all()
+    return render_template("accounts/user_list.html", users=users, ROLE_LABELS=ROLE_LABELS)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def user_new():
+    form = NewStaffUserForm()
+    if form.validate_on_submit():
+        try:
+            user = create_user(
+                email=form.email.data,
+                name=form.name.data,
+                password=form.password.data,
+                roles=form.roles.data,
+                preferred_language=form.preferred_language.data,
+            )
+        except AccountError as error:
+            field = {
+                "email_taken": form.email,
+                "password_too_short": form.password,
+                "no_roles": form.roles,
+            }[error.code]
+            field.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Staff account created for %(name)s.", name=user.name), "success")
+            return redirect(url_for("accounts.user_list"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/user_form.html", form=form, user=None), status
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def user_edit(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = EditStaffUserForm(obj=user)
+    if request.method == "GET":
+        form.roles.data = sorted(role.value for role in user.roles)
+    if form.validate_on_submit():
+        try:
+            update_user(
+                user,
+                acting_user=current_user,
+                name=form.name.data,
+                roles=form.roles.data,
+                preferred_language=form.preferred_language.data,
+                active=form.active.data,
+                new_password=form.new_password.data or "",
+            )
+        except AccountError as error:
+            field = form.new_password if error.code == "password_too_short" else form.roles
+            if error.code == "self_lockout":
+                field = form.active if not form.active.data else form.roles
+            field.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Changes to %(name)s saved.", name=user.name), "success")
+            return redirect(url_for("accounts.user_list"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/user_form.html", form=form, user=user), status

@@ -1,0 +1,81 @@
+"""Configuration defaults, overridden from the environment (12-factor style)."""
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ("ca", "es", "en")
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever spelling the operator gave."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment(instance_path: str) -> dict:
+    """Build the settings dict for `create_app` from defaults and the environment."""
+    default_db = "sqlite:///" + str(Path(instance_path) / "workshops.sqlite3")
+    public_base_url = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    served_over_https = urlsplit(public_base_url).scheme == "https"
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or _instance_secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+            os.environ.get("DATABASE_URL", default_db)
+        ),
+        "PUBLIC_BASE_URL": public_base_url,
+        "PREFERRED_URL_SCHEME": "https" if served_over_https else "http",
+        # Number of proxies in front of the app (X-Forwarded-*); 0 = trust none.
+        "PROXY_FIX_HOPS": int(os.environ.get("PROXY_FIX_HOPS", "0")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", served_over_https),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", served_over_https),
+        "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+        "WTF_CSRF_TIME_LIMIT": 4 * 3600,
+        "BABEL_DEFAULT_LOCALE": "ca",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Madrid",
+        "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
+        "LANGUAGES": LANGUAGES,
+        # Argon2id, RFC 9106 "second recommended" profile (64 MiB, 3 passes) — above OWASP ASVS.
+        "ARGON2_TIME_COST": 3,
+        "ARGON2_MEMORY_COST_KIB": 64 * 1024,
+        "ARGON2_PARALLELISM": 4,
+        # Login attempts allowed per window before answering 429.
+        "LOGIN_LIMIT_PER_EMAIL": 5,
+        "LOGIN_LIMIT_PER_ADDRESS": 20,
+        "LOGIN_LIMIT_WINDOW_SECONDS": 15 * 60,
+        "SMS_BACKEND": os.environ.get("SMS_BACKEND", "log"),
+        "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID", ""),
+        "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN", ""),
+        "TWILIO_FROM_NUMBER": os.environ.get("TWILIO_FROM_NUMBER", ""),
+    }
+
+
+def _instance_secret_key(instance_path: str) -> str:
+    """A stable per-install key for local runs, so sessions survive restarts.
+
+    Production sets SECRET_KEY; this keeps `make run` zero-configuration without
+    committing a key.
+    """
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

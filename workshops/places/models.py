@@ -1,0 +1,69 @@
+from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from workshops.extensions import db
+from workshops.i18n import localized
+
+
+class District(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(2), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    population: Mapped[int] = mapped_column(Integer)
+    population_year: Mapped[int] = mapped_column(Integer)
+    income_index: Mapped[float] = mapped_column(Numeric(6, 1, asdecimal=False))
+    income_year: Mapped[int] = mapped_column(Integer)
+
+    neighbourhoods: Mapped[list["Neighbourhood"]] = relationship(
+        back_populates="district", order_by="Neighbourhood.code"
+    )
+
+    def __repr__(self) -> str:
+        return f"<District {self.code} {self.name}>"
+
+
+class Neighbourhood(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[int] = mapped_column(Integer, unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"), index=True)
+    population: Mapped[int] = mapped_column(Integer)
+    population_year: Mapped[int] = mapped_column(Integer)
+    income_index: Mapped[float] = mapped_column(Numeric(6, 1, asdecimal=False))
+    income_year: Mapped[int] = mapped_column(Integer)
+    # Where the programme should go first. Seeded from the income index; coordinators own it after.
+    priority: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    district: Mapped[District] = relationship(back_populates="neighbourhoods")
+    venues: Mapped[list["Venue"]] = relationship(back_populates="neighbourhood")
+
+    def __repr__(self) -> str:
+        return f"<Neighbourhood {self.code} {self.name}>"
+
+
+class Venue(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300))
+    neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhood.id"), index=True)
+    directions_ca: Mapped[str] = mapped_column(Text, default="")
+    directions_es: Mapped[str] = mapped_column(Text, default="")
+    directions_en: Mapped[str] = mapped_column(Text, default="")
+    step_free_access: Mapped[bool] = mapped_column(Boolean, default=False)
+    accessible_toilet: Mapped[bool] = mapped_column(Boolean, default=False)
+    hearing_loop: Mapped[bool] = mapped_column(Boolean, default=False)
+    childcare: Mapped[bool] = mapped_column(Boolean, default=False)
+    devices_lent: Mapped[bool] = mapped_column(Boolean, default=False)
+    free_wifi: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    neighbourhood: Mapped[Neighbourhood] = relationship(back_populates="venues")
+
+    def directions(self, language: str):
+        """Directions in `language`, falling back ca → es → en (see `localized`)."""
+        return localized(
+            {"ca": self.directions_ca, "es": self.directions_es, "en": self.directions_en},
+            language,
+        )
+
+    def __repr__(self) -> str:
+        return f"<Venue {self.id} {self.name}>"
