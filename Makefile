@@ -13,6 +13,7 @@ run: database
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: install compile-translations system-deps
+	$(BIN)/ruff check .
 	$(BIN)/pytest
 
 bench: install compile-translations bench-deps
