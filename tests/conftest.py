@@ -152,6 +152,14 @@ class Auth:
             },
         )
 
+    def login_as(self, *roles, email=None):
+        """Create a staff user holding `roles`, sign them in, and return them."""
+        email = email or f"{'-'.join(role.value for role in roles)}@example.org"
+        user = factories.make_user(list(roles), email=email)
+        response = self.login(email)
+        assert response.status_code == 302, "sign-in failed"
+        return user
+
     def logout(self):
         page = self.client.get("/staff")
         return self.client.post(

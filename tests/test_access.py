@@ -54,8 +54,7 @@ def test_anonymous_posts_change_nothing(client, ids, endpoint):
 @pytest.mark.parametrize("role", list(Role))
 @pytest.mark.parametrize("endpoint", sorted(STAFF_ROUTES))
 def test_each_role_opens_only_the_pages_it_is_allowed(client, auth, ids, role, endpoint):
-    make_user([role], email=f"{role.value}@example.org")
-    auth.login(f"{role.value}@example.org")
+    auth.login_as(role)
     template, allowed = STAFF_ROUTES[endpoint]
     response = client.get(template.format(**ids))
     assert response.status_code == (200 if role in allowed else 403)
@@ -64,8 +63,7 @@ def test_each_role_opens_only_the_pages_it_is_allowed(client, auth, ids, role, e
 @pytest.mark.parametrize("role", list(Role))
 @pytest.mark.parametrize("endpoint", sorted(STAFF_ACTIONS))
 def test_each_role_may_post_only_the_actions_it_is_allowed(client, auth, ids, role, endpoint):
-    make_user([role], email=f"{role.value}@example.org")
-    auth.login(f"{role.value}@example.org")
+    auth.login_as(role)
     from tests.conftest import csrf_token_from
 
     token = csrf_token_from(client.get("/staff").get_data(as_text=True))
@@ -75,15 +73,13 @@ def test_each_role_may_post_only_the_actions_it_is_allowed(client, auth, ids, ro
 
 
 def test_a_person_with_several_roles_gets_the_union(client, auth, ids):
-    make_user([Role.ORGANISER, Role.COORDINATOR], email="both@example.org")
-    auth.login("both@example.org")
+    auth.login_as(Role.ORGANISER, Role.COORDINATOR)
     assert client.get("/staff/neighbourhoods").status_code == 200
     assert client.get("/admin/users").status_code == 403
 
 
 def test_a_forbidden_page_is_translated(client, auth, ids):
-    make_user([Role.FACILITATOR], email="f@example.org")
-    auth.login("f@example.org")
+    auth.login_as(Role.FACILITATOR)
     response = client.get("/admin/users?lang=es")
     assert response.status_code == 403
     assert '<html lang="es">' in response.get_data(as_text=True)

@@ -4,7 +4,7 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from tests.conftest import post_form
-from tests.factories import make_user, make_venue
+from tests.factories import make_venue
 from workshops.accounts.models import Role
 from workshops.extensions import db
 from workshops.places.models import District, Neighbourhood
@@ -108,8 +108,7 @@ def test_venue_directions_fall_back_from_the_requested_language(app_context):
 
 
 def test_coordinators_see_and_change_neighbourhood_priority(client, auth, seeded):
-    make_user([Role.COORDINATOR], email="coord@example.org")
-    auth.login("coord@example.org")
+    auth.login_as(Role.COORDINATOR)
     page = client.get("/staff/neighbourhoods")
     assert page.status_code == 200
     assert "la Trinitat Nova" in page.get_data(as_text=True)
@@ -123,8 +122,7 @@ def test_coordinators_see_and_change_neighbourhood_priority(client, auth, seeded
 
 
 def test_priority_change_without_csrf_token_is_refused(client, auth, seeded):
-    make_user([Role.COORDINATOR], email="coord@example.org")
-    auth.login("coord@example.org")
+    auth.login_as(Role.COORDINATOR)
     raval = db.session.scalar(select(Neighbourhood).where(Neighbourhood.code == 1))
     response = client.post(f"/staff/neighbourhoods/{raval.id}/priority", data={"priority": "0"})
     assert response.status_code == 400

@@ -15,6 +15,19 @@ def test_pages_send_security_headers(client, app_context):
     assert headers["X-Frame-Options"] == "DENY"
 
 
+def test_plain_http_gets_no_hsts_header(client):
+    assert "Strict-Transport-Security" not in client.get("/healthz").headers
+
+
+def test_https_deployments_send_hsts(monkeypatch, tmp_path):
+    from workshops import create_app
+
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://tallers.example.org")
+    app = create_app({"SECRET_KEY": "x"}, instance_path=str(tmp_path))
+    response = app.test_client().get("/healthz")
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
 def test_error_pages_send_security_headers_too(client, app_context):
     assert "Content-Security-Policy" in client.get("/missing").headers
 

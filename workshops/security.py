@@ -27,5 +27,12 @@ def add_security_headers(response):
     return response
 
 
+def add_strict_transport_security(response):
+    response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.after_request(add_security_headers)
+    if app.config["PREFERRED_URL_SCHEME"] == "https":
+        app.after_request(add_strict_transport_security)

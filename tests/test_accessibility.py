@@ -1,0 +1,73 @@
+"""axe-core (WCAG 2.0–2.2 A and AA, target-size included) on every page of the foundation."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.conftest import CHROMIUM_ARGS  # noqa: F401  (same browser set-up)
+from tests.factories import DEFAULT_PASSWORD, make_user
+from workshops.accounts.models import Role
+
+pytestmark = pytest.mark.browser
+
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag",
+                "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+    "rules": {"target-size": {"enabled": True}},
+    "resultTypes": ["violations"],
+}
+PUBLIC_PAGES = ["/", "/?lang=es", "/?lang=en", "/login", "/no-such-page"]
+ADMIN_PAGES = ["/staff", "/account", "/admin/users", "/admin/users/new",
+               "/staff/neighbourhoods"]
+
+
+def violations(page) -> list[str]:
+    results = Axe().run(page, options=AXE_OPTIONS)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+    ]
+
+
+@pytest.fixture(params=[(390, 844), (1024, 768)], ids=["phone", "tablet"])
+def a11y_page(request, browser):
+    width, height = request.param
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  locale="ca-ES", bypass_csp=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_public_pages_have_no_accessibility_violations(live_server, a11y_page):
+    found = {}
+    for url in PUBLIC_PAGES:
+        a11y_page.goto(live_server + url)
+        found[url] = violations(a11y_page)
+    assert found == {url: [] for url in PUBLIC_PAGES}
+
+
+def test_a_form_with_errors_has_no_accessibility_violations(live_server, a11y_page):
+    a11y_page.goto(live_server + "/login")
+    a11y_page.fill("#email", "someone@example.org")
+    a11y_page.fill("#password", "wrong password")
+    a11y_page.locator("form.form button[type=submit]").click()
+    assert a11y_page.locator(".error-summary").is_visible()
+    assert violations(a11y_page) == []
+
+
+def test_staff_pages_have_no_accessibility_violations(live_server, a11y_page, app):
+    with app.app_context():
+        make_user([Role.ADMIN], email="admin@example.org")
+    a11y_page.goto(live_server + "/login")
+    a11y_page.fill("#email", "admin@example.org")
+    a11y_page.fill("#password", DEFAULT_PASSWORD)
+    a11y_page.locator("form.form button[type=submit]").click()
+    a11y_page.wait_for_url("**/staff")
+    found = {}
+    for url in ADMIN_PAGES:
+        a11y_page.goto(live_server + url)
+        found[url] = violations(a11y_page)
+    a11y_page.goto(live_server + "/admin/users/new")
+    a11y_page.locator("form.form button[type=submit]").click()
+    found["/admin/users/new (errors)"] = violations(a11y_page)
+    assert found == {url: [] for url in found}
