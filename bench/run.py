@@ -23,6 +23,15 @@ ROUTES = [
     ("home page, Catalan", "/?lang=ca"),
     ("home page, Spanish", "/?lang=es"),
     ("staff sign-in page", "/login"),
+    ("listing, first page", "/workshops?lang=ca"),
+    ("listing, district + free places", "/workshops?lang=es&district=08&free_seats=y"),
+    ("listing, page 40", "/workshops?lang=ca&page=40"),
+    ("workshop page", "/workshops/1000?lang=ca"),
+]
+# The same pages when no cache can help: each request has a query string never seen before.
+UNCACHED_ROUTES = [
+    ("listing, first page, uncached", "/workshops?lang=ca"),
+    ("workshop page, uncached", "/workshops/1000?lang=ca"),
 ]
 DURATION_SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
@@ -39,6 +48,8 @@ def prepare_database(env: dict) -> None:
     for command in (["db", "upgrade"], ["seed"], ["demo"]):
         subprocess.run(flask + command, env=env, cwd=PROJECT_ROOT, check=True,
                        capture_output=True)
+    subprocess.run([sys.executable, str(PROJECT_ROOT / "bench" / "generate.py")], env=env,
+                   cwd=PROJECT_ROOT, check=True)
 
 
 def wait_until_up(base_url: str, timeout: float = 30.0) -> None:
@@ -58,11 +69,13 @@ def to_milliseconds(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def run_wrk(url: str) -> dict:
+def run_wrk(url: str, uncached: bool = False) -> dict:
     # Warm up: first requests compile templates and fill the connection pools.
     subprocess.run(["wrk", "-t1", "-c2", "-d1s", url], check=True, capture_output=True)
+    script = ["-s", str(Path(__file__).parent / "cache_miss.lua")] if uncached else []
     output = subprocess.run(
-        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION_SECONDS}s", "--latency", url],
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION_SECONDS}s", "--latency", *script,
+         url],
         check=True, capture_output=True, text=True,
     ).stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
@@ -97,6 +110,8 @@ def main() -> None:
     try:
         wait_until_up(base_url)
         results = [(name, path, run_wrk(base_url + path)) for name, path in [BASELINE, *ROUTES]]
+        results += [(name, path, run_wrk(base_url + path, uncached=True))
+                    for name, path in UNCACHED_ROUTES]
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -21,6 +21,8 @@ from workshops.config import normalise_database_url
 from workshops.extensions import db
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+# Rows the migrations create and the app relies on.
+KEPT_TABLES = {"catalogue_state"}
 ENGINES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 
 TEST_CONFIG = {
@@ -90,7 +92,8 @@ def app(migrated_database_url, tmp_path):
     with app.app_context():
         db.session.remove()
         for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
+            if table.name not in KEPT_TABLES:
+                db.session.execute(table.delete())
         db.session.commit()
         db.engine.dispose()
 
@@ -125,13 +128,18 @@ def seeded(app_context):
     db.session.commit()
 
 
-CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+CSRF_INPUT = re.compile(r'name="((?:[\w-]+-)?csrf_token)"[^>]*value="([^"]+)"')
 
 
 def csrf_token_from(html: str) -> str:
     match = CSRF_INPUT.search(html)
     assert match, "page has no CSRF token"
-    return match.group(1)
+    return match.group(2)
+
+
+def csrf_fields_from(html: str) -> dict[str, str]:
+    """Every CSRF field on the page, prefixed ones (w-csrf_token) included."""
+    return dict(CSRF_INPUT.findall(html))
 
 
 class Auth:
@@ -172,12 +180,12 @@ def auth(client):
     return Auth(client)
 
 
-def post_form(client, page_url, action_url=None, **data):
-    """GET a page, take its CSRF token, POST `data` to the form's action."""
+def post_form(client, page_url, action_url=None, data=None, **fields):
+    """GET a page, take its CSRF tokens, POST the fields to the form's action."""
     page = client.get(page_url)
     assert page.status_code == 200, page.status_code
-    data.setdefault("csrf_token", csrf_token_from(page.get_data(as_text=True)))
-    return client.post(action_url or page_url, data=data)
+    payload = csrf_fields_from(page.get_data(as_text=True)) | (data or {}) | fields
+    return client.post(action_url or page_url, data=payload)
 
 
 @pytest.fixture

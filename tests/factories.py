@@ -1,9 +1,14 @@
 """Small factories: each makes a valid object with defaults a test can override."""
 
 import itertools
+from datetime import UTC, datetime, timedelta
 
 from workshops.accounts.models import Role
 from workshops.accounts.services import create_user
+from workshops.catalogue.models import Topic
+from workshops.catalogue.schedule import Slot
+from workshops.catalogue.services import WorkshopDetails, create_workshop
+from workshops.catalogue.services import publish as publish_workshop
 from workshops.extensions import db
 from workshops.places.models import District, Neighbourhood, Venue
 
@@ -56,3 +61,43 @@ def make_venue(neighbourhood=None, **overrides):
     db.session.add(venue)
     db.session.commit()
     return venue
+
+
+def make_topic(**overrides):
+    n = next(_sequence)
+    values = {"key": f"topic-{n}", "name_ca": f"Tema {n}", "name_es": f"Tema {n}",
+              "name_en": f"Topic {n}", "position": n, "active": True}
+    topic = Topic(**(values | overrides))
+    db.session.add(topic)
+    db.session.commit()
+    return topic
+
+
+def details(**overrides):
+    """Valid WorkshopDetails; pass venue=, topic= or let them be made."""
+    values = {
+        "titles": {"ca": "Taller de mòbil", "es": "", "en": ""},
+        "summaries": {"ca": "Aprendre a fer servir el mòbil.", "es": "", "en": ""},
+        "descriptions": {"ca": "", "es": "", "en": ""},
+        "topic": None, "level": "beginner", "instruction_language": "ca", "audiences": [],
+        "venue": None, "capacity": 12,
+    }
+    values |= overrides
+    values["topic"] = values["topic"] or make_topic()
+    values["venue"] = values["venue"] or make_venue()
+    return WorkshopDetails(**values)
+
+
+def make_workshop(*, organiser=None, slots=None, now=None, publish=True, **detail_overrides):
+    """A workshop through the real services; by default one session a week from now."""
+    now = now or datetime.now(UTC)
+    organiser = organiser or make_user([Role.ORGANISER])
+    if slots is None:
+        start = (now + timedelta(days=7)).replace(minute=0, second=0, microsecond=0)
+        slots = [Slot(start, start + timedelta(hours=2))]
+    workshop = create_workshop(details(**detail_overrides), organiser=organiser, slots=slots,
+                               now=now)
+    if publish:
+        publish_workshop(workshop, now=now)
+    db.session.commit()
+    return workshop

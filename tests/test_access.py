@@ -2,74 +2,105 @@
 
 import pytest
 
-from tests.factories import make_user, make_venue
+from tests.conftest import csrf_token_from
+from tests.factories import make_topic, make_user, make_venue, make_workshop
 from workshops.accounts.models import Role
 
-PUBLIC_ENDPOINTS = {"static", "core.home", "core.healthz", "accounts.login"}
-ALL_STAFF = {Role.ADMIN, Role.COORDINATOR, Role.ORGANISER, Role.FACILITATOR}
+PUBLIC_ENDPOINTS = {"static", "core.home", "core.healthz", "accounts.login",
+                    "catalogue.listing", "catalogue.detail", "catalogue.poster"}
+ALL_STAFF = set(Role)
+ADMINS = {Role.ADMIN}
+COORDINATORS = {Role.ADMIN, Role.COORDINATOR}
+PUBLISHERS = {Role.ADMIN, Role.COORDINATOR, Role.ORGANISER}
 
-# endpoint -> (GET url template, roles that may open it)
-STAFF_ROUTES = {
-    "accounts.staff_home": ("/staff", ALL_STAFF),
-    "accounts.account": ("/account", ALL_STAFF),
-    "accounts.user_list": ("/admin/users", {Role.ADMIN}),
-    "accounts.user_new": ("/admin/users/new", {Role.ADMIN}),
-    "accounts.user_edit": ("/admin/users/{user_id}", {Role.ADMIN}),
-    "places.neighbourhoods": ("/staff/neighbourhoods", {Role.ADMIN, Role.COORDINATOR}),
-}
-# POST-only staff endpoints: (url template, roles allowed)
-STAFF_ACTIONS = {
-    "accounts.logout": ("/logout", ALL_STAFF),
-    "places.set_priority": ("/staff/neighbourhoods/{neighbourhood_id}/priority",
-                            {Role.ADMIN, Role.COORDINATOR}),
-}
+# (endpoint, GET url, roles that may open it). Workshop pages are about a workshop that
+# another organiser owns: only coordinators and admins may open those.
+STAFF_PAGES = [
+    ("accounts.staff_home", "/staff", ALL_STAFF),
+    ("accounts.account", "/account", ALL_STAFF),
+    ("accounts.user_list", "/admin/users", ADMINS),
+    ("accounts.user_new", "/admin/users/new", ADMINS),
+    ("accounts.user_edit", "/admin/users/{user_id}", ADMINS),
+    ("places.neighbourhoods", "/staff/neighbourhoods", COORDINATORS),
+    ("places.venues", "/staff/venues", COORDINATORS),
+    ("places.edit_venue", "/staff/venues/new", COORDINATORS),
+    ("places.edit_venue", "/staff/venues/{venue_id}", COORDINATORS),
+    ("catalogue.my_workshops", "/staff/workshops", PUBLISHERS),
+    ("catalogue.new_workshop", "/staff/workshops/new", PUBLISHERS),
+    ("catalogue.manage_workshop", "/staff/workshops/{workshop_id}", COORDINATORS),
+    ("catalogue.edit_workshop", "/staff/workshops/{workshop_id}/edit", COORDINATORS),
+    ("catalogue.cancel_workshop", "/staff/workshops/{workshop_id}/cancel", COORDINATORS),
+    ("catalogue.edit_session", "/staff/sessions/{session_id}/edit", COORDINATORS),
+    ("catalogue.topics", "/staff/topics", COORDINATORS),
+    ("catalogue.edit_topic", "/staff/topics/new", COORDINATORS),
+    ("catalogue.edit_topic", "/staff/topics/{topic_id}", COORDINATORS),
+]
+# POST-only staff endpoints.
+STAFF_ACTIONS = [
+    ("accounts.logout", "/logout", ALL_STAFF),
+    ("places.set_priority", "/staff/neighbourhoods/{neighbourhood_id}/priority", COORDINATORS),
+    ("catalogue.add_sessions", "/staff/workshops/{workshop_id}/sessions", COORDINATORS),
+    ("catalogue.delete_session", "/staff/sessions/{session_id}/delete", COORDINATORS),
+    ("catalogue.publish_workshop", "/staff/workshops/{workshop_id}/publish", COORDINATORS),
+    ("catalogue.unpublish_workshop", "/staff/workshops/{workshop_id}/unpublish", COORDINATORS),
+    ("catalogue.duplicate_workshop", "/staff/workshops/{workshop_id}/duplicate", COORDINATORS),
+]
 
 
 def test_every_route_is_listed_as_public_or_staff(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
-    assert endpoints == PUBLIC_ENDPOINTS | set(STAFF_ROUTES) | set(STAFF_ACTIONS)
+    listed = {endpoint for endpoint, _url, _roles in STAFF_PAGES + STAFF_ACTIONS}
+    assert endpoints == PUBLIC_ENDPOINTS | listed
 
 
 @pytest.fixture
 def ids(app_context):
     venue = make_venue()
     target = make_user([Role.ORGANISER], email="target@example.org")
-    return {"user_id": target.id, "neighbourhood_id": venue.neighbourhood_id}
+    workshop = make_workshop(organiser=target, venue=venue)
+    return {"user_id": target.id, "neighbourhood_id": venue.neighbourhood_id,
+            "venue_id": venue.id, "workshop_id": workshop.id,
+            "session_id": workshop.sessions[0].id, "topic_id": make_topic().id}
 
 
-@pytest.mark.parametrize("endpoint", sorted(STAFF_ROUTES))
-def test_anonymous_visitors_are_sent_to_sign_in(client, ids, endpoint):
-    url = STAFF_ROUTES[endpoint][0].format(**ids)
-    response = client.get(url)
+def by_id(routes):
+    return [pytest.param(url, roles, id=url) for _endpoint, url, roles in routes]
+
+
+@pytest.mark.parametrize("url, roles", by_id(STAFF_PAGES))
+def test_anonymous_visitors_are_sent_to_sign_in(client, ids, url, roles):
+    response = client.get(url.format(**ids))
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
 
 
-@pytest.mark.parametrize("endpoint", sorted(STAFF_ACTIONS))
-def test_anonymous_posts_change_nothing(client, ids, endpoint):
-    url = STAFF_ACTIONS[endpoint][0].format(**ids)
-    assert client.post(url).status_code in {302, 400}
+@pytest.mark.parametrize("url, roles", by_id(STAFF_ACTIONS))
+def test_anonymous_posts_change_nothing(client, ids, url, roles):
+    assert client.post(url.format(**ids)).status_code in {302, 400}
 
 
 @pytest.mark.parametrize("role", list(Role))
-@pytest.mark.parametrize("endpoint", sorted(STAFF_ROUTES))
-def test_each_role_opens_only_the_pages_it_is_allowed(client, auth, ids, role, endpoint):
+@pytest.mark.parametrize("url, allowed", by_id(STAFF_PAGES))
+def test_each_role_opens_only_the_pages_it_is_allowed(client, auth, ids, role, url, allowed):
     auth.login_as(role)
-    template, allowed = STAFF_ROUTES[endpoint]
-    response = client.get(template.format(**ids))
+    response = client.get(url.format(**ids))
     assert response.status_code == (200 if role in allowed else 403)
 
 
 @pytest.mark.parametrize("role", list(Role))
-@pytest.mark.parametrize("endpoint", sorted(STAFF_ACTIONS))
-def test_each_role_may_post_only_the_actions_it_is_allowed(client, auth, ids, role, endpoint):
+@pytest.mark.parametrize("url, allowed", by_id(STAFF_ACTIONS))
+def test_each_role_may_post_only_the_actions_it_is_allowed(client, auth, ids, role, url,
+                                                           allowed):
     auth.login_as(role)
-    from tests.conftest import csrf_token_from
-
     token = csrf_token_from(client.get("/staff").get_data(as_text=True))
-    template, allowed = STAFF_ACTIONS[endpoint]
-    response = client.post(template.format(**ids), data={"csrf_token": token, "priority": "1"})
+    response = client.post(url.format(**ids), data={"csrf_token": token, "priority": "1"})
     assert (response.status_code == 403) == (role not in allowed)
+
+
+def test_guessing_an_id_that_does_not_exist_gives_404(client, auth, ids):
+    auth.login_as(Role.COORDINATOR)
+    assert client.get("/staff/workshops/999999").status_code == 404
+    assert client.get("/staff/sessions/999999/edit").status_code == 404
 
 
 def test_a_person_with_several_roles_gets_the_union(client, auth, ids):

@@ -84,8 +84,9 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from workshops import accounts, core, places, ratelimit  # noqa: F401  (models register)
+    from workshops import accounts, catalogue, core, pagecache, places, ratelimit  # noqa: F401
 
     app.register_blueprint(core.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(places.bp)
+    app.register_blueprint(catalogue.bp)

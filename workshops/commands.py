@@ -8,15 +8,18 @@ from workshops.extensions import db
 
 @click.command("seed")
 def seed_command():
-    """Load or update Barcelona's 10 districts and 73 neighbourhoods (idempotent)."""
+    """Load or update Barcelona's districts and neighbourhoods, and the default topics."""
+    from workshops.catalogue.seed import seed_topics
     from workshops.places.seed import seed_places
 
     result = seed_places()
+    topics_added = seed_topics()
     db.session.commit()
     click.echo(
         f"Places: {result.created} created, {result.updated} updated, "
         f"{result.unchanged} unchanged."
     )
+    click.echo(f"Topics: {topics_added} added.")
 
 
 @click.command("demo")

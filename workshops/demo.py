@@ -8,6 +8,10 @@ from sqlalchemy import func, select
 
 from workshops.accounts.models import Role, User
 from workshops.accounts.services import create_user, find_user_by_email
+from workshops.catalogue.models import Topic, Workshop
+from workshops.catalogue.seed import seed_topics
+from workshops.db_types import utcnow
+from workshops.demo_workshops import build_demo_workshops
 from workshops.extensions import db
 from workshops.places.models import Neighbourhood, Venue
 
@@ -101,4 +105,23 @@ def create_demo_data() -> str:
         created += 1
     db.session.flush()
     lines.append(f"Demo venues: {created} created, {len(DEMO_VENUES) - created} already there.")
+    lines.append(_create_demo_workshops())
     return "\n".join(lines)
+
+
+def _create_demo_workshops() -> str:
+    if db.session.scalar(select(func.count()).select_from(Workshop)):
+        return "Demo workshops skipped: there are workshops already."
+    seed_topics()
+    venue_names = [name for _code, name, *_rest in DEMO_VENUES]
+    venues_by_name = {v.name: v for v in db.session.scalars(select(Venue))}
+    workshops = build_demo_workshops(
+        now=utcnow(),
+        venues=[venues_by_name[name] for name in venue_names],
+        topics={t.key: t for t in db.session.scalars(select(Topic))},
+        organiser=find_user_by_email(DEMO_USERS[2][0]),
+        facilitator=find_user_by_email(DEMO_USERS[3][0]),
+    )
+    db.session.add_all(workshops)
+    db.session.flush()
+    return f"Demo workshops: {len(workshops)} created."

@@ -1,5 +1,6 @@
 """Form pieces shared by every domain."""
 
+from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -9,3 +10,7 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class ActionForm(FlaskForm):
+    """A button-only form (publish, delete…): it carries just the CSRF token."""

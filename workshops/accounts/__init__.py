@@ -5,3 +5,11 @@ from flask import Blueprint
 bp = Blueprint("accounts", __name__, cli_group=None)
 
 from workshops.accounts import cli, views  # noqa: E402,F401  (routes and commands register on import)
+
+
+@bp.record_once
+def add_template_globals(state):
+    from workshops.accounts.forms import ROLE_LABELS
+    from workshops.accounts.models import Role
+
+    state.app.jinja_env.globals.update(Role=Role, ROLE_LABELS=ROLE_LABELS)

@@ -83,7 +83,7 @@ def logout():
 @bp.get("/staff")
 @login_required
 def staff_home():
-    return render_template("accounts/staff_home.html", Role=Role, ROLE_LABELS=ROLE_LABELS)
+    return render_template("accounts/staff_home.html")
 
 
 @bp.route("/account", methods=["GET", "POST"])

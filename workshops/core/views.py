@@ -1,13 +1,22 @@
 from flask import render_template
 
+from workshops.catalogue.public_views import next_workshops
 from workshops.core import bp
+from workshops.db_types import utcnow
+from workshops.i18n import current_language
+from workshops.pagecache import cached_for_visitors
 from workshops.places.queries import districts_with_neighbourhoods
+from workshops.sms.keywords import public_sms_number, register_instruction
 
 
 @bp.get("/")
+@cached_for_visitors
 def home():
-    districts = districts_with_neighbourhoods()
-    return render_template("core/home.html", districts=districts)
+    lang = current_language()
+    return render_template(
+        "core/home.html", districts=districts_with_neighbourhoods(), workshops=next_workshops(),
+        lang=lang, now=utcnow(), sms_number=public_sms_number(),
+        sms_example=register_instruction("123", lang))
 
 
 @bp.get("/healthz")

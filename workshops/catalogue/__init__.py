@@ -1,0 +1,21 @@
+"""Workshops and their sessions: organisers publish them, residents find them."""
+
+from flask import Blueprint
+
+bp = Blueprint("catalogue", __name__)
+
+from workshops.catalogue import public_views, staff_views  # noqa: E402,F401  (routes)
+
+
+@bp.record_once
+def add_template_globals(state):
+    """Labels every template (and imported macro) may use."""
+    from workshops.catalogue import models
+
+    state.app.jinja_env.globals.update(
+        AUDIENCE_LABELS=models.AUDIENCE_LABELS,
+        INSTRUCTION_LANGUAGES=models.INSTRUCTION_LANGUAGES,
+        LEVEL_LABELS=models.LEVEL_LABELS,
+        STATUS_LABELS=models.STATUS_LABELS,
+        WorkshopStatus=models.WorkshopStatus,
+    )

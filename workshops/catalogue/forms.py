@@ -1,0 +1,155 @@
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from workshops.catalogue.models import (
+    AUDIENCE_LABELS,
+    INSTRUCTION_LANGUAGES,
+    LEVEL_LABELS,
+)
+from workshops.catalogue.schedule import MAX_SERIES_LENGTH
+from workshops.catalogue.services import MAX_CAPACITY, MIN_CAPACITY
+from workshops.forms import MultiCheckboxField
+
+LANGUAGE_NAMES_FOR_TEXTS = {"ca": _l("Catalan"), "es": _l("Spanish"), "en": _l("English")}
+
+
+def parse_dates(text: str) -> list[date]:
+    """Dates written as 8/12/2026, 08-12-2026 or 2026-12-08, separated by commas or spaces."""
+    found = []
+    for chunk in text.replace(";", ",").replace(" ", ",").split(","):
+        chunk = chunk.strip()
+        if not chunk:
+            continue
+        parts = chunk.replace("/", "-").replace(".", "-").split("-")
+        if len(parts) != 3 or not all(p.isdigit() for p in parts):
+            raise ValueError(chunk)
+        if len(parts[0]) == 4:
+            year, month, day = map(int, parts)
+        else:
+            day, month, year = map(int, parts)
+        found.append(date(year, month, day))
+    return found
+
+
+class WorkshopForm(FlaskForm):
+    title_ca = StringField(_l("Title in Catalan"), validators=[Length(max=200)])
+    summary_ca = StringField(_l("Short summary in Catalan"), validators=[Length(max=500)],
+                             description=_l("One sentence that says what people will learn."))
+    description_ca = TextAreaField(_l("Description in Catalan"),
+                                   validators=[Length(max=5000)])
+    title_es = StringField(_l("Title in Spanish"), validators=[Length(max=200)])
+    summary_es = StringField(_l("Short summary in Spanish"), validators=[Length(max=500)])
+    description_es = TextAreaField(_l("Description in Spanish"),
+                                   validators=[Length(max=5000)])
+    title_en = StringField(_l("Title in English"), validators=[Length(max=200)])
+    summary_en = StringField(_l("Short summary in English"), validators=[Length(max=500)])
+    description_en = TextAreaField(_l("Description in English"),
+                                   validators=[Length(max=5000)])
+    topic = SelectField(_l("Topic"), coerce=int,
+                        validators=[InputRequired(_l("Choose a topic."))])
+    level = SelectField(_l("Level"), choices=[SelectChoice(k.value, v)
+                                              for k, v in LEVEL_LABELS.items()])
+    instruction_language = SelectField(
+        _l("Language the workshop is taught in"),
+        choices=[SelectChoice(k, v) for k, v in INSTRUCTION_LANGUAGES.items()])
+    audiences = MultiCheckboxField(
+        _l("Especially for"), choices=[SelectChoice(k.value, v)
+                                       for k, v in AUDIENCE_LABELS.items()],
+        description=_l("Optional. Everyone can sign up; this helps people find it."))
+    venue = SelectField(_l("Venue"), coerce=int,
+                        validators=[InputRequired(_l("Choose a venue."))])
+    capacity = IntegerField(
+        _l("Places"),
+        validators=[InputRequired(_l("Enter the number of places.")),
+                    NumberRange(MIN_CAPACITY, MAX_CAPACITY,
+                                _l("The number of places must be between %(min)s and %(max)s."))],
+        default=12)
+    facilitators = MultiCheckboxField(_l("Facilitators"), coerce=int)
+    public_code = StringField(
+        _l("SMS code"), validators=[Optional(), Length(max=4)],
+        description=_l("3 or 4 digits that people text to sign up. Leave empty to get one."),
+        render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    registration_opens = DateField(_l("Registration opens on"), validators=[Optional()],
+                                   description=_l("Optional. Empty: open as soon as published."))
+    registration_closes = DateField(
+        _l("Registration closes on"), validators=[Optional()],
+        description=_l("Optional. Empty: closes when the first session starts."))
+
+
+class SessionsForm(FlaskForm):
+    """One session, or a weekly series of them."""
+
+    repeat = RadioField(_l("How often"), default="once", choices=[
+        SelectChoice("once", _l("One session")),
+        SelectChoice("weekly", _l("Every week")),
+    ])
+    date = DateField(_l("Date (first date for a series)"),
+                     validators=[InputRequired(_l("Enter the date."))])
+    start_time = TimeField(_l("Starts at"), validators=[InputRequired(_l("Enter the start time."))])
+    end_time = TimeField(_l("Ends at"), validators=[InputRequired(_l("Enter the end time."))])
+    count = IntegerField(
+        _l("Number of sessions in the series"), default=6,
+        validators=[Optional(), NumberRange(1, MAX_SERIES_LENGTH,
+                                            _l("Between %(min)s and %(max)s sessions."))])
+    skip_dates = StringField(
+        _l("Skip these dates"), validators=[Length(max=500)],
+        description=_l("Optional: holidays with no session, e.g. 8/12/2026, 22/12/2026."))
+
+    def validate_skip_dates(self, field):
+        try:
+            parse_dates(field.data or "")
+        except ValueError:
+            raise ValueError(_l("Write dates like 8/12/2026, separated by commas.")) from None
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[DataRequired(_l("Explain the reason: registrants will receive it.")),
+                    Length(max=300)],
+        description=_l("Registrants will receive this reason by SMS. Keep it short."))
+
+
+class TopicForm(FlaskForm):
+    name_ca = StringField(_l("Name in Catalan"), validators=[
+        DataRequired(_l("Enter the name in Catalan.")), Length(max=120)])
+    name_es = StringField(_l("Name in Spanish"), validators=[
+        DataRequired(_l("Enter the name in Spanish.")), Length(max=120)])
+    name_en = StringField(_l("Name in English"), validators=[
+        DataRequired(_l("Enter the name in English.")), Length(max=120)])
+    active = SelectField(_l("Offered to organisers"), choices=[
+        SelectChoice("1", _l("Yes")), SelectChoice("0", _l("No, hidden from new workshops"))],
+        default="1")
+
+
+class ListingFilterForm(FlaskForm):
+    """The public listing's filters: a GET form, so no CSRF token and shareable URLs."""
+
+    class Meta:
+        csrf = False
+
+    district = SelectField(_l("District"), validators=[Optional()], validate_choice=False)
+    neighbourhood = SelectField(_l("Neighbourhood"), validators=[Optional()],
+                                validate_choice=False)
+    topic = SelectField(_l("Topic"), validators=[Optional()], validate_choice=False)
+    language = SelectField(_l("Taught in"), validators=[Optional()], validate_choice=False)
+    audience = SelectField(_l("Especially for"), validators=[Optional()],
+                           validate_choice=False)
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("Until"), validators=[Optional()])
+    step_free = BooleanField(_l("Step-free access only"))
+    free_seats = BooleanField(_l("Only with free places"))

@@ -1,0 +1,216 @@
+import enum
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from workshops.accounts.models import User
+from workshops.db_types import UTCDateTime, utcnow
+from workshops.extensions import db
+from workshops.i18n import LocalizedText, localized
+from workshops.places.models import Venue
+
+
+def _enum_column(enum_class, length=20):
+    return Enum(enum_class, native_enum=False, length=length,
+                values_callable=lambda e: [member.value for member in e])
+
+
+class WorkshopStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class Level(enum.StrEnum):
+    BEGINNER = "beginner"
+    INTERMEDIATE = "intermediate"
+
+
+class Audience(enum.StrEnum):
+    OLDER_PEOPLE = "older-people"
+    WOMEN = "women"
+    YOUNG_PEOPLE = "young-people"
+    NEWCOMERS = "newcomers"
+    FAMILIES = "families"
+    JOB_SEEKERS = "job-seekers"
+    DISABLED_PEOPLE = "disabled-people"
+
+
+STATUS_LABELS = {
+    WorkshopStatus.DRAFT: _l("Draft"),
+    WorkshopStatus.PUBLISHED: _l("Published"),
+    WorkshopStatus.CANCELLED: _l("Cancelled"),
+}
+LEVEL_LABELS = {
+    Level.BEGINNER: _l("Beginners: no experience needed"),
+    Level.INTERMEDIATE: _l("Some experience"),
+}
+AUDIENCE_LABELS = {
+    Audience.OLDER_PEOPLE: _l("Older people"),
+    Audience.WOMEN: _l("Women"),
+    Audience.YOUNG_PEOPLE: _l("Young people"),
+    Audience.NEWCOMERS: _l("Newcomers to the city"),
+    Audience.FAMILIES: _l("Families"),
+    Audience.JOB_SEEKERS: _l("People looking for work"),
+    Audience.DISABLED_PEOPLE: _l("People with disabilities"),
+}
+# Languages a workshop may be taught in (residents include many newcomers).
+INSTRUCTION_LANGUAGES = {
+    "ca": _l("Catalan"),
+    "es": _l("Spanish"),
+    "en": _l("English"),
+    "ar": _l("Arabic"),
+    "ur": _l("Urdu"),
+    "zh": _l("Chinese"),
+}
+
+workshop_facilitator = Table(
+    "workshop_facilitator",
+    db.metadata,
+    Column("workshop_id", ForeignKey("workshop.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Topic(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    name_ca: Mapped[str] = mapped_column(String(120), default="")
+    name_es: Mapped[str] = mapped_column(String(120), default="")
+    name_en: Mapped[str] = mapped_column(String(120), default="")
+    position: Mapped[int] = mapped_column(Integer, default=100)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def name(self, language: str) -> LocalizedText:
+        return localized({"ca": self.name_ca, "es": self.name_es, "en": self.name_en}, language)
+
+
+class WorkshopAudience(db.Model):
+    __table_args__ = (UniqueConstraint("workshop_id", "audience"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"),
+                                             index=True)
+    audience: Mapped[Audience] = mapped_column(_enum_column(Audience, 30))
+
+
+class Workshop(db.Model):
+    __table_args__ = (
+        Index("ix_workshop_listing", "status", "last_session_ends_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # What residents text to register (ALTA 123): unique among workshops that are not over.
+    public_code: Mapped[str] = mapped_column(String(4), index=True)
+    title_ca: Mapped[str] = mapped_column(String(200), default="")
+    title_es: Mapped[str] = mapped_column(String(200), default="")
+    title_en: Mapped[str] = mapped_column(String(200), default="")
+    summary_ca: Mapped[str] = mapped_column(String(500), default="")
+    summary_es: Mapped[str] = mapped_column(String(500), default="")
+    summary_en: Mapped[str] = mapped_column(String(500), default="")
+    description_ca: Mapped[str] = mapped_column(Text, default="")
+    description_es: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topic.id"), index=True)
+    level: Mapped[Level] = mapped_column(_enum_column(Level), default=Level.BEGINNER)
+    instruction_language: Mapped[str] = mapped_column(String(2), default="ca")
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venue.id"), index=True)
+    capacity: Mapped[int] = mapped_column(Integer)
+    # Confirmed registrations, kept by the registration service under a row lock.
+    seats_taken: Mapped[int] = mapped_column(Integer, default=0)
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[WorkshopStatus] = mapped_column(_enum_column(WorkshopStatus),
+                                                   default=WorkshopStatus.DRAFT)
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Kept by the schedule service so listings can filter and sort without aggregates.
+    first_session_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_session_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Raised on every change of time, venue or status (iCalendar SEQUENCE).
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    topic: Mapped[Topic] = relationship()
+    venue: Mapped[Venue] = relationship()
+    organiser: Mapped[User] = relationship(foreign_keys=[organiser_id])
+    facilitators: Mapped[list[User]] = relationship(secondary=workshop_facilitator,
+                                                    order_by=User.name)
+    audience_rows: Mapped[list[WorkshopAudience]] = relationship(
+        cascade="all, delete-orphan", order_by=WorkshopAudience.audience)
+    sessions: Mapped[list["Session"]] = relationship(
+        back_populates="workshop", cascade="all, delete-orphan", order_by="Session.starts_at")
+
+    @property
+    def audiences(self) -> list[Audience]:
+        return [row.audience for row in self.audience_rows]
+
+    def set_audiences(self, audiences) -> None:
+        wanted = {Audience(a) for a in audiences}
+        self.audience_rows = [row for row in self.audience_rows if row.audience in wanted]
+        for audience in sorted(wanted - set(self.audiences)):
+            self.audience_rows.append(WorkshopAudience(audience=audience))
+
+    def _texts(self, field: str) -> dict[str, str]:
+        return {lang: getattr(self, f"{field}_{lang}") for lang in ("ca", "es", "en")}
+
+    def title(self, language: str) -> LocalizedText:
+        return localized(self._texts("title"), language)
+
+    def summary(self, language: str) -> LocalizedText:
+        return localized(self._texts("summary"), language)
+
+    def description(self, language: str) -> LocalizedText:
+        return localized(self._texts("description"), language)
+
+    @property
+    def seats_left(self) -> int:
+        return max(0, self.capacity - self.seats_taken)
+
+    def is_over(self, now: datetime) -> bool:
+        return self.last_session_ends_at is not None and self.last_session_ends_at < now
+
+    def registration_is_open(self, now: datetime) -> bool:
+        if self.status != WorkshopStatus.PUBLISHED or self.first_session_starts_at is None:
+            return False
+        opens = self.registration_opens_at
+        # By default people can sign up until the course begins.
+        closes = self.registration_closes_at or self.first_session_starts_at
+        return (opens is None or opens <= now) and now < closes
+
+    def upcoming_sessions(self, now: datetime) -> list["Session"]:
+        return [s for s in self.sessions if s.ends_at >= now]
+
+    def __repr__(self) -> str:
+        return f"<Workshop {self.id} {self.public_code}>"
+
+
+class Session(db.Model):
+    __tablename__ = "workshop_session"
+    __table_args__ = (Index("ix_workshop_session_start", "workshop_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    workshop: Mapped[Workshop] = relationship(back_populates="sessions")
+
+    def __repr__(self) -> str:
+        return f"<Session {self.id} {self.starts_at:%Y-%m-%d %H:%M}Z>"

@@ -1,0 +1,132 @@
+"""Public pages: the listing, a workshop's page and its printable poster. No JavaScript."""
+
+import segno
+from flask import abort, current_app, render_template, request, url_for
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from workshops.catalogue import bp
+from workshops.catalogue.forms import ListingFilterForm
+from workshops.catalogue.models import (
+    AUDIENCE_LABELS,
+    INSTRUCTION_LANGUAGES,
+    Workshop,
+    WorkshopStatus,
+)
+from workshops.catalogue.queries import (
+    ListingFilters,
+    active_topics,
+    public_workshop,
+    upcoming_workshops,
+)
+from workshops.catalogue.services import can_edit
+from workshops.db_types import utcnow
+from workshops.i18n import current_language
+from workshops.pagecache import cached_for_visitors
+from workshops.places.queries import districts_with_neighbourhoods
+from workshops.sms.keywords import public_sms_number, register_instruction
+
+
+def _filter_form(lang: str) -> ListingFilterForm:
+    form = ListingFilterForm(request.args)
+    districts = districts_with_neighbourhoods()
+    anything = SelectChoice("", "—")
+    form.district.choices = [anything] + [SelectChoice(d.code, d.name) for d in districts]
+    form.neighbourhood.choices = [anything] + [
+        SelectChoice(str(n.code), n.name, optgroup=d.name)
+        for d in districts for n in d.neighbourhoods
+    ]
+    form.topic.choices = [anything] + [SelectChoice(t.key, t.name(lang).text)
+                                       for t in active_topics()]
+    form.language.choices = [anything] + [SelectChoice(k, v)
+                                          for k, v in INSTRUCTION_LANGUAGES.items()]
+    form.audience.choices = [anything] + [SelectChoice(k.value, v)
+                                          for k, v in AUDIENCE_LABELS.items()]
+    return form
+
+
+def _valid(field, allowed) -> str:
+    value = field.data or ""
+    return value if value in allowed else ""
+
+
+def filters_from(form: ListingFilterForm) -> ListingFilters:
+    """Only values the form offers count; anything else is ignored, never an error page."""
+    form.validate()
+
+    def allowed(field):
+        return {str(choice.value) for choice in field.choices if choice.value}
+
+    neighbourhood = _valid(form.neighbourhood, allowed(form.neighbourhood))
+    page = request.args.get("page", "1")
+    return ListingFilters(
+        district=_valid(form.district, allowed(form.district)),
+        neighbourhood=int(neighbourhood) if neighbourhood else None,
+        topic=_valid(form.topic, allowed(form.topic)),
+        language=_valid(form.language, allowed(form.language)),
+        audience=_valid(form.audience, allowed(form.audience)),
+        date_from=None if form.date_from.errors else form.date_from.data,
+        date_to=None if form.date_to.errors else form.date_to.data,
+        step_free=bool(form.step_free.data),
+        free_seats=bool(form.free_seats.data),
+        page=int(page) if page.isdigit() else 1,
+    )
+
+
+@bp.get("/workshops")
+@cached_for_visitors
+def listing():
+    lang = current_language()
+    form = _filter_form(lang)
+    filters = filters_from(form)
+    result = upcoming_workshops(filters, now=utcnow())
+    args = request.args.to_dict(flat=True)
+    args.pop("page", None)
+
+    def page_url(number: int) -> str:
+        return url_for("catalogue.listing", **args, page=number)
+
+    return render_template("catalogue/listing.html", form=form, filters=filters, result=result,
+                           lang=lang, page_url=page_url, now=utcnow())
+
+
+def _visible_workshop(workshop_id: int) -> Workshop:
+    workshop = public_workshop(workshop_id) or abort(404)
+    if workshop.status == WorkshopStatus.DRAFT and not (
+        current_user.is_authenticated and can_edit(current_user, workshop)
+    ):
+        abort(404)
+    return workshop
+
+
+@bp.get("/workshops/<int:workshop_id>")
+@cached_for_visitors
+def detail(workshop_id: int):
+    workshop = _visible_workshop(workshop_id)
+    lang = current_language()
+    return render_template(
+        "catalogue/detail.html", workshop=workshop, lang=lang, now=utcnow(),
+        sms_number=public_sms_number(),
+        sms_text=register_instruction(workshop.public_code, lang),
+    )
+
+
+@bp.get("/workshops/<int:workshop_id>/poster")
+def poster(workshop_id: int):
+    workshop = _visible_workshop(workshop_id)
+    lang = current_language()
+    # The address printed on paper must be the public one, whoever prints it and from where.
+    page_url = current_app.config["PUBLIC_BASE_URL"] + url_for("catalogue.detail",
+                                                               workshop_id=workshop.id)
+    qr_svg = segno.make(page_url, error="m").svg_inline(
+        scale=6, border=2, omitsize=True, title=workshop.title(lang).text, svgclass="poster-qr")
+    return render_template(
+        "catalogue/poster.html", workshop=workshop, lang=lang, now=utcnow(),
+        sms_number=public_sms_number(),
+        sms_text=register_instruction(workshop.public_code, lang),
+        page_url=page_url, qr_svg=qr_svg,
+    )
+
+
+def next_workshops(limit: int = 6) -> list[Workshop]:
+    return upcoming_workshops(ListingFilters(), now=utcnow(), per_page=limit).workshops

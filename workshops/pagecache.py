@@ -1,0 +1,116 @@
+"""Whole-page caching of public catalogue pages for anonymous visitors.
+
+Every change to a workshop, session, venue, topic or place raises one counter
+(`catalogue_state.version`) in the same transaction, just before it commits. A cached page
+is keyed by that counter, the language, the URL and the current minute, so it is never
+older than the data it shows, and what depends on the clock (sessions that just ended)
+is at most a minute old. Each server process keeps its own small LRU cache.
+"""
+
+from collections import OrderedDict
+from functools import wraps
+from threading import Lock
+from time import time
+
+from flask import current_app, make_response, request, session
+from flask_login import current_user
+from sqlalchemy import Integer, event, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from workshops.extensions import db
+from workshops.i18n import current_language
+
+MAX_PAGES = 512
+BUCKET_SECONDS = 60
+
+
+class CatalogueState(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def _is_catalogue_object(obj) -> bool:
+    from workshops.catalogue.models import Session as WorkshopSession
+    from workshops.catalogue.models import Topic, Workshop, WorkshopAudience
+    from workshops.places.models import District, Neighbourhood, Venue
+
+    return isinstance(obj, Workshop | WorkshopSession | WorkshopAudience | Topic | Venue
+                      | Neighbourhood | District)
+
+
+def _note_changes(session: Session) -> None:
+    if session.info.get("catalogue_changed"):
+        return
+    if any(map(_is_catalogue_object, (*session.new, *session.dirty, *session.deleted))):
+        session.info["catalogue_changed"] = True
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session, flush_context, instances):
+    _note_changes(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_version_before_commit(session):
+    _note_changes(session)
+    if session.info.pop("catalogue_changed", False):
+        session.execute(update(CatalogueState).where(CatalogueState.id == 1)
+                        .values(version=CatalogueState.version + 1))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_changes(session):
+    session.info.pop("catalogue_changed", None)
+
+
+def catalogue_version() -> int:
+    return db.session.scalar(select(CatalogueState.version).where(CatalogueState.id == 1)) or 0
+
+
+class PageCache:
+    def __init__(self, max_pages: int = MAX_PAGES):
+        self._pages: OrderedDict = OrderedDict()
+        self._lock = Lock()
+        self.max_pages = max_pages
+
+    def get(self, key):
+        with self._lock:
+            body = self._pages.get(key)
+            if body is not None:
+                self._pages.move_to_end(key)
+            return body
+
+    def put(self, key, body) -> None:
+        with self._lock:
+            self._pages[key] = body
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.max_pages:
+                self._pages.popitem(last=False)
+
+
+def _cache() -> PageCache:
+    return current_app.extensions.setdefault("page_cache", PageCache())
+
+
+def cached_for_visitors(view):
+    """Serve anonymous GETs of `view` from the page cache (signed-in staff bypass it)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_user.is_authenticated or session.get("_flashes"):
+            return view(*args, **kwargs)
+        key = (request.path, current_language(), tuple(sorted(request.args.items(multi=True))),
+               catalogue_version(), int(time() // BUCKET_SECONDS))
+        body = _cache().get(key)
+        if body is None:
+            response = make_response(view(*args, **kwargs))
+            if response.status_code != 200:
+                return response
+            body = response.get_data()
+            _cache().put(key, body)
+        response = make_response(body)
+        response.headers["Content-Type"] = "text/html; charset=utf-8"
+        response.headers["Vary"] = "Cookie, Accept-Language"
+        return response
+
+    return wrapped

@@ -1,0 +1,1 @@
+"""Registering by SMS: keywords residents text, and the number they text them to."""
