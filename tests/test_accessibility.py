@@ -15,9 +15,23 @@ AXE_OPTIONS = {
     "rules": {"target-size": {"enabled": True}},
     "resultTypes": ["violations"],
 }
-PUBLIC_PAGES = ["/", "/?lang=es", "/?lang=en", "/login", "/no-such-page"]
+PUBLIC_PAGES = ["/", "/?lang=es", "/?lang=en", "/login", "/no-such-page", "/workshops",
+                "/workshops?neighbourhood=1&lang=es", "/workshops?neighbourhood=73",
+                "/workshops/{workshop_id}", "/workshops/{workshop_id}?lang=en",
+                "/workshops/{workshop_id}/poster"]
 ADMIN_PAGES = ["/staff", "/account", "/admin/users", "/admin/users/new",
-               "/staff/neighbourhoods"]
+               "/staff/neighbourhoods", "/staff/venues", "/staff/venues/new", "/staff/topics",
+               "/staff/workshops", "/staff/workshops/new", "/staff/workshops/{workshop_id}",
+               "/staff/workshops/{workshop_id}/edit", "/staff/workshops/{workshop_id}/cancel"]
+
+
+@pytest.fixture
+def workshop_id(app, live_server):
+    from tests.factories import make_workshop
+
+    with app.app_context():
+        return make_workshop(titles={"ca": "Taller", "es": "", "en": ""},
+                             audiences=["women"]).id
 
 
 def violations(page) -> list[str]:
@@ -38,10 +52,10 @@ def a11y_page(request, browser):
     context.close()
 
 
-def test_public_pages_have_no_accessibility_violations(live_server, a11y_page):
+def test_public_pages_have_no_accessibility_violations(live_server, a11y_page, workshop_id):
     found = {}
     for url in PUBLIC_PAGES:
-        a11y_page.goto(live_server + url)
+        a11y_page.goto(live_server + url.format(workshop_id=workshop_id))
         found[url] = violations(a11y_page)
     assert found == {url: [] for url in PUBLIC_PAGES}
 
@@ -55,7 +69,8 @@ def test_a_form_with_errors_has_no_accessibility_violations(live_server, a11y_pa
     assert violations(a11y_page) == []
 
 
-def test_staff_pages_have_no_accessibility_violations(live_server, a11y_page, app):
+def test_staff_pages_have_no_accessibility_violations(live_server, a11y_page, app,
+                                                     workshop_id):
     with app.app_context():
         make_user([Role.ADMIN], email="admin@example.org")
     a11y_page.goto(live_server + "/login")
@@ -65,9 +80,10 @@ def test_staff_pages_have_no_accessibility_violations(live_server, a11y_page, ap
     a11y_page.wait_for_url("**/staff")
     found = {}
     for url in ADMIN_PAGES:
-        a11y_page.goto(live_server + url)
+        a11y_page.goto(live_server + url.format(workshop_id=workshop_id))
         found[url] = violations(a11y_page)
-    a11y_page.goto(live_server + "/admin/users/new")
-    a11y_page.locator("form.form button[type=submit]").click()
-    found["/admin/users/new (errors)"] = violations(a11y_page)
+    for url in ["/admin/users/new", "/staff/workshops/new"]:
+        a11y_page.goto(live_server + url)
+        a11y_page.locator("form.form button[type=submit]").click()
+        found[f"{url} (errors)"] = violations(a11y_page)
     assert found == {url: [] for url in found}
