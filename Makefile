@@ -32,9 +32,9 @@ compile-translations: install
 
 # After adding or changing user-facing text: refresh the catalogues, translate, compile.
 translations: install
-	$(BIN)/pybabel extract -F translations/babel.cfg -k _l -k lazy_gettext \
+	$(BIN)/pybabel extract -F translations/babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 \
 		--sort-by-file --project "Internet 4all workshops" -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 	$(MAKE) compile-translations
 
 database: install compile-translations

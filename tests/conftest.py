@@ -11,6 +11,7 @@ import uuid
 
 import flask_migrate
 import pytest
+from flask import has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -74,11 +75,21 @@ class RequestIsolatingClient(FlaskClient):
     """Runs each request outside the test's own app context.
 
     Flask reuses an already-pushed app context for requests, which would share `g`
-    (and the database session) between the test body and every request it makes.
+    (and the database session) between the test body and every request it makes. The
+    test's own transaction is ended around each request, so the request sees what the
+    test wrote and the test then sees what the request wrote (SQLite snapshots are per
+    transaction).
     """
 
     def open(self, *args, **kwargs):
-        return contextvars.Context().run(super().open, *args, **kwargs)
+        test_has_session = has_app_context()
+        if test_has_session:
+            db.session.commit()
+        try:
+            return contextvars.Context().run(super().open, *args, **kwargs)
+        finally:
+            if test_has_session:
+                db.session.commit()
 
 
 @pytest.fixture

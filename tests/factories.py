@@ -11,6 +11,10 @@ from workshops.catalogue.services import WorkshopDetails, create_workshop
 from workshops.catalogue.services import publish as publish_workshop
 from workshops.extensions import db
 from workshops.places.models import District, Neighbourhood, Venue
+from workshops.registrations.models import Channel
+from workshops.registrations.phones import parse_phone
+from workshops.registrations.services import ResidentDetails
+from workshops.registrations.services import register as register_service
 
 DEFAULT_PASSWORD = "a-long-test-password"
 _sequence = itertools.count(1)
@@ -101,3 +105,28 @@ def make_workshop(*, organiser=None, slots=None, now=None, publish=True, **detai
         publish_workshop(workshop, now=now)
     db.session.commit()
     return workshop
+
+
+def resident_details(phone="612345678", **overrides):
+    """ResidentDetails for a (mobile, consenting) resident; phone=None for none at all."""
+    values = {"phone": parse_phone(phone) if phone else None, "name": f"Resident {phone}",
+              "sms_consent": True}
+    return ResidentDetails(**(values | overrides))
+
+
+def register(workshop, phone="612345678", *, channel=Channel.WEB, now=None, **overrides):
+    registration = register_service(workshop.id, resident_details(phone, **overrides),
+                                    channel=channel, now=now or datetime.now(UTC))
+    db.session.commit()
+    return registration
+
+
+def mobile(n: int) -> str:
+    """A distinct valid Spanish mobile number for each n."""
+    return f"6{n:08d}"
+
+
+def _workshop_by_id(workshop_id):
+    from workshops.catalogue.models import Workshop
+
+    return db.session.get(Workshop, workshop_id)

@@ -3,11 +3,12 @@
 import pytest
 
 from tests.conftest import csrf_token_from
-from tests.factories import make_topic, make_user, make_venue, make_workshop
+from tests.factories import make_topic, make_user, make_venue, make_workshop, register
 from workshops.accounts.models import Role
 
 PUBLIC_ENDPOINTS = {"static", "core.home", "core.healthz", "accounts.login",
-                    "catalogue.listing", "catalogue.detail", "catalogue.poster"}
+                    "catalogue.listing", "catalogue.detail", "catalogue.poster",
+                    "registrations.register", "registrations.manage", "registrations.cancel"}
 ALL_STAFF = set(Role)
 ADMINS = {Role.ADMIN}
 COORDINATORS = {Role.ADMIN, Role.COORDINATOR}
@@ -34,6 +35,13 @@ STAFF_PAGES = [
     ("catalogue.topics", "/staff/topics", COORDINATORS),
     ("catalogue.edit_topic", "/staff/topics/new", COORDINATORS),
     ("catalogue.edit_topic", "/staff/topics/{topic_id}", COORDINATORS),
+    ("registrations.workshop_registrations", "/staff/workshops/{workshop_id}/registrations",
+     COORDINATORS),
+    ("registrations.workshop_registrations_csv",
+     "/staff/workshops/{workshop_id}/registrations.csv", COORDINATORS),
+    ("registrations.register_on_behalf", "/staff/workshops/{workshop_id}/registrations/new",
+     COORDINATORS),
+    ("registrations.erase_lookup", "/staff/residents/erase", COORDINATORS),
 ]
 # POST-only staff endpoints.
 STAFF_ACTIONS = [
@@ -44,6 +52,7 @@ STAFF_ACTIONS = [
     ("catalogue.publish_workshop", "/staff/workshops/{workshop_id}/publish", COORDINATORS),
     ("catalogue.unpublish_workshop", "/staff/workshops/{workshop_id}/unpublish", COORDINATORS),
     ("catalogue.duplicate_workshop", "/staff/workshops/{workshop_id}/duplicate", COORDINATORS),
+    ("registrations.erase", "/staff/residents/{resident_id}/erase", COORDINATORS),
 ]
 
 
@@ -58,9 +67,11 @@ def ids(app_context):
     venue = make_venue()
     target = make_user([Role.ORGANISER], email="target@example.org")
     workshop = make_workshop(organiser=target, venue=venue)
+    resident_id = register(workshop, "612345678").resident_id
     return {"user_id": target.id, "neighbourhood_id": venue.neighbourhood_id,
             "venue_id": venue.id, "workshop_id": workshop.id,
-            "session_id": workshop.sessions[0].id, "topic_id": make_topic().id}
+            "session_id": workshop.sessions[0].id, "topic_id": make_topic().id,
+            "resident_id": resident_id}
 
 
 def by_id(routes):

@@ -18,11 +18,13 @@ AXE_OPTIONS = {
 PUBLIC_PAGES = ["/", "/?lang=es", "/?lang=en", "/login", "/no-such-page", "/workshops",
                 "/workshops?neighbourhood=1&lang=es", "/workshops?neighbourhood=73",
                 "/workshops/{workshop_id}", "/workshops/{workshop_id}?lang=en",
-                "/workshops/{workshop_id}/poster"]
+                "/workshops/{workshop_id}/poster", "/r/{token}", "/r/{token}/cancel"]
 ADMIN_PAGES = ["/staff", "/account", "/admin/users", "/admin/users/new",
                "/staff/neighbourhoods", "/staff/venues", "/staff/venues/new", "/staff/topics",
                "/staff/workshops", "/staff/workshops/new", "/staff/workshops/{workshop_id}",
-               "/staff/workshops/{workshop_id}/edit", "/staff/workshops/{workshop_id}/cancel"]
+               "/staff/workshops/{workshop_id}/edit", "/staff/workshops/{workshop_id}/cancel",
+               "/staff/workshops/{workshop_id}/registrations",
+               "/staff/workshops/{workshop_id}/registrations/new", "/staff/residents/erase"]
 
 
 @pytest.fixture
@@ -31,7 +33,16 @@ def workshop_id(app, live_server):
 
     with app.app_context():
         return make_workshop(titles={"ca": "Taller", "es": "", "en": ""},
-                             audiences=["women"]).id
+                             audiences=["women"], capacity=1).id
+
+
+@pytest.fixture
+def token(app, workshop_id):
+    from tests.factories import _workshop_by_id, register
+
+    with app.app_context():
+        register(_workshop_by_id(workshop_id), "611111111")
+        return register(_workshop_by_id(workshop_id), "622222222").manage_token
 
 
 def violations(page) -> list[str]:
@@ -52,12 +63,16 @@ def a11y_page(request, browser):
     context.close()
 
 
-def test_public_pages_have_no_accessibility_violations(live_server, a11y_page, workshop_id):
+def test_public_pages_have_no_accessibility_violations(live_server, a11y_page, workshop_id,
+                                                      token):
     found = {}
     for url in PUBLIC_PAGES:
-        a11y_page.goto(live_server + url.format(workshop_id=workshop_id))
+        a11y_page.goto(live_server + url.format(workshop_id=workshop_id, token=token))
         found[url] = violations(a11y_page)
-    assert found == {url: [] for url in PUBLIC_PAGES}
+    a11y_page.goto(f"{live_server}/workshops/{workshop_id}")
+    a11y_page.locator("form.registration-form button[type=submit]").click()
+    found["registration form with errors"] = violations(a11y_page)
+    assert found == {url: [] for url in found}
 
 
 def test_a_form_with_errors_has_no_accessibility_violations(live_server, a11y_page):

@@ -30,13 +30,23 @@ def test_the_skip_link_is_the_first_stop_and_leads_to_main(live_server, page):
     assert page.locator("a.skip-link").is_visible()
 
 
-def test_the_home_page_fits_a_320_px_phone_without_sideways_scrolling(live_server, browser):
-    context = browser.new_context(viewport={"width": 320, "height": 640}, locale="ca-ES")
+def test_public_pages_fit_a_320_px_phone_without_sideways_scrolling(live_server, browser,
+                                                                      app):
+    from tests.factories import make_workshop, register
+
+    with app.app_context():
+        workshop = make_workshop()
+        token = register(workshop, "612345678").manage_token
+        workshop_id = workshop.id
+    context = browser.new_context(viewport={"width": 320, "height": 640}, locale="es-ES")
     page = context.new_page()
-    page.goto(live_server + "/")
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    widths = {}
+    for url in ["/", "/workshops", f"/workshops/{workshop_id}", f"/r/{token}",
+                f"/r/{token}/cancel", f"/workshops/{workshop_id}/poster", "/login"]:
+        page.goto(live_server + url)
+        widths[url] = page.evaluate("document.documentElement.scrollWidth")
     context.close()
-    assert scroll_width <= 320
+    assert widths == {url: 320 for url in widths}
 
 
 def test_a_resident_without_javascript_finds_a_workshop_in_their_neighbourhood(
@@ -63,3 +73,61 @@ def test_a_resident_without_javascript_finds_a_workshop_in_their_neighbourhood(
     context.close()
     assert len(results) == 1 and "Mòbil a Trinitat" in results[0]
     assert "Solo disponible en catalán." in results[0]
+
+
+def translated(app, language, message):
+    from flask_babel import gettext
+
+    with app.test_request_context(f"/?lang={language}"):
+        return gettext(message)
+
+
+@pytest.mark.parametrize("language", ["ca", "es", "en"])
+def test_a_resident_signs_up_on_a_phone_then_cancels_and_the_next_person_gets_the_place(
+        live_server, browser, app, language):
+    from sqlalchemy import select
+
+    from tests.factories import make_workshop, register
+    from workshops.extensions import db
+    from workshops.registrations.models import Registration
+
+    with app.app_context():
+        workshop_id = make_workshop(capacity=1).id
+    context = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True,
+                                  is_mobile=True, locale="ca-ES")
+    page = context.new_page()
+    page.goto(f"{live_server}/workshops/{workshop_id}?lang={language}")
+    page.fill("#name", "Fatima Zahra")
+    page.fill("#phone", "612 34 56 78")
+    page.select_option("#home_neighbourhood", label="el Raval")
+    page.check("#sms_consent")
+    page.locator("form.registration-form button[type=submit]").click()
+    page.wait_for_url("**/r/*")
+
+    heading = page.locator("#status-heading").inner_text()
+    assert heading == translated(app, language, "Your place is confirmed")
+    manage_url = page.locator(".manage-url code").inner_text()
+    assert manage_url.endswith(page.url.rsplit("/", 1)[1])
+
+    with app.app_context():
+        waiting = register(_workshop(workshop_id), "699 99 99 99")
+        waiting_id = waiting.id
+    page.locator("a[href$='/cancel']").click()
+    page.locator("form button.danger").click()
+    page.wait_for_url("**/r/*")
+    assert page.locator("#status-heading").inner_text() == translated(
+        app, language, "This registration is cancelled")
+    context.close()
+
+    with app.app_context():
+        promoted = db.session.get(Registration, waiting_id)
+        assert promoted.status == "confirmed" and promoted.promoted_at is not None
+        assert db.session.scalar(select(Registration).where(
+            Registration.id != waiting_id)).status == "cancelled"
+
+
+def _workshop(workshop_id):
+    from workshops.catalogue.models import Workshop
+    from workshops.extensions import db
+
+    return db.session.get(Workshop, workshop_id)

@@ -14,7 +14,8 @@ def queries_during(app, client, url):
         engine = db.engine
 
     def record(*args):
-        statements.append(args[2])
+        if not args[2].startswith("BEGIN"):
+            statements.append(args[2])
 
     event.listen(engine, "before_cursor_execute", record)
     try:

@@ -11,7 +11,8 @@ from workshops.config import LANGUAGES, PROJECT_ROOT
 
 TRANSLATIONS = PROJECT_ROOT / "translations"
 METHOD_MAP = [("workshops/**.py", "python"), ("templates/**.html", "jinja2")]
-KEYWORDS = DEFAULT_KEYWORDS | {"_l": None, "lazy_gettext": None}
+KEYWORDS = DEFAULT_KEYWORDS | {"_l": None, "lazy_gettext": None,
+                               "lazy_pgettext": ((1, "c"), 2)}
 
 
 def catalogue(language):
@@ -20,11 +21,12 @@ def catalogue(language):
 
 
 def messages_in_code():
+    """(context, msgid) of every translatable message in the code and templates."""
     found = set()
-    for _filename, _lineno, message, _comments, _context in extract_from_dir(
+    for _filename, _lineno, message, _comments, context in extract_from_dir(
         PROJECT_ROOT, METHOD_MAP, keywords=KEYWORDS
     ):
-        found.add(message[0] if isinstance(message, tuple) else message)
+        found.add((context, message[0] if isinstance(message, tuple) else message))
     return found
 
 
@@ -53,9 +55,10 @@ def test_placeholders_match_the_source(language):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_no_message_in_the_code_is_missing_from_the_catalogue(language):
-    known = {m.id[0] if isinstance(m.id, tuple) else m.id for m in catalogue(language) if m.id}
-    missing = sorted(messages_in_code() - known)
-    assert not missing, "run `make translations` and translate:\n" + "\n".join(missing)
+    known = {(m.context, m.id[0] if isinstance(m.id, tuple) else m.id)
+             for m in catalogue(language) if m.id}
+    missing = sorted(messages_in_code() - known, key=str)
+    assert not missing, "run `make translations` and translate:\n" + "\n".join(map(str, missing))
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -3,11 +3,10 @@
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from workshops import config as config_module
+from workshops import database  # noqa: F401  (engine events)
 from workshops.config import PROJECT_ROOT
 from workshops.extensions import babel, csrf, db, login_manager, migrate
 
@@ -57,16 +56,6 @@ def _configure_engine(app: Flask) -> None:
         options.setdefault("pool_pre_ping", True)
 
 
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record):
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
-
-
 def _init_extensions(app: Flask) -> None:
     from workshops.i18n import current_language
 
@@ -84,9 +73,20 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from workshops import accounts, catalogue, core, pagecache, places, ratelimit  # noqa: F401
+    from workshops import (  # noqa: F401  (models register with their blueprints)
+        accounts,
+        catalogue,
+        core,
+        pagecache,
+        places,
+        ratelimit,
+        registrations,
+        sms,
+    )
+    from workshops.sms import models as sms_models  # noqa: F401
 
     app.register_blueprint(core.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(places.bp)
     app.register_blueprint(catalogue.bp)
+    app.register_blueprint(registrations.bp)

@@ -58,6 +58,11 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_LIMIT_PER_EMAIL": 5,
         "LOGIN_LIMIT_PER_ADDRESS": 20,
         "LOGIN_LIMIT_WINDOW_SECONDS": 15 * 60,
+        # Sign-up attempts per hour. A library or civic centre shares one address.
+        "REGISTRATION_LIMIT_PER_ADDRESS": int(os.environ.get("REGISTRATION_LIMIT_PER_ADDRESS",
+                                                             "60")),
+        "REGISTRATION_LIMIT_PER_PHONE": int(os.environ.get("REGISTRATION_LIMIT_PER_PHONE", "10")),
+        "REGISTRATION_LIMIT_WINDOW_SECONDS": 3600,
         "SMS_BACKEND": os.environ.get("SMS_BACKEND", "log"),
         "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID", ""),
         "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN", ""),

@@ -11,6 +11,7 @@ from workshops.accounts.services import create_user, find_user_by_email
 from workshops.catalogue.models import Topic, Workshop
 from workshops.catalogue.seed import seed_topics
 from workshops.db_types import utcnow
+from workshops.demo_registrations import build_demo_registrations
 from workshops.demo_workshops import build_demo_workshops
 from workshops.extensions import db
 from workshops.places.models import Neighbourhood, Venue
@@ -122,6 +123,11 @@ def _create_demo_workshops() -> str:
         organiser=find_user_by_email(DEMO_USERS[2][0]),
         facilitator=find_user_by_email(DEMO_USERS[3][0]),
     )
+    registrations = build_demo_registrations(
+        workshops, list(db.session.scalars(select(Neighbourhood))), now=utcnow())
     db.session.add_all(workshops)
+    db.session.add_all(registrations)
     db.session.flush()
-    return f"Demo workshops: {len(workshops)} created."
+    residents = len({r.resident for r in registrations})
+    return (f"Demo workshops: {len(workshops)} created, with {len(registrations)} "
+            f"registrations of {residents} residents.")

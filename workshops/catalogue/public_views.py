@@ -100,7 +100,6 @@ def _visible_workshop(workshop_id: int) -> Workshop:
 
 
 @bp.get("/workshops/<int:workshop_id>")
-@cached_for_visitors
 def detail(workshop_id: int):
     workshop = _visible_workshop(workshop_id)
     lang = current_language()

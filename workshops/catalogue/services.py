@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from workshops.accounts.models import Role, User
 from workshops.catalogue.models import Session, Topic, Workshop, WorkshopStatus
 from workshops.catalogue.schedule import Slot
+from workshops.catalogue.signals import workshop_cancelled
 from workshops.extensions import db
 from workshops.places.models import Venue
 
@@ -262,8 +263,8 @@ def unpublish(workshop: Workshop, *, now: datetime) -> None:
 
 
 def cancel(workshop: Workshop, *, reason: str, now: datetime) -> None:
-    """Cancel for good. The workshop stays visible (marked cancelled) so people who
-    registered learn about it; telling them by SMS is the registration domain's job."""
+    """Cancel for good. The workshop stays visible (marked cancelled), and everyone
+    registered is told through the `workshop_cancelled` signal (registrations domain)."""
     if workshop.status == WorkshopStatus.CANCELLED:
         raise CatalogueError("already_cancelled")
     if not reason.strip():
@@ -274,6 +275,7 @@ def cancel(workshop: Workshop, *, reason: str, now: datetime) -> None:
     workshop.updated_at = now
     workshop.sequence += 1
     db.session.flush()
+    workshop_cancelled.send(workshop, now=now)
 
 
 def duplicate(workshop: Workshop, *, organiser: User, now: datetime) -> Workshop:

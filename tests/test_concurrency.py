@@ -1,0 +1,216 @@
+"""Invariant 1 under real concurrency: the app served by gunicorn with several workers.
+
+Each test starts gunicorn on loopback against the session's database (SQLite file or
+PostgreSQL), fires simultaneous requests from many threads, and checks the database.
+"""
+
+import http.client
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import TEST_CONFIG
+from tests.factories import make_workshop, mobile, register
+from workshops.config import PROJECT_ROOT
+from workshops.extensions import db
+from workshops.registrations import services
+from workshops.registrations.models import Registration, RegistrationStatus
+from workshops.sms.models import MessageKind, OutboxMessage
+
+WORKERS = 4
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(migrated_database_url, seeded):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = os.environ | {
+        "DATABASE_URL": migrated_database_url,
+        "SECRET_KEY": TEST_CONFIG["SECRET_KEY"],
+        "PUBLIC_BASE_URL": base,
+        "REGISTRATION_LIMIT_PER_ADDRESS": "100000",
+    }
+    process = subprocess.Popen(
+        [str(GUNICORN), "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", "--timeout", "60", "app:app"],
+        cwd=PROJECT_ROOT, env=env)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if Client(port).request("GET", "/healthz")[0] == 200:
+                break
+        except OSError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise
+            time.sleep(0.1)
+    yield port
+    process.terminate()
+    process.wait(timeout=30)
+
+
+class Client:
+    """One browser: keeps its session cookie, reads CSRF tokens from pages."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.cookie = ""
+
+    def request(self, method, path, fields=None):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        body = None
+        if fields is not None:
+            body = urlencode(fields)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        text = response.read().decode()
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie" and value.startswith("session="):
+                self.cookie = value.split(";", 1)[0]
+        connection.close()
+        return response.status, response.getheader("Location"), text
+
+    def signup_fields(self, workshop_id, phone, neighbourhood_id):
+        _status, _location, html = self.request("GET", f"/workshops/{workshop_id}")
+        return {
+            "csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1),
+            "submission_key": re.search(r'name="submission_key"[^>]*value="([^"]+)"',
+                                        html).group(1),
+            "name": f"Resident {phone}", "phone": phone, "home_neighbourhood": neighbourhood_id,
+            "sms_consent": "y",
+        }
+
+    def cancel_fields(self, token):
+        _status, _location, html = self.request("GET", f"/r/{token}/cancel")
+        return {"csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
+                                        html).group(1)}
+
+
+def all_at_once(jobs):
+    """Run the callables together, released by one barrier; return (results, seconds)."""
+    barrier = threading.Barrier(len(jobs))
+
+    def run(job):
+        barrier.wait()
+        started = time.perf_counter()
+        result = job()
+        return result, time.perf_counter() - started
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        outcomes = list(pool.map(run, jobs))
+    return outcomes, time.perf_counter() - started
+
+
+def report(name, engine, outcomes, wall):
+    latencies = sorted(seconds * 1000 for _result, seconds in outcomes)
+    p99 = latencies[max(0, round(len(latencies) * 0.99) - 1)]
+    print(f"\n[{engine}] {name}: {len(outcomes)} requests in {wall:.2f}s, "
+          f"p50 {statistics.median(latencies):.0f} ms, p99 {p99:.0f} ms")
+
+
+def statuses(workshop_id):
+    db.session.rollback()
+    return db.session.scalars(select(Registration).where(
+        Registration.workshop_id == workshop_id).order_by(Registration.id)).all()
+
+
+def neighbourhood_id():
+    from workshops.places.models import Neighbourhood
+
+    return str(db.session.scalar(select(Neighbourhood.id).where(Neighbourhood.code == 53)))
+
+
+def test_100_simultaneous_signups_for_20_places(server, app_context, engine_name):
+    workshop = make_workshop(capacity=20)
+    home = neighbourhood_id()
+    clients = [Client(server) for _ in range(100)]
+    forms = [c.signup_fields(workshop.id, mobile(n), home) for n, c in enumerate(clients)]
+
+    outcomes, wall = all_at_once([
+        (lambda c=c, f=f: c.request("POST", f"/workshops/{workshop.id}/register", f))
+        for c, f in zip(clients, forms, strict=True)])
+    report("100 sign-ups, 20 places", engine_name, outcomes, wall)
+
+    assert sorted({status for (status, _l, _b), _s in outcomes}) == [303]
+    registrations = statuses(workshop.id)
+    confirmed = [r for r in registrations if r.status == RegistrationStatus.CONFIRMED]
+    waiting = [r for r in registrations if r.status == RegistrationStatus.WAITLISTED]
+    assert (len(confirmed), len(waiting)) == (20, 80)
+    assert sorted(services.waitlist_position(r) for r in waiting) == list(range(1, 81))
+    db.session.refresh(workshop)
+    assert workshop.seats_taken == 20
+
+
+def test_simultaneous_cancellations_and_signups_on_a_full_workshop(server, app_context,
+                                                                 engine_name):
+    workshop = make_workshop(capacity=20)
+    holders = [register(workshop, mobile(n)) for n in range(20)]
+    waiting = [register(workshop, mobile(100 + n)) for n in range(20)]
+    home = neighbourhood_id()
+    cancel_jobs = []
+    for registration in holders[:10]:
+        client, token = Client(server), registration.manage_token
+        fields = client.cancel_fields(token)
+        cancel_jobs.append(lambda c=client, t=token, f=fields: c.request(
+            "POST", f"/r/{t}/cancel", f))
+    join_jobs = []
+    for n in range(20):
+        client = Client(server)
+        fields = client.signup_fields(workshop.id, mobile(200 + n), home)
+        join_jobs.append(lambda c=client, f=fields: c.request(
+            "POST", f"/workshops/{workshop.id}/register", f))
+
+    outcomes, wall = all_at_once(cancel_jobs + join_jobs)
+    report("10 cancellations + 20 sign-ups on a full workshop", engine_name, outcomes, wall)
+
+    assert sorted({status for (status, _l, _b), _s in outcomes}) == [303]
+    registrations = {r.id: r for r in statuses(workshop.id)}
+    confirmed = [r for r in registrations.values() if r.status == RegistrationStatus.CONFIRMED]
+    assert len(confirmed) == 20
+    promoted = [r for r in registrations.values() if r.promoted_at is not None]
+    assert sorted(r.id for r in promoted) == sorted(r.id for r in waiting[:10])
+    messages = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == MessageKind.PROMOTED)).all()
+    assert sorted(m.registration_id for m in messages) == sorted(r.id for r in promoted)
+    db.session.refresh(workshop)
+    assert workshop.seats_taken == 20
+
+
+def test_a_form_sent_twice_at_the_same_moment_registers_once(server, app_context, engine_name):
+    workshop = make_workshop(capacity=5)
+    home = neighbourhood_id()
+    jobs = []
+    for n in range(10):
+        client = Client(server)
+        fields = client.signup_fields(workshop.id, mobile(n), home)
+        jobs += [(lambda c=client, f=fields: c.request(
+            "POST", f"/workshops/{workshop.id}/register", f))] * 2
+
+    outcomes, wall = all_at_once(jobs)
+    report("10 double submits", engine_name, outcomes, wall)
+
+    assert sorted({status for (status, _l, _b), _s in outcomes}) == [303]
+    for first, second in zip(outcomes[::2], outcomes[1::2], strict=True):
+        assert first[0][1] == second[0][1]  # both copies land on the same manage page
+    assert len(statuses(workshop.id)) == 10

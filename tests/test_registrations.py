@@ -1,0 +1,393 @@
+"""Registering without an account: capacity, waiting list, manage link, staff, erasure."""
+
+import csv
+import io
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import csrf_fields_from, post_form
+from tests.factories import make_user, make_workshop, mobile, register, resident_details
+from workshops.accounts.models import Role
+from workshops.catalogue import services as catalogue
+from workshops.catalogue.schedule import Slot
+from workshops.extensions import db
+from workshops.registrations import services
+from workshops.registrations.erasure import erase_resident
+from workshops.registrations.models import (
+    Channel,
+    Registration,
+    RegistrationStatus,
+    Resident,
+)
+from workshops.registrations.phones import InvalidPhone, display_phone, parse_phone
+from workshops.registrations.services import RegistrationError
+from workshops.sms.models import MessageKind, OutboxMessage
+
+NOW = datetime.now(UTC)
+
+
+def outbox(kind=None):
+    query = select(OutboxMessage)
+    if kind:
+        query = query.where(OutboxMessage.kind == kind)
+    return db.session.scalars(query).all()
+
+
+# Phones
+
+
+@pytest.mark.parametrize("text", ["612 34 56 78", "0034612345678", "+34 612 345 678",
+                                  "612-34-56-78", " 612345678 "])
+def test_spanish_mobile_numbers_in_any_usual_format_become_e164(text):
+    assert parse_phone(text).e164 == "+34612345678"
+    assert parse_phone(text).takes_sms
+
+
+def test_a_landline_is_accepted_but_not_texted():
+    phone = parse_phone("93 402 70 00")
+    assert (phone.e164, phone.takes_sms) == ("+34934027000", False)
+
+
+def test_a_foreign_mobile_with_its_country_code_is_accepted():
+    assert parse_phone("+33 6 12 34 56 78").e164 == "+33612345678"
+
+
+@pytest.mark.parametrize("text", ["", "12345", "abcdefghi", "+34 512 34", "6" * 40])
+def test_malformed_phones_are_refused(text):
+    with pytest.raises(InvalidPhone):
+        parse_phone(text)
+
+
+def test_phones_are_shown_in_the_national_format():
+    assert display_phone("+34612345678") == "612 34 56 78"
+    assert display_phone("+33612345678") == "+33 6 12 34 56 78"
+
+
+# Capacity and waiting list (services)
+
+
+def test_places_are_confirmed_until_full_then_people_wait_in_order(app_context):
+    workshop = make_workshop(capacity=2)
+    results = [register(workshop, mobile(n)) for n in range(4)]
+    assert [r.status for r in results] == ["confirmed", "confirmed", "waitlisted", "waitlisted"]
+    assert [services.waitlist_position(r) for r in results] == [None, None, 1, 2]
+    assert workshop.seats_taken == 2
+
+
+def test_a_cancellation_promotes_the_first_person_waiting_exactly_once(app_context):
+    workshop = make_workshop(capacity=1)
+    first, second, third = (register(workshop, mobile(n)) for n in range(3))
+    promoted = services.cancel(first, now=NOW)
+    db.session.commit()
+    assert promoted == second and second.status == RegistrationStatus.CONFIRMED
+    assert second.promoted_at is not None
+    assert services.waitlist_position(third) == 1
+    assert workshop.seats_taken == 1
+    assert [m.registration_id for m in outbox(MessageKind.PROMOTED)] == [second.id]
+    with pytest.raises(RegistrationError):
+        services.cancel(first, now=NOW)
+    assert len(outbox(MessageKind.PROMOTED)) == 1
+
+
+def test_leaving_the_waiting_list_promotes_nobody(app_context):
+    workshop = make_workshop(capacity=1)
+    register(workshop, mobile(1))
+    waiting = register(workshop, mobile(2))
+    assert services.cancel(waiting, now=NOW) is None
+    assert workshop.seats_taken == 1
+
+
+def test_the_same_phone_twice_gives_one_registration(app_context):
+    workshop = make_workshop()
+    first = register(workshop, "612 34 56 78")
+    with pytest.raises(RegistrationError) as error:
+        register(workshop, "0034612345678")
+    assert error.value.code == "already_registered"
+    assert error.value.registration.id == first.id
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Registration)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Resident)) == 1
+
+
+def test_signing_up_again_after_cancelling_goes_to_the_end_of_the_queue(app_context):
+    workshop = make_workshop(capacity=1)
+    first = register(workshop, mobile(1))
+    register(workshop, mobile(2), now=NOW + timedelta(seconds=1))
+    services.cancel(first, now=NOW + timedelta(seconds=2))
+    register(workshop, mobile(3), now=NOW + timedelta(seconds=3))
+    again = register(workshop, mobile(1), now=NOW + timedelta(seconds=4))
+    assert again.id == first.id
+    assert (again.status, services.waitlist_position(again)) == ("waitlisted", 2)
+
+
+@pytest.mark.parametrize("setup, code", [
+    (lambda w: catalogue.cancel(w, reason="Closed", now=NOW), "workshop_cancelled"),
+    (lambda w: catalogue.unpublish(w, now=NOW), "not_published"),
+    (lambda w: setattr(w, "registration_closes_at", NOW - timedelta(hours=1)),
+     "registration_closed"),
+    (lambda w: setattr(w, "registration_opens_at", NOW + timedelta(days=1)),
+     "registration_not_open_yet"),
+])
+def test_no_registration_when_the_workshop_is_not_open(app_context, setup, code):
+    workshop = make_workshop()
+    setup(workshop)
+    db.session.commit()
+    with pytest.raises(RegistrationError) as error:
+        register(workshop, mobile(1))
+    assert error.value.code == code
+
+
+def test_no_registration_once_the_workshop_is_over(app_context):
+    workshop = make_workshop(now=NOW - timedelta(days=10),
+                             slots=[Slot(NOW - timedelta(days=5), NOW - timedelta(days=5) +
+                                         timedelta(hours=2))])
+    with pytest.raises(RegistrationError) as error:
+        register(workshop, mobile(1))
+    assert error.value.code == "workshop_over"
+
+
+def test_staff_may_add_people_after_registration_closed(app_context):
+    workshop = make_workshop()
+    workshop.registration_closes_at = NOW - timedelta(hours=1)
+    db.session.commit()
+    assert register(workshop, mobile(1), channel=Channel.STAFF).status == "confirmed"
+
+
+def test_messages_are_queued_only_for_consenting_mobiles(app_context):
+    workshop = make_workshop(capacity=1)
+    register(workshop, mobile(1))
+    register(workshop, mobile(2), sms_consent=False)
+    register(workshop, "934027000")
+    register(workshop, None, channel=Channel.STAFF, name="Without phone")
+    kinds = [(m.kind, m.registration_id) for m in outbox()]
+    assert [kind for kind, _id in kinds] == [MessageKind.REGISTRATION_CONFIRMED]
+
+
+def test_cancelling_a_workshop_tells_everyone_registered(app_context):
+    workshop = make_workshop(capacity=1)
+    register(workshop, mobile(1))
+    register(workshop, mobile(2))
+    catalogue.cancel(workshop, reason="La sala és en obres", now=NOW)
+    db.session.commit()
+    cancelled = outbox(MessageKind.WORKSHOP_CANCELLED)
+    assert len(cancelled) == 2
+    assert {m.params["reason"] for m in cancelled} == {"La sala és en obres"}
+
+
+def test_every_registration_records_its_channel_and_time(app_context):
+    workshop = make_workshop()
+    for n, channel in enumerate(Channel):
+        registration = register(workshop, mobile(n), channel=channel)
+        assert registration.channel == channel and registration.created_at is not None
+
+
+def test_manage_tokens_carry_at_least_128_random_bits(app_context):
+    workshop = make_workshop()
+    tokens = [register(workshop, mobile(n)).manage_token for n in range(20)]
+    assert len(set(tokens)) == 20
+    assert all(len(token) >= 22 and re.fullmatch(r"[\w-]+", token) for token in tokens)
+
+
+# Erasure
+
+
+def test_erasure_removes_personal_data_and_keeps_anonymous_figures(app_context):
+    past = make_workshop(now=NOW - timedelta(days=20),
+                         slots=[Slot(NOW - timedelta(days=14), NOW - timedelta(days=14) +
+                                     timedelta(hours=2))])
+    old = register_past(past, mobile(1))
+    upcoming = make_workshop(capacity=1)
+    mine = register(upcoming, mobile(1), email="maria@example.org")
+    waiting = register(upcoming, mobile(2))
+    resident = mine.resident
+    old_token = mine.manage_token
+
+    erase_resident(resident, now=NOW)
+    db.session.commit()
+
+    assert (resident.name, resident.phone, resident.email) == ("", None, "")
+    assert resident.erased_at is not None
+    assert old.status == RegistrationStatus.CONFIRMED  # history stays for statistics
+    assert mine.status == RegistrationStatus.CANCELLED and waiting.status == "confirmed"
+    assert services.registration_by_token(old_token) is None
+    assert not [m for m in outbox() if m.resident_id == resident.id and m.status == "pending"]
+
+
+def register_past(workshop, phone):
+    """A registration made while the workshop was still upcoming."""
+    registration = services.register(
+        workshop.id, resident_details(phone), channel=Channel.WEB,
+        now=workshop.first_session_starts_at - timedelta(days=3))
+    db.session.commit()
+    return registration
+
+
+# Web pages
+
+
+def signup_fields(client, workshop_id, lang="ca", **overrides):
+    html = client.get(f"/workshops/{workshop_id}?lang={lang}").get_data(as_text=True)
+    neighbourhood = re.search(r'<option value="(\d+)">', html.split('name="home_neighbourhood"')[1])
+    fields = csrf_fields_from(html)
+    fields["submission_key"] = re.search(r'name="submission_key"[^>]*value="([^"]+)"',
+                                         html).group(1)
+    fields |= {"name": "Maria Garcia", "phone": "612 34 56 78", "sms_consent": "y",
+               "home_neighbourhood": neighbourhood.group(1)}
+    return fields | overrides
+
+
+@pytest.fixture
+def workshop(app_context, seeded):
+    return make_workshop(capacity=1)
+
+
+def test_a_resident_signs_up_and_lands_on_their_manage_page(client, workshop):
+    response = client.post(f"/workshops/{workshop.id}/register",
+                           data=signup_fields(client, workshop.id))
+    assert response.status_code == 303
+    token = response.headers["Location"].rsplit("/", 1)[1]
+    page = client.get(f"/r/{token}")
+    html = page.get_data(as_text=True)
+    assert "La vostra plaça està confirmada" in html
+    assert f"http://localhost/r/{token}" in html
+    assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    resident = db.session.scalar(select(Resident))
+    assert (resident.phone, resident.name, resident.preferred_language) == (
+        "+34612345678", "Maria Garcia", "ca")
+
+
+def test_a_double_submit_gives_one_registration_and_the_same_page(client, workshop):
+    fields = signup_fields(client, workshop.id)
+    first = client.post(f"/workshops/{workshop.id}/register", data=fields)
+    second = client.post(f"/workshops/{workshop.id}/register", data=fields)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert db.session.scalar(select(func.count()).select_from(Registration)) == 1
+
+
+def test_the_same_phone_from_another_form_gets_a_pointer_not_the_link(client, app, workshop):
+    client.post(f"/workshops/{workshop.id}/register", data=signup_fields(client, workshop.id))
+    stranger = app.test_client()
+    response = stranger.post(f"/workshops/{workshop.id}/register",
+                             data=signup_fields(stranger, workshop.id, lang="en"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "already registered" in html and "/r/" not in html
+    assert len(outbox(MessageKind.MANAGE_LINK)) == 1
+
+
+def test_errors_are_translated_and_keep_what_was_typed(client, workshop):
+    response = client.post(f"/workshops/{workshop.id}/register", data=signup_fields(
+        client, workshop.id, lang="es", phone="12 34", name="Núria"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Esto no parece un número de teléfono. Escríbalo así: 612 34 56 78." in html
+    assert 'value="Núria"' in html and 'value="12 34"' in html
+    assert db.session.scalar(select(func.count()).select_from(Registration)) == 0
+
+
+def test_a_full_workshop_puts_people_on_the_waiting_list_with_their_position(client, app,
+                                                                            workshop):
+    register(workshop, mobile(1))
+    response = client.post(f"/workshops/{workshop.id}/register",
+                           data=signup_fields(client, workshop.id, lang="en"))
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "You are on the waiting list" in html
+    assert "Your position on the waiting list: 1." in html
+
+
+def test_cancelling_through_the_manage_link_needs_confirmation(client, workshop):
+    waiting_phone = mobile(9)
+    mine = register(workshop, mobile(1))
+    waiting = register(workshop, waiting_phone)
+    confirm = client.get(f"/r/{mine.manage_token}/cancel")
+    assert confirm.status_code == 200 and mine.status == "confirmed"
+    response = post_form(client, f"/r/{mine.manage_token}/cancel")
+    assert response.status_code == 303
+    db.session.refresh(mine)
+    db.session.refresh(waiting)
+    assert (mine.status, waiting.status) == ("cancelled", "confirmed")
+
+
+def test_an_unknown_manage_token_is_404(client, app_context):
+    assert client.get("/r/not-a-real-token").status_code == 404
+    assert client.get("/r/" + "x" * 200).status_code == 404
+
+
+def test_sign_up_attempts_are_limited_per_phone(client, app, workshop):
+    app.config["REGISTRATION_LIMIT_PER_PHONE"] = 2
+    url = f"/workshops/{workshop.id}/register"
+    for _ in range(3):  # forms with mistakes do not count
+        assert client.post(url, data=signup_fields(client, workshop.id, name="")).status_code == 422
+    assert client.post(url, data=signup_fields(client, workshop.id)).status_code == 303
+    assert client.post(url, data=signup_fields(client, workshop.id)).status_code == 409
+    response = client.post(url, data=signup_fields(client, workshop.id, lang="en"))
+    assert response.status_code == 429
+    assert "Too many attempts. Please try again in" in response.get_data(as_text=True)
+
+
+def test_sign_up_attempts_are_limited_per_address(client, app, workshop):
+    app.config["REGISTRATION_LIMIT_PER_ADDRESS"] = 3
+    statuses = [client.post(f"/workshops/{workshop.id}/register", data=signup_fields(
+        client, workshop.id, phone=mobile(n))).status_code for n in range(4)]
+    assert statuses == [303, 303, 303, 429]
+
+
+# Staff
+
+
+def test_staff_register_someone_without_a_phone(client, auth, app_context, seeded):
+    organiser = auth.login_as(Role.ORGANISER)
+    workshop = make_workshop(organiser=organiser)
+    url = f"/staff/workshops/{workshop.id}/registrations/new"
+    html = client.get(url).get_data(as_text=True)
+    neighbourhood = re.search(r'<option value="(\d+)">', html.split('name="home_neighbourhood"')[1])
+    response = post_form(client, url, name="Joan Puig", phone="",
+                         home_neighbourhood=neighbourhood.group(1))
+    assert response.status_code == 303
+    registration = db.session.scalar(select(Registration))
+    assert (registration.channel, registration.resident.phone) == (Channel.STAFF, None)
+    assert registration.created_by_id == organiser.id
+
+
+def test_the_registrations_csv_opens_in_catalan_and_spanish_spreadsheets(client, auth,
+                                                                         app_context):
+    organiser = auth.login_as(Role.ORGANISER)
+    workshop = make_workshop(organiser=organiser, capacity=1)
+    register(workshop, mobile(1), name="Núria Puig")
+    register(workshop, mobile(2), name="=HYPERLINK(\"x\")")
+    response = client.get(f"/staff/workshops/{workshop.id}/registrations.csv?lang=es")
+    body = response.data.decode("utf-8")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert body.startswith("\ufeffEstado;")
+    rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff")), delimiter=";"))
+    assert rows[0][:3] == ["Estado", "Posición en la lista de espera", "Nombre"]
+    assert rows[1][:4] == ["Confirmada", "", "Núria Puig", "600 00 00 01"]
+    assert rows[2][:3] == ["Lista de espera", "1", "'=HYPERLINK(\"x\")"]
+
+
+def test_only_the_workshops_team_sees_its_registrations(client, auth, app_context):
+    facilitator = make_user([Role.FACILITATOR], email="fac@example.org")
+    workshop = make_workshop(facilitators=[facilitator])
+    other = make_workshop()
+    auth.login("fac@example.org")
+    assert client.get(f"/staff/workshops/{workshop.id}/registrations").status_code == 200
+    assert client.get(f"/staff/workshops/{other.id}/registrations").status_code == 403
+    assert client.get(f"/staff/workshops/{other.id}/registrations.csv").status_code == 403
+
+
+def test_a_coordinator_erases_a_resident_by_phone(client, auth, app_context):
+    workshop = make_workshop()
+    registration = register(workshop, "612345678")
+    auth.login_as(Role.COORDINATOR)
+    found = post_form(client, "/staff/residents/erase", phone="612 34 56 78")
+    assert "Resident 612345678" in found.get_data(as_text=True)
+    response = post_form(client, "/staff/residents/erase",
+                         f"/staff/residents/{registration.resident_id}/erase",
+                         phone="612 34 56 78", confirm="1")
+    assert response.status_code == 303
+    resident = db.session.get(Resident, registration.resident_id)
+    assert resident.phone is None and resident.erased_at is not None

@@ -1,0 +1,55 @@
+"""Engine set-up shared by every process: SQLite pragmas and write transactions.
+
+On SQLite a transaction that reads first and writes later can fail at once with
+"database is locked" when another process wrote in between: the busy timeout does not
+help there. So a transaction meant to write takes the write lock when it begins
+(BEGIN IMMEDIATE) and waits for it instead. Requests other than GET/HEAD/OPTIONS are
+write transactions; commands and the SMS worker say so with `write_transaction()`.
+On PostgreSQL services lock the rows they change (SELECT … FOR UPDATE).
+"""
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from flask import has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
+_write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
+
+
+@contextmanager
+def write_transaction():
+    """Outside a request: transactions begun inside take the SQLite write lock up front."""
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
+def _wants_write_lock() -> bool:
+    if _write_intent.get():
+        return True
+    return has_request_context() and request.method not in READ_ONLY_METHODS
+
+
+@event.listens_for(Engine, "connect")
+def _configure_sqlite(dbapi_connection, connection_record):
+    if not type(dbapi_connection).__module__.startswith("sqlite3"):
+        return
+    # Let SQLAlchemy's "begin" event below issue BEGIN, not the driver.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _begin_sqlite_transaction(connection):
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")

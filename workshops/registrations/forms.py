@@ -1,0 +1,110 @@
+import secrets
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TelField,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from workshops.places.queries import districts_with_neighbourhoods
+from workshops.registrations.models import AGE_BAND_LABELS, GENDER_LABELS
+from workshops.registrations.phones import InvalidPhone, parse_phone
+
+OUTSIDE_BARCELONA = "outside"
+
+
+class ResidentForm(FlaskForm):
+    """Who is signing up. The smallest set of questions; the rest is optional."""
+
+    phone = TelField(
+        _l("Mobile phone"), validators=[Length(max=32)],
+        description=_l("For example 612 34 56 78. It is how we find your registration."),
+        render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    name = StringField(_l("Your name"), validators=[
+        DataRequired(_l("Write your name.")), Length(max=120)],
+        render_kw={"autocomplete": "name"})
+    home_neighbourhood = SelectField(
+        _l("Neighbourhood where you live"), validate_choice=False,
+        validators=[DataRequired(_l("Choose the neighbourhood where you live."))])
+    sms_consent = BooleanField(_l(
+        "Send me SMS messages about my workshops: confirmation, reminders and changes."))
+    email = EmailField(_l("Email (optional)"), validators=[
+        Optional(), Email(_l("Enter a valid email address, like name@example.org.")),
+        Length(max=254)], render_kw={"autocomplete": "email"})
+    age_band = SelectField(_l("Age (optional)"), default="", choices=[
+        SelectChoice("", _l("Prefer not to say")),
+        *[SelectChoice(band.value, label) for band, label in AGE_BAND_LABELS.items()]])
+    gender = SelectField(_l("Gender (optional)"), default="unsaid", choices=[
+        SelectChoice(gender.value, label) for gender, label in GENDER_LABELS.items()])
+
+    phone_required = True
+    parsed_phone = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.home_neighbourhood.choices = [SelectChoice("", _l("Choose…"))] + [
+            SelectChoice(str(n.id), n.name, optgroup=d.name)
+            for d in districts_with_neighbourhoods() for n in d.neighbourhoods
+        ] + [SelectChoice(OUTSIDE_BARCELONA, _l("I live outside Barcelona"),
+                          optgroup=_l("Other"))]
+
+    def validate_phone(self, field):
+        if not (field.data or "").strip():
+            if self.phone_required:
+                raise ValidationError(_l("Write your mobile phone number."))
+            return
+        try:
+            self.parsed_phone = parse_phone(field.data)
+        except InvalidPhone:
+            raise ValidationError(_l(
+                "This does not look like a phone number. Write it like 612 34 56 78.")) from None
+
+    def validate_home_neighbourhood(self, field):
+        valid = {str(choice.value) for choice in field.choices if choice.value}
+        if field.data not in valid:
+            raise ValidationError(_l("Choose the neighbourhood where you live."))
+
+
+class RegistrationForm(ResidentForm):
+    # Random per page view: a second submit of the same page finds the first registration.
+    submission_key = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.submission_key.data:
+            self.submission_key.data = secrets.token_urlsafe(16)
+
+
+class StaffRegistrationForm(ResidentForm):
+    """Staff registering someone in person: the phone is optional."""
+
+    phone_required = False
+    phone = TelField(
+        _l("Mobile phone (optional)"), validators=[Length(max=32)],
+        description=_l("Leave empty if the person has no phone."),
+        render_kw={"autocomplete": "off", "inputmode": "tel"})
+    name = StringField(_l("Name"), validators=[
+        DataRequired(_l("Write the person's name.")), Length(max=120)],
+        render_kw={"autocomplete": "off"})
+    sms_consent = BooleanField(_l("The person agrees to receive SMS messages about workshops."))
+
+
+class ErasePhoneForm(FlaskForm):
+    phone = TelField(_l("Phone number"), validators=[
+        DataRequired(_l("Write the phone number.")), Length(max=32)])
+
+    parsed_phone = None
+
+    def validate_phone(self, field):
+        try:
+            self.parsed_phone = parse_phone(field.data)
+        except InvalidPhone:
+            raise ValidationError(_l(
+                "This does not look like a phone number. Write it like 612 34 56 78.")) from None

@@ -1,0 +1,142 @@
+import enum
+import secrets
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from workshops.accounts.models import User
+from workshops.catalogue.models import Workshop
+from workshops.db_types import UTCDateTime
+from workshops.extensions import db
+from workshops.places.models import Neighbourhood
+
+
+def _enum(enum_class, length=20):
+    return Enum(enum_class, native_enum=False, length=length,
+                values_callable=lambda e: [member.value for member in e])
+
+
+class AgeBand(enum.StrEnum):
+    UNDER_30 = "16-29"
+    FROM_30 = "30-44"
+    FROM_45 = "45-64"
+    FROM_65 = "65-74"
+    FROM_75 = "75+"
+
+
+class Gender(enum.StrEnum):
+    UNSAID = "unsaid"
+    WOMAN = "woman"
+    MAN = "man"
+    NON_BINARY = "non-binary"
+
+
+class RegistrationStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+class Channel(enum.StrEnum):
+    WEB = "web"
+    SMS = "sms"
+    STAFF = "staff"
+    WALK_IN = "walk-in"
+
+
+AGE_BAND_LABELS = {
+    AgeBand.UNDER_30: _l("16 to 29"),
+    AgeBand.FROM_30: _l("30 to 44"),
+    AgeBand.FROM_45: _l("45 to 64"),
+    AgeBand.FROM_65: _l("65 to 74"),
+    AgeBand.FROM_75: _l("75 or over"),
+}
+GENDER_LABELS = {
+    Gender.UNSAID: _l("Prefer not to say"),
+    Gender.WOMAN: _l("Woman"),
+    Gender.MAN: _l("Man"),
+    Gender.NON_BINARY: _l("Non-binary"),
+}
+STATUS_LABELS = {
+    RegistrationStatus.CONFIRMED: _l("Confirmed"),
+    RegistrationStatus.WAITLISTED: _l("Waiting list"),
+    RegistrationStatus.CANCELLED: lazy_pgettext("registration status", "Cancelled"),
+}
+CHANNEL_LABELS = {
+    Channel.WEB: _l("Web"),
+    Channel.SMS: _l("SMS"),
+    Channel.STAFF: _l("Staff"),
+    Channel.WALK_IN: _l("Walk-in"),
+}
+
+
+class Resident(db.Model):
+    """One person, known by one phone number (E.164). No account, no password."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Empty for people registered by staff who have no phone, and after erasure.
+    phone: Mapped[str | None] = mapped_column(String(16), unique=True)
+    phone_takes_sms: Mapped[bool] = mapped_column(Boolean, default=False)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    home_neighbourhood_id: Mapped[int | None] = mapped_column(
+        ForeignKey("neighbourhood.id"), index=True)
+    lives_outside_barcelona: Mapped[bool] = mapped_column(Boolean, default=False)
+    age_band: Mapped[AgeBand | None] = mapped_column(_enum(AgeBand))
+    gender: Mapped[Gender] = mapped_column(_enum(Gender), default=Gender.UNSAID)
+    preferred_language: Mapped[str] = mapped_column(String(2), default="ca")
+    sms_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    sms_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    home_neighbourhood: Mapped[Neighbourhood | None] = relationship()
+
+    @property
+    def can_receive_sms(self) -> bool:
+        return bool(self.phone) and self.phone_takes_sms and self.sms_consent
+
+
+def new_manage_token() -> str:
+    return secrets.token_urlsafe(32)  # 256 bits
+
+
+class Registration(db.Model):
+    __table_args__ = (
+        UniqueConstraint("workshop_id", "resident_id"),
+        Index("ix_registration_queue", "workshop_id", "status", "queued_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
+    status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus))
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Place in the waiting list: earlier first. Reset when someone signs up again.
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    manage_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_manage_token)
+    # The random key of the form that created it: a double submit finds the same registration.
+    submission_key: Mapped[str] = mapped_column(String(64), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+
+    workshop: Mapped[Workshop] = relationship()
+    resident: Mapped[Resident] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != RegistrationStatus.CANCELLED

@@ -1,0 +1,249 @@
+"""Registering, cancelling and the waiting list. Plain functions: they flush, the caller commits.
+
+Capacity holds under concurrency because every change to a workshop's places first locks
+that workshop: SELECT … FOR UPDATE on PostgreSQL; on SQLite the write transaction holds
+the database write lock from its first statement (see workshops.database). A unique
+constraint on (workshop, resident) backs the duplicate rule.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from workshops.accounts.models import User
+from workshops.catalogue.models import Workshop, WorkshopStatus
+from workshops.catalogue.signals import workshop_cancelled
+from workshops.extensions import db
+from workshops.places.models import Neighbourhood
+from workshops.registrations.models import (
+    AgeBand,
+    Channel,
+    Gender,
+    Registration,
+    RegistrationStatus,
+    Resident,
+)
+from workshops.registrations.phones import Phone
+from workshops.sms.models import MessageKind
+from workshops.sms.outbox import enqueue
+
+
+class RegistrationError(Exception):
+    messages = {
+        "workshop_cancelled": _l("This workshop has been cancelled."),
+        "workshop_over": _l("This workshop has already finished."),
+        "not_published": _l("This workshop is not open for registration."),
+        "registration_closed": _l("Registration for this workshop is closed."),
+        "registration_not_open_yet": _l("Registration for this workshop has not opened yet."),
+        "already_registered": _l(
+            "This phone number is already registered for this workshop. Use the personal "
+            "link you received to see or cancel your place."),
+        "already_cancelled": _l("This registration was already cancelled."),
+    }
+
+    def __init__(self, code: str, registration: Registration | None = None):
+        super().__init__(code)
+        self.code = code
+        self.registration = registration
+
+    @property
+    def message(self):
+        return self.messages[self.code]
+
+
+@dataclass
+class ResidentDetails:
+    """What a resident (or staff on their behalf) tells us. Phone may be absent for staff."""
+
+    phone: Phone | None
+    name: str
+    home_neighbourhood: Neighbourhood | None = None
+    lives_outside_barcelona: bool = False
+    email: str = ""
+    age_band: AgeBand | None = None
+    gender: Gender = Gender.UNSAID
+    preferred_language: str = "ca"
+    sms_consent: bool = False
+
+
+def lock_workshop(workshop_id: int) -> Workshop:
+    """The workshop row, locked until commit (a no-op lock on SQLite: see module doc)."""
+    return db.session.scalars(
+        select(Workshop).where(Workshop.id == workshop_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _find_resident(phone: Phone | None) -> Resident | None:
+    if phone is None:
+        return None
+    return db.session.scalar(select(Resident).where(Resident.phone == phone.e164))
+
+
+def upsert_resident(details: ResidentDetails, *, now: datetime) -> Resident:
+    """The resident with this phone, updated with what they told us, or a new one."""
+    resident = _find_resident(details.phone)
+    if resident is None:
+        resident = Resident(phone=details.phone.e164 if details.phone else None,
+                            phone_takes_sms=bool(details.phone and details.phone.takes_sms),
+                            created_at=now)
+        try:
+            with db.session.begin_nested():
+                db.session.add(resident)
+        except IntegrityError:  # the same phone, created concurrently for another workshop
+            resident = _find_resident(details.phone)
+    if details.name.strip():
+        resident.name = details.name.strip()
+    if details.home_neighbourhood is not None or details.lives_outside_barcelona:
+        resident.home_neighbourhood = details.home_neighbourhood
+        resident.lives_outside_barcelona = details.lives_outside_barcelona
+    if details.email.strip():
+        resident.email = details.email.strip()
+    if details.age_band is not None:
+        resident.age_band = details.age_band
+    if details.gender != Gender.UNSAID:
+        resident.gender = details.gender
+    resident.preferred_language = details.preferred_language
+    if details.sms_consent and not resident.sms_consent:
+        resident.sms_consent = True
+        resident.sms_consent_at = now
+    return resident
+
+
+def _check_open(workshop: Workshop, channel: Channel, now: datetime) -> None:
+    if workshop.status == WorkshopStatus.CANCELLED:
+        raise RegistrationError("workshop_cancelled")
+    if workshop.status != WorkshopStatus.PUBLISHED:
+        raise RegistrationError("not_published")
+    if workshop.is_over(now):
+        raise RegistrationError("workshop_over")
+    if channel in (Channel.STAFF, Channel.WALK_IN):
+        return  # staff may add people until the course is over
+    if not workshop.registration_is_open(now):
+        opens = workshop.registration_opens_at
+        if opens is not None and now < opens:
+            raise RegistrationError("registration_not_open_yet")
+        raise RegistrationError("registration_closed")
+
+
+def register(workshop_id: int, details: ResidentDetails, *, channel: Channel, now: datetime,
+             submission_key: str = "", created_by: User | None = None) -> Registration:
+    """Confirm a place if one is free, else join the waiting list.
+
+    Raises RegistrationError("already_registered", registration) when this phone already
+    holds a place or a waiting-list spot: the caller decides what to show.
+    """
+    workshop = lock_workshop(workshop_id)
+    _check_open(workshop, channel, now)
+    resident = upsert_resident(details, now=now)
+    registration = None
+    if resident.id is not None:
+        registration = db.session.scalar(select(Registration).where(
+            Registration.workshop_id == workshop.id, Registration.resident_id == resident.id))
+    if registration is not None and registration.is_active:
+        raise RegistrationError("already_registered", registration)
+    if registration is None:
+        registration = Registration(workshop=workshop, resident=resident, created_at=now)
+        db.session.add(registration)
+    registration.channel = channel
+    registration.queued_at = now
+    registration.cancelled_at = None
+    registration.promoted_at = None
+    registration.submission_key = submission_key
+    registration.created_by = created_by
+    if workshop.seats_taken < workshop.capacity:
+        workshop.seats_taken += 1
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.confirmed_at = now
+        kind = MessageKind.REGISTRATION_CONFIRMED
+    else:
+        registration.status = RegistrationStatus.WAITLISTED
+        registration.confirmed_at = None
+        kind = MessageKind.WAITLISTED
+    workshop.updated_at = now
+    db.session.flush()
+    enqueue(kind, registration, now=now)
+    return registration
+
+
+def cancel(registration: Registration, *, now: datetime) -> Registration | None:
+    """Cancel a place. A freed place goes to the first person waiting, exactly once.
+
+    Returns the promoted registration, if any.
+    """
+    workshop = lock_workshop(registration.workshop_id)
+    db.session.refresh(registration)
+    if registration.status == RegistrationStatus.CANCELLED:
+        raise RegistrationError("already_cancelled")
+    was_confirmed = registration.status == RegistrationStatus.CONFIRMED
+    registration.status = RegistrationStatus.CANCELLED
+    registration.cancelled_at = now
+    workshop.updated_at = now
+    promoted = None
+    if was_confirmed:
+        workshop.seats_taken -= 1
+        promoted = _promote_next(workshop, now=now)
+    db.session.flush()
+    return promoted
+
+
+def _promote_next(workshop: Workshop, *, now: datetime) -> Registration | None:
+    if workshop.status != WorkshopStatus.PUBLISHED or workshop.is_over(now):
+        return None
+    if workshop.seats_taken >= workshop.capacity:
+        return None
+    first = db.session.scalar(
+        select(Registration)
+        .where(Registration.workshop_id == workshop.id,
+               Registration.status == RegistrationStatus.WAITLISTED)
+        .order_by(Registration.queued_at, Registration.id)
+        .limit(1)
+    )
+    if first is None:
+        return None
+    first.status = RegistrationStatus.CONFIRMED
+    first.confirmed_at = first.promoted_at = now
+    workshop.seats_taken += 1
+    db.session.flush()
+    enqueue(MessageKind.PROMOTED, first, now=now)
+    return first
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    if registration.status != RegistrationStatus.WAITLISTED:
+        return None
+    ahead = db.session.scalar(
+        select(func.count()).select_from(Registration).where(
+            Registration.workshop_id == registration.workshop_id,
+            Registration.status == RegistrationStatus.WAITLISTED,
+            (Registration.queued_at < registration.queued_at)
+            | ((Registration.queued_at == registration.queued_at)
+               & (Registration.id < registration.id)),
+        )
+    )
+    return ahead + 1
+
+
+def registration_by_token(token: str) -> Registration | None:
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(Registration).where(Registration.manage_token == token))
+
+
+def notify_workshop_cancelled(workshop: Workshop, *, now: datetime) -> int:
+    """Tell everyone holding a place or waiting that the workshop is cancelled."""
+    registrations = db.session.scalars(select(Registration).where(
+        Registration.workshop_id == workshop.id,
+        Registration.status != RegistrationStatus.CANCELLED)).all()
+    for registration in registrations:
+        enqueue(MessageKind.WORKSHOP_CANCELLED, registration, now=now,
+                params={"reason": workshop.cancel_reason})
+    return len(registrations)
+
+
+@workshop_cancelled.connect
+def _tell_registrants(workshop: Workshop, *, now: datetime) -> None:
+    notify_workshop_cancelled(workshop, now=now)

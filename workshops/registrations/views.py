@@ -1,0 +1,165 @@
+"""Residents' pages: the sign-up form on a workshop page and the personal manage link."""
+
+from datetime import timedelta
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from workshops import ratelimit
+from workshops.catalogue.models import WorkshopStatus
+from workshops.catalogue.queries import public_workshop
+from workshops.db_types import utcnow
+from workshops.extensions import db
+from workshops.forms import ActionForm
+from workshops.i18n import current_language
+from workshops.places.models import Neighbourhood
+from workshops.registrations import bp
+from workshops.registrations import services as registrations
+from workshops.registrations.forms import OUTSIDE_BARCELONA, RegistrationForm, ResidentForm
+from workshops.registrations.models import AgeBand, Channel, Gender, RegistrationStatus
+from workshops.registrations.services import RegistrationError, ResidentDetails
+from workshops.sms.keywords import public_sms_number, register_instruction
+from workshops.sms.models import MessageKind
+from workshops.sms.outbox import enqueue
+
+
+@bp.app_template_global()
+def new_registration_form() -> RegistrationForm:
+    """The empty sign-up form the workshop page shows."""
+    return RegistrationForm(formdata=None)
+
+
+def details_from_form(form: ResidentForm) -> ResidentDetails:
+    neighbourhood = None
+    if form.home_neighbourhood.data != OUTSIDE_BARCELONA:
+        neighbourhood = db.session.get(Neighbourhood, int(form.home_neighbourhood.data))
+    return ResidentDetails(
+        phone=form.parsed_phone,
+        name=form.name.data,
+        home_neighbourhood=neighbourhood,
+        lives_outside_barcelona=form.home_neighbourhood.data == OUTSIDE_BARCELONA,
+        email=form.email.data or "",
+        age_band=AgeBand(form.age_band.data) if form.age_band.data else None,
+        gender=Gender(form.gender.data or Gender.UNSAID),
+        preferred_language=current_language(),
+        sms_consent=bool(form.sms_consent.data),
+    )
+
+
+def _limit_attempts(phone_e164: str) -> None:
+    """Count this attempt against the client address and the phone; raise when over."""
+    config, now = current_app.config, utcnow()
+    window = timedelta(seconds=config["REGISTRATION_LIMIT_WINDOW_SECONDS"])
+    checks = [("register-address", request.remote_addr or "",
+               config["REGISTRATION_LIMIT_PER_ADDRESS"]),
+              ("register-phone", phone_e164, config["REGISTRATION_LIMIT_PER_PHONE"])]
+    for scope, key, limit in checks:
+        ratelimit.check(scope, key, limit=limit, window=window, now=now)
+    for scope, key, _limit in checks:
+        ratelimit.record(scope, key, now=now, window=window)
+
+
+def _render_workshop_page(workshop, form, status):
+    lang = current_language()
+    return render_template(
+        "catalogue/detail.html", workshop=workshop, lang=lang, now=utcnow(),
+        sms_number=public_sms_number(),
+        sms_text=register_instruction(workshop.public_code, lang),
+        registration_form=form,
+    ), status
+
+
+@bp.post("/workshops/<int:workshop_id>/register")
+def register(workshop_id: int):
+    workshop = public_workshop(workshop_id)
+    if workshop is None or workshop.status == WorkshopStatus.DRAFT:
+        abort(404)
+    form = RegistrationForm()
+    if not form.validate():
+        return _render_workshop_page(workshop, form, 422)
+    try:
+        _limit_attempts(form.parsed_phone.e164)
+    except ratelimit.RateLimited as limited:
+        minutes = max(1, limited.retry_after_seconds // 60)
+        form.form_errors.append(ngettext(
+            "Too many attempts. Please try again in %(num)s minute.",
+            "Too many attempts. Please try again in %(num)s minutes.", minutes))
+        return _render_workshop_page(workshop, form, 429)
+    now = utcnow()
+    try:
+        registration = registrations.register(
+            workshop.id, details_from_form(form), channel=Channel.WEB, now=now,
+            submission_key=form.submission_key.data or "")
+    except RegistrationError as error:
+        existing = error.registration
+        if existing is not None and existing.submission_key == form.submission_key.data:
+            db.session.rollback()  # the same form sent twice: show the first result
+            return redirect(url_for("registrations.manage", token=existing.manage_token), 303)
+        if existing is not None:
+            db.session.rollback()
+            _limit_attempts(form.parsed_phone.e164)
+            if existing.resident.can_receive_sms:
+                enqueue(MessageKind.MANAGE_LINK, existing, now=now)
+                form.form_errors.append(_(
+                    "This phone number is already registered for this workshop. We have sent "
+                    "you your personal link by SMS."))
+            else:
+                form.form_errors.append(error.message)
+            db.session.commit()
+        else:
+            db.session.commit()  # keep the counted attempt
+            form.form_errors.append(error.message)
+        return _render_workshop_page(workshop, form, 409)
+    db.session.commit()
+    if registration.status == RegistrationStatus.CONFIRMED:
+        flash(_("Done! Your place is confirmed."), "success")
+    else:
+        flash(_("The workshop is full, so you are on the waiting list. Freed places go to "
+                "the people waiting, in order."), "success")
+    return redirect(url_for("registrations.manage", token=registration.manage_token), 303)
+
+
+def _registration_or_404(token: str):
+    return registrations.registration_by_token(token) or abort(404)
+
+
+def _private(response):
+    """A manage page is someone's key: never cache it, never leak it in a Referer."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@bp.get("/r/<token>")
+def manage(token: str):
+    registration = _registration_or_404(token)
+    response = current_app.make_response(render_template(
+        "registrations/manage.html", registration=registration,
+        workshop=registration.workshop, lang=current_language(), now=utcnow(),
+        position=registrations.waitlist_position(registration),
+        manage_url=current_app.config["PUBLIC_BASE_URL"] + url_for(
+            "registrations.manage", token=token)))
+    return _private(response)
+
+
+@bp.route("/r/<token>/cancel", methods=["GET", "POST"])
+def cancel(token: str):
+    registration = _registration_or_404(token)
+    form = ActionForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            registrations.cancel(registration, now=utcnow())
+        except RegistrationError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Your place is cancelled. Thank you for letting us know: someone on the "
+                    "waiting list can now come."), "success")
+        return _private(redirect(url_for("registrations.manage", token=token), 303))
+    response = current_app.make_response(render_template(
+        "registrations/cancel.html", registration=registration,
+        workshop=registration.workshop, lang=current_language()))
+    return _private(response)

@@ -1,0 +1,55 @@
+"""The outbox: messages written in the same transaction as the change they announce.
+
+The SMS worker sends them after commit, so a crash never loses one and a rolled-back
+change never sends one.
+"""
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from workshops.db_types import UTCDateTime
+from workshops.extensions import db
+
+
+class MessageKind(enum.StrEnum):
+    REGISTRATION_CONFIRMED = "registration-confirmed"
+    WAITLISTED = "waitlisted"
+    PROMOTED = "promoted"
+    WORKSHOP_CANCELLED = "workshop-cancelled"
+    MANAGE_LINK = "manage-link"
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+def _enum(enum_class):
+    return Enum(enum_class, native_enum=False, length=30,
+                values_callable=lambda e: [member.value for member in e])
+
+
+class OutboxMessage(db.Model):
+    __table_args__ = (Index("ix_outbox_message_due", "status", "send_after"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[MessageKind] = mapped_column(_enum(MessageKind))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id", ondelete="CASCADE"),
+                                             index=True)
+    registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True)
+    # What the text needs besides the registration (e.g. a cancellation reason).
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus),
+                                                 default=OutboxStatus.PENDING)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    send_after: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    provider_id: Mapped[str] = mapped_column(String(64), default="")
+    last_error: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,22 @@
+"""Writing messages to the outbox, inside the caller's transaction."""
+
+from datetime import datetime
+
+from workshops.extensions import db
+from workshops.sms.models import MessageKind, OutboxMessage, OutboxStatus
+
+
+def enqueue(kind: MessageKind, registration, *, now: datetime, params: dict | None = None,
+            send_after: datetime | None = None) -> OutboxMessage | None:
+    """Queue a message about `registration` for its resident, if they can get SMS.
+
+    Nobody without a mobile phone, or who has not agreed to messages, is queued.
+    """
+    resident = registration.resident
+    if not resident.can_receive_sms:
+        return None
+    message = OutboxMessage(kind=kind, resident_id=resident.id, registration_id=registration.id,
+                            params=params or {}, status=OutboxStatus.PENDING, created_at=now,
+                            send_after=send_after or now, attempts=0)
+    db.session.add(message)
+    return message
