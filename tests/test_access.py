@@ -8,7 +8,8 @@ from workshops.accounts.models import Role
 
 PUBLIC_ENDPOINTS = {"static", "core.home", "core.healthz", "accounts.login",
                     "catalogue.listing", "catalogue.detail", "catalogue.poster",
-                    "registrations.register", "registrations.manage", "registrations.cancel"}
+                    "registrations.register", "registrations.manage", "registrations.cancel",
+                    "registrations.sms_preference", "sms.inbound", "sms.delivery_status"}
 ALL_STAFF = set(Role)
 ADMINS = {Role.ADMIN}
 COORDINATORS = {Role.ADMIN, Role.COORDINATOR}
@@ -42,6 +43,7 @@ STAFF_PAGES = [
     ("registrations.register_on_behalf", "/staff/workshops/{workshop_id}/registrations/new",
      COORDINATORS),
     ("registrations.erase_lookup", "/staff/residents/erase", COORDINATORS),
+    ("sms.log", "/staff/sms", COORDINATORS),
 ]
 # POST-only staff endpoints.
 STAFF_ACTIONS = [

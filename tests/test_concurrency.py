@@ -47,6 +47,7 @@ def server(migrated_database_url, seeded):
         "SECRET_KEY": TEST_CONFIG["SECRET_KEY"],
         "PUBLIC_BASE_URL": base,
         "REGISTRATION_LIMIT_PER_ADDRESS": "100000",
+        "TWILIO_AUTH_TOKEN": TEST_CONFIG["TWILIO_AUTH_TOKEN"],
     }
     process = subprocess.Popen(
         [str(GUNICORN), "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
@@ -214,3 +215,40 @@ def test_a_form_sent_twice_at_the_same_moment_registers_once(server, app_context
     for first, second in zip(outcomes[::2], outcomes[1::2], strict=True):
         assert first[0][1] == second[0][1]  # both copies land on the same manage page
     assert len(statuses(workshop.id)) == 10
+
+
+def test_a_web_and_an_sms_signup_racing_for_the_last_place(server, app_context, engine_name):
+    from twilio.request_validator import RequestValidator
+
+    workshop = make_workshop(capacity=1, public_code="777")
+    home = neighbourhood_id()
+    base = f"http://127.0.0.1:{server}"
+    rounds = []
+    for round_number in range(5):
+        workshop.capacity = round_number + 1  # one free place each round
+        db.session.commit()
+        web = Client(server)
+        fields = web.signup_fields(workshop.id, mobile(round_number), home)
+        sms = {"MessageSid": f"SMrace{round_number:026d}", "From": f"+347{round_number:08d}",
+               "Body": "ALTA 777"}
+        signature = RequestValidator(TEST_CONFIG["TWILIO_AUTH_TOKEN"]).compute_signature(
+            base + "/sms/inbound", sms)
+
+        def text_in(fields=sms, signature=signature):
+            connection = http.client.HTTPConnection("127.0.0.1", server, timeout=60)
+            connection.request("POST", "/sms/inbound", body=urlencode(fields), headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": signature})
+            response = connection.getresponse()
+            return response.status, None, response.read().decode()
+
+        outcomes, wall = all_at_once([
+            lambda c=web, f=fields: c.request("POST", f"/workshops/{workshop.id}/register", f),
+            text_in])
+        rounds.append(outcomes)
+        registrations = statuses(workshop.id)
+        confirmed = [r for r in registrations if r.status == RegistrationStatus.CONFIRMED]
+        assert len(confirmed) == round_number + 1  # exactly one of the two got the place
+        assert [status for (status, _l, _b), _s in outcomes] == [303, 200]
+    report("web vs SMS for the last place (5 rounds)", engine_name,
+           [o for outcomes in rounds for o in outcomes], wall)

@@ -21,3 +21,23 @@ def test_migrations_go_down_to_empty_and_up_again(app_context):
     upgrade()
     assert {"district", "neighbourhood", "venue", "staff_user"} <= set(
         inspect(db.engine).get_table_names())
+
+
+def test_upgrading_keeps_existing_data(app_context):
+    """Registrations made before the SMS migration survive it, with sensible defaults."""
+    from sqlalchemy import text
+
+    from tests.factories import make_workshop, register
+
+    workshop = make_workshop()
+    register(workshop, "612345678")
+    db.session.commit()
+    db.session.remove()
+    downgrade(revision="0003_registrations")
+    upgrade()
+    row = db.session.execute(text(
+        "SELECT r.phone, r.sms_opted_out, g.status FROM resident r "
+        "JOIN registration g ON g.resident_id = r.id")).one()
+    assert (row[0], bool(row[1]), row[2]) == ("+34612345678", False, "confirmed")
+    message = db.session.execute(text("SELECT kind, body FROM outbox_message")).one()
+    assert message == ("registration-confirmed", "")

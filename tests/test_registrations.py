@@ -391,3 +391,16 @@ def test_a_coordinator_erases_a_resident_by_phone(client, auth, app_context):
     assert response.status_code == 303
     resident = db.session.get(Resident, registration.resident_id)
     assert resident.phone is None and resident.erased_at is not None
+
+
+def test_sms_consent_is_withdrawn_and_given_again_from_the_manage_page(client, workshop):
+    registration = register(workshop, mobile(1))
+    assert len(outbox()) == 1
+    url = f"/r/{registration.manage_token}"
+    assert post_form(client, url, f"{url}/sms", consent="0").status_code == 303
+    db.session.refresh(registration.resident)
+    assert registration.resident.sms_consent is False
+    assert outbox() == []  # nothing pending is sent after consent is withdrawn
+    assert post_form(client, url, f"{url}/sms", consent="1").status_code == 303
+    db.session.refresh(registration.resident)
+    assert registration.resident.sms_consent is True

@@ -90,3 +90,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(places.bp)
     app.register_blueprint(catalogue.bp)
     app.register_blueprint(registrations.bp)
+    app.register_blueprint(sms.bp)

@@ -64,6 +64,8 @@ def from_environment(instance_path: str) -> dict:
         "REGISTRATION_LIMIT_PER_PHONE": int(os.environ.get("REGISTRATION_LIMIT_PER_PHONE", "10")),
         "REGISTRATION_LIMIT_WINDOW_SECONDS": 3600,
         "SMS_BACKEND": os.environ.get("SMS_BACKEND", "log"),
+        # Incoming messages answered per phone and hour; past that, silence (the bill).
+        "SMS_INBOUND_LIMIT_PER_HOUR": 20,
         "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID", ""),
         "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN", ""),
         "TWILIO_FROM_NUMBER": os.environ.get("TWILIO_FROM_NUMBER", ""),

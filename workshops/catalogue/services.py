@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from workshops.accounts.models import Role, User
 from workshops.catalogue.models import Session, Topic, Workshop, WorkshopStatus
 from workshops.catalogue.schedule import Slot
-from workshops.catalogue.signals import workshop_cancelled
+from workshops.catalogue.signals import schedule_changed, workshop_cancelled
 from workshops.extensions import db
 from workshops.places.models import Venue
 
@@ -174,10 +174,18 @@ def create_workshop(details: WorkshopDetails, *, organiser: User, slots: list[Sl
 def update_workshop(workshop: Workshop, details: WorkshopDetails, *, now: datetime) -> Workshop:
     _validate(details, workshop)
     _assign_code(workshop, details.public_code, now)
+    venue_before = workshop.venue_id
     _apply(workshop, details)
     workshop.updated_at = now
     db.session.flush()
+    if venue_before != workshop.venue_id:
+        _announce_schedule_change(workshop, now)
     return workshop
+
+
+def _announce_schedule_change(workshop: Workshop, now: datetime) -> None:
+    if workshop.status == WorkshopStatus.PUBLISHED:
+        schedule_changed.send(workshop, now=now)
 
 
 def _refresh_schedule(workshop: Workshop) -> None:
@@ -223,6 +231,7 @@ def move_session(session: Session, new: Slot, *, now: datetime) -> Session:
     workshop.sequence += 1
     workshop.updated_at = now
     db.session.flush()
+    _announce_schedule_change(workshop, now)
     return session
 
 
@@ -235,6 +244,7 @@ def remove_session(session: Session, *, now: datetime) -> None:
     workshop.sequence += 1
     workshop.updated_at = now
     db.session.flush()
+    _announce_schedule_change(workshop, now)
 
 
 def publish(workshop: Workshop, *, now: datetime) -> None:

@@ -97,6 +97,8 @@ class Resident(db.Model):
     preferred_language: Mapped[str] = mapped_column(String(2), default="ca")
     sms_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     sms_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Sent STOP / BAIXA / BAJA: nothing at all is sent to this phone until it sends START.
+    sms_opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -104,11 +106,12 @@ class Resident(db.Model):
 
     @property
     def can_receive_sms(self) -> bool:
-        return bool(self.phone) and self.phone_takes_sms and self.sms_consent
+        return (bool(self.phone) and self.phone_takes_sms and self.sms_consent
+                and not self.sms_opted_out)
 
 
 def new_manage_token() -> str:
-    return secrets.token_urlsafe(32)  # 256 bits
+    return secrets.token_urlsafe(16)  # 128 bits, 22 characters: short enough for an SMS
 
 
 class Registration(db.Model):

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from workshops.accounts.models import User
 from workshops.catalogue.models import Workshop, WorkshopStatus
-from workshops.catalogue.signals import workshop_cancelled
+from workshops.catalogue.signals import schedule_changed, workshop_cancelled
 from workshops.extensions import db
 from workshops.places.models import Neighbourhood
 from workshops.registrations.models import (
@@ -130,11 +130,13 @@ def _check_open(workshop: Workshop, channel: Channel, now: datetime) -> None:
 
 
 def register(workshop_id: int, details: ResidentDetails, *, channel: Channel, now: datetime,
-             submission_key: str = "", created_by: User | None = None) -> Registration:
+             submission_key: str = "", created_by: User | None = None,
+             notify: bool = True) -> Registration:
     """Confirm a place if one is free, else join the waiting list.
 
     Raises RegistrationError("already_registered", registration) when this phone already
-    holds a place or a waiting-list spot: the caller decides what to show.
+    holds a place or a waiting-list spot: the caller decides what to show. With
+    notify=False no message is queued (an SMS sign-up is answered in the reply itself).
     """
     workshop = lock_workshop(workshop_id)
     _check_open(workshop, channel, now)
@@ -165,7 +167,8 @@ def register(workshop_id: int, details: ResidentDetails, *, channel: Channel, no
         kind = MessageKind.WAITLISTED
     workshop.updated_at = now
     db.session.flush()
-    enqueue(kind, registration, now=now)
+    if notify:
+        enqueue(kind, registration, now=now)
     return registration
 
 
@@ -233,17 +236,50 @@ def registration_by_token(token: str) -> Registration | None:
     return db.session.scalar(select(Registration).where(Registration.manage_token == token))
 
 
+def _active_registrations(workshop: Workshop) -> list[Registration]:
+    return list(db.session.scalars(select(Registration).where(
+        Registration.workshop_id == workshop.id,
+        Registration.status != RegistrationStatus.CANCELLED)))
+
+
 def notify_workshop_cancelled(workshop: Workshop, *, now: datetime) -> int:
     """Tell everyone holding a place or waiting that the workshop is cancelled."""
-    registrations = db.session.scalars(select(Registration).where(
-        Registration.workshop_id == workshop.id,
-        Registration.status != RegistrationStatus.CANCELLED)).all()
+    registrations = _active_registrations(workshop)
     for registration in registrations:
         enqueue(MessageKind.WORKSHOP_CANCELLED, registration, now=now,
-                params={"reason": workshop.cancel_reason})
+                params={"reason": workshop.cancel_reason},
+                dedupe_key=f"cancelled:{registration.id}")
+    return len(registrations)
+
+
+def notify_schedule_changed(workshop: Workshop, *, now: datetime) -> int:
+    """Tell people with a place that a session moved or the venue changed (once per change)."""
+    registrations = [r for r in _active_registrations(workshop)
+                     if r.status == RegistrationStatus.CONFIRMED]
+    for registration in registrations:
+        enqueue(MessageKind.SCHEDULE_CHANGED, registration, now=now,
+                dedupe_key=f"changed:{registration.id}:{workshop.sequence}")
     return len(registrations)
 
 
 @workshop_cancelled.connect
 def _tell_registrants(workshop: Workshop, *, now: datetime) -> None:
     notify_workshop_cancelled(workshop, now=now)
+
+
+@schedule_changed.connect
+def _tell_about_change(workshop: Workshop, *, now: datetime) -> None:
+    notify_schedule_changed(workshop, now=now)
+
+
+def set_sms_consent(resident: Resident, consent: bool, *, now: datetime) -> None:
+    """Consent is separate from registering and can be withdrawn at any time."""
+    from workshops.sms.models import OutboxMessage, OutboxStatus
+
+    resident.sms_consent = consent
+    resident.sms_consent_at = now if consent else None
+    if not consent:
+        db.session.execute(
+            delete(OutboxMessage).where(OutboxMessage.resident_id == resident.id,
+                                        OutboxMessage.status == OutboxStatus.PENDING))
+    db.session.flush()

@@ -163,3 +163,19 @@ def cancel(token: str):
         "registrations/cancel.html", registration=registration,
         workshop=registration.workshop, lang=current_language()))
     return _private(response)
+
+
+@bp.post("/r/<token>/sms")
+def sms_preference(token: str):
+    """Give or withdraw consent to SMS messages, separately from the registration."""
+    registration = _registration_or_404(token)
+    if not ActionForm().validate_on_submit() or request.form.get("consent") not in ("0", "1"):
+        abort(400)
+    registrations.set_sms_consent(registration.resident, request.form["consent"] == "1",
+                                  now=utcnow())
+    db.session.commit()
+    if registration.resident.sms_consent:
+        flash(_("We will send you SMS messages about your workshops."), "success")
+    else:
+        flash(_("We will not send you any more SMS messages."), "success")
+    return _private(redirect(url_for("registrations.manage", token=token), 303))

@@ -20,13 +20,21 @@ class MessageKind(enum.StrEnum):
     PROMOTED = "promoted"
     WORKSHOP_CANCELLED = "workshop-cancelled"
     MANAGE_LINK = "manage-link"
+    REMINDER = "reminder"
+    SCHEDULE_CHANGED = "schedule-changed"
 
 
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
+    SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
     SKIPPED = "skipped"
+
+
+# Twilio's delivery statuses in the order they happen; a status never moves backwards.
+DELIVERY_ORDER = ["accepted", "queued", "sending", "sent", "delivered", "undelivered",
+                  "failed", "read"]
 
 
 def _enum(enum_class):
@@ -51,5 +59,24 @@ class OutboxMessage(db.Model):
     send_after: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    provider_id: Mapped[str] = mapped_column(String(64), default="")
+    # Nothing with the same key is queued twice (e.g. one reminder per person per session).
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    provider_id: Mapped[str] = mapped_column(String(64), default="", index=True)
+    delivery_status: Mapped[str] = mapped_column(String(20), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
     last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class InboundMessage(db.Model):
+    """Every SMS received, once per Twilio MessageSid, with the reply it got."""
+
+    __table_args__ = (Index("ix_inbound_message_phone_time", "from_phone", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    from_phone: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    action: Mapped[str] = mapped_column(String(20), default="")
+    reply: Mapped[str] = mapped_column(Text, default="")

@@ -7,7 +7,8 @@ from workshops.sms.models import MessageKind, OutboxMessage, OutboxStatus
 
 
 def enqueue(kind: MessageKind, registration, *, now: datetime, params: dict | None = None,
-            send_after: datetime | None = None) -> OutboxMessage | None:
+            send_after: datetime | None = None,
+            dedupe_key: str | None = None) -> OutboxMessage | None:
     """Queue a message about `registration` for its resident, if they can get SMS.
 
     Nobody without a mobile phone, or who has not agreed to messages, is queued.
@@ -17,6 +18,7 @@ def enqueue(kind: MessageKind, registration, *, now: datetime, params: dict | No
         return None
     message = OutboxMessage(kind=kind, resident_id=resident.id, registration_id=registration.id,
                             params=params or {}, status=OutboxStatus.PENDING, created_at=now,
-                            send_after=send_after or now, attempts=0)
+                            send_after=send_after or now, attempts=0, dedupe_key=dedupe_key)
     db.session.add(message)
+    db.session.flush()
     return message

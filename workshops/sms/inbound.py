@@ -1,0 +1,286 @@
+"""Answering an incoming SMS. One function per keyword; each returns the reply text.
+
+Registrations go through the same service as the web, so capacity, the waiting list and
+the duplicate rule are the same whatever the channel.
+"""
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from workshops.catalogue.models import Workshop, WorkshopStatus
+from workshops.catalogue.queries import ListingFilters, upcoming_workshops
+from workshops.extensions import db
+from workshops.places.models import District, Neighbourhood
+from workshops.registrations import services as registrations
+from workshops.registrations.models import Channel, Registration, RegistrationStatus, Resident
+from workshops.registrations.phones import InvalidPhone, parse_phone
+from workshops.registrations.services import RegistrationError, ResidentDetails
+from workshops.sms import texts
+from workshops.sms.areas import match_area
+from workshops.sms.commands import Command, parse
+from workshops.sms.models import InboundMessage
+from workshops.sms.segments import MAX_SEGMENTS, segments
+from workshops.sms.texts import keyword, render, when
+
+
+def handle(message_sid: str, from_phone: str, body: str, *, now: datetime) -> str | None:
+    """Process one incoming SMS once; a redelivery gets the first reply again."""
+    seen = db.session.scalar(select(InboundMessage).where(
+        InboundMessage.message_sid == message_sid))
+    if seen is not None:
+        return seen.reply or None
+    inbound = InboundMessage(message_sid=message_sid, from_phone=from_phone[:32],
+                             body=(body or "")[:1600], received_at=now)
+    db.session.add(inbound)
+    if _over_the_limit(from_phone, now):
+        inbound.action = "limited"
+        db.session.flush()
+        return None
+    command = parse(body)
+    inbound.action = command.action
+    reply = _answer(command, from_phone, now)
+    inbound.reply = reply or ""
+    db.session.flush()
+    return reply
+
+
+def _over_the_limit(from_phone: str, now: datetime) -> bool:
+    """After too many messages in an hour, stop answering for a while (the bill).
+
+    The count includes the message being handled (already added to the session)."""
+    since = now - timedelta(hours=1)
+    count = db.session.scalar(select(func.count()).select_from(InboundMessage).where(
+        InboundMessage.from_phone == from_phone, InboundMessage.received_at > since))
+    return count > current_app.config["SMS_INBOUND_LIMIT_PER_HOUR"]
+
+
+def _resident_for(from_phone: str, now: datetime, create: bool) -> Resident | None:
+    try:
+        phone = parse_phone(from_phone)
+    except InvalidPhone:
+        return None
+    resident = db.session.scalar(select(Resident).where(Resident.phone == phone.e164))
+    if resident is None and create:
+        resident = Resident(phone=phone.e164, phone_takes_sms=True, created_at=now,
+                            preferred_language="ca")
+        db.session.add(resident)
+        db.session.flush()
+    return resident
+
+
+def _answer(command: Command, from_phone: str, now: datetime) -> str | None:
+    try:
+        parse_phone(from_phone)
+    except InvalidPhone:
+        return None  # not a phone we could ever text back (short codes, alphanumeric ids)
+    resident = _resident_for(from_phone, now, create=command.action in (
+        "register", "stop", "name", "area"))
+    if resident is not None and resident.sms_opted_out and command.action != "start":
+        return None  # nothing is ever sent to an opted-out phone
+    language = command.language or (resident.preferred_language if resident else "ca")
+    if resident is not None and command.language:
+        resident.preferred_language = command.language
+    handler = HANDLERS.get(command.action, _help)
+    return handler(command, resident, language, from_phone, now)
+
+
+def _say(language: str, template_fn, **values) -> str:
+    return render(language, template_fn, **values)
+
+
+def _register(command, resident, language, from_phone, now):
+    if not command.argument:
+        return _say(language, lambda: _("send %(keyword)s and the workshop code, e.g. "
+                                        "%(keyword)s 123."), keyword=keyword("register", language))
+    workshop = _workshop_by_code(command.argument, now)
+    if workshop is None:
+        return _unknown_code(command.argument, language)
+    phone = parse_phone(from_phone)
+    try:
+        registration = registrations.register(
+            workshop.id, ResidentDetails(phone=phone, name="", preferred_language=language,
+                                         sms_consent=True),
+            channel=Channel.SMS, now=now, notify=False)
+    except RegistrationError as error:
+        return _registration_problem(error, workshop, language, now)
+    if registration.status == RegistrationStatus.CONFIRMED:
+        reply = texts.confirmed(registration, now)
+        if not registration.resident.name:
+            with_question = f"{reply} {_ask_name(language)}"
+            if segments(with_question) <= MAX_SEGMENTS:
+                reply = with_question
+        return reply
+    return _say(language, lambda: _(
+        "%(title)s is full. You are number %(position)s on the waiting list; we will text "
+        "you if a place is freed."), title=workshop.title(language).text,
+        position=registrations.waitlist_position(registration))
+
+
+def _ask_name(language):
+    with force_locale(language):
+        return _("Send %(keyword)s and your name.", keyword=keyword("name", language))
+
+
+def _workshop_by_code(code: str, now: datetime) -> Workshop | None:
+    return db.session.scalar(
+        select(Workshop).where(
+            Workshop.public_code == code,
+            Workshop.status != WorkshopStatus.DRAFT,
+            Workshop.last_session_ends_at >= now,
+        ).order_by(Workshop.status != WorkshopStatus.PUBLISHED).limit(1))
+
+
+def _unknown_code(code, language):
+    return _say(language, lambda: _(
+        "there is no open workshop with the code %(code)s. Send %(keyword)s to see "
+        "workshops near you."), code=code, keyword=keyword("find", language))
+
+
+def _registration_problem(error, workshop, language, now):
+    title = workshop.title(language).text
+    if error.code == "already_registered":
+        return _say(language, lambda: _("you are already registered for %(title)s. %(link)s"),
+                    title=title, link=texts.manage_link(error.registration))
+    if error.code == "workshop_cancelled":
+        return _say(language, lambda: _("sorry, %(title)s has been cancelled."), title=title)
+    return _say(language, lambda: _("registration for %(title)s is closed."), title=title)
+
+
+def _cancel(command, resident, language, from_phone, now):
+    registration = None
+    if resident is not None and command.argument:
+        registration = db.session.scalar(
+            select(Registration).join(Workshop).where(
+                Registration.resident_id == resident.id,
+                Workshop.public_code == command.argument,
+                Registration.status != RegistrationStatus.CANCELLED,
+                Workshop.last_session_ends_at >= now))
+    if registration is None:
+        return _say(language, lambda: _(
+            "you have no place in a workshop with the code %(code)s. Send %(keyword)s to see "
+            "yours."), code=command.argument or "—", keyword=keyword("mine", language))
+    registrations.cancel(registration, now=now)
+    return _say(language, lambda: _(
+        "your place at %(title)s is cancelled. Thank you for letting us know."),
+        title=registration.workshop.title(language).text)
+
+
+def _find(command, resident, language, from_phone, now):
+    area = None
+    if command.argument:
+        area = match_area(command.argument)
+        if area is None:
+            return _say(language, lambda: _(
+                "we do not know the area %(area)s. Try a neighbourhood, e.g. %(keyword)s "
+                "Raval."), area=command.argument[:40], keyword=keyword("find", language))
+    elif resident is not None and resident.home_neighbourhood is not None:
+        area = resident.home_neighbourhood
+    filters = ListingFilters(free_seats=True)
+    if isinstance(area, District):
+        filters.district = area.code
+    elif isinstance(area, Neighbourhood):
+        filters.neighbourhood = area.code
+    found = upcoming_workshops(filters, now=now, per_page=3).workshops
+    place = area.name if area is not None else "Barcelona"
+    if not found:
+        return _say(language, lambda: _(
+            "no workshops with free places in %(area)s right now. Send %(keyword)s for the "
+            "whole city."), area=place, keyword=keyword("find", language))
+    listing = "; ".join(
+        f"{w.public_code} {w.title(language).text} ({when(w.upcoming_sessions(now)[0].starts_at)})"
+        for w in found)
+    return _say(language, lambda: _(
+        "workshops in %(area)s: %(list)s. To sign up send %(keyword)s and the code."),
+        shrink=("list", "area"), area=place, list=listing, keyword=keyword("register", language))
+
+
+def _mine(command, resident, language, from_phone, now):
+    upcoming = []
+    if resident is not None:
+        upcoming = db.session.scalars(
+            select(Registration).join(Workshop).where(
+                Registration.resident_id == resident.id,
+                Registration.status != RegistrationStatus.CANCELLED,
+                Workshop.status == WorkshopStatus.PUBLISHED,
+                Workshop.last_session_ends_at >= now)
+            .order_by(Workshop.first_session_starts_at)).all()
+    if not upcoming:
+        return _say(language, lambda: _(
+            "you have no upcoming workshops. Send %(keyword)s to find one."),
+            keyword=keyword("find", language))
+    parts = []
+    with force_locale(language):
+        for registration in upcoming[:3]:
+            workshop = registration.workshop
+            state = "" if registration.status == RegistrationStatus.CONFIRMED else (
+                " " + _("(waiting list)"))
+            parts.append(f"{workshop.public_code} {workshop.title(language).text} "
+                         f"{when(workshop.upcoming_sessions(now)[0].starts_at)}{state}")
+    return _say(language, lambda: _("your workshops: %(list)s. To cancel send %(keyword)s and "
+                                    "the code."), shrink=("list",), list="; ".join(parts),
+                keyword=keyword("cancel", language))
+
+
+def _name(command, resident, language, from_phone, now):
+    name = command.argument.strip()[:120]
+    if not name:
+        return _ask_name_reply(language)
+    resident.name = name
+    return _say(language, lambda: _(
+        "thank you, %(name)s. Send %(keyword)s and your neighbourhood, e.g. %(keyword)s "
+        "Raval."), shrink=("name",), name=name, keyword=keyword("area", language))
+
+
+def _ask_name_reply(language):
+    return _say(language, lambda: _("send %(keyword)s and your name, e.g. %(keyword)s Maria."),
+                keyword=keyword("name", language))
+
+
+def _area(command, resident, language, from_phone, now):
+    area = match_area(command.argument) if command.argument else None
+    if not isinstance(area, Neighbourhood):
+        return _say(language, lambda: _(
+            "we do not know the neighbourhood %(area)s. Send %(keyword)s and its name, e.g. "
+            "%(keyword)s Trinitat Nova."), area=(command.argument or "—")[:40],
+            keyword=keyword("area", language))
+    resident.home_neighbourhood = area
+    resident.lives_outside_barcelona = False
+    return _say(language, lambda: _("thank you. Your neighbourhood: %(area)s."), area=area.name)
+
+
+def _stop(command, resident, language, from_phone, now):
+    if resident is None:
+        return None
+    resident.sms_opted_out = True
+    registrations.set_sms_consent(resident, False, now=now)
+    return _say(language, lambda: _(
+        "you will not receive more messages. To receive them again send %(keyword)s."),
+        keyword=keyword("start", language))
+
+
+def _start(command, resident, language, from_phone, now):
+    if resident is None:
+        return _help(command, resident, language, from_phone, now)
+    resident.sms_opted_out = False
+    registrations.set_sms_consent(resident, True, now=now)
+    return _say(language, lambda: _(
+        "you will receive messages again. Send %(keyword)s for help."),
+        keyword=keyword("help", language))
+
+
+def _help(command, resident, language, from_phone, now):
+    return _say(language, lambda: _(
+        "free digital skills workshops. %(join)s 123 to sign up, %(leave)s 123 to cancel, "
+        "%(find)s to see workshops, %(mine)s for yours, STOP to stop messages."),
+        join=keyword("register", language), leave=keyword("cancel", language),
+        find=keyword("find", language), mine=keyword("mine", language))
+
+
+HANDLERS = {
+    "register": _register, "cancel": _cancel, "find": _find, "mine": _mine, "name": _name,
+    "area": _area, "stop": _stop, "start": _start, "help": _help,
+}

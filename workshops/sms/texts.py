@@ -1,0 +1,117 @@
+"""Every SMS text, in the resident's language, each kept within two segments.
+
+Texts are rendered when sent (outbox) or replied (webhook), never stored translated, so
+they are always in the language the resident uses at that moment.
+"""
+
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import force_locale, format_datetime
+from flask_babel import gettext as _
+
+from workshops.sms.segments import fit
+
+SIGNATURE = "Internet 4all: "
+
+# The keywords residents text, by action and language (shown in replies).
+KEYWORDS = {
+    "register": {"ca": "ALTA", "es": "INSCRIBIR", "en": "JOIN"},
+    "cancel": {"ca": "BAIXA", "es": "BAJA", "en": "LEAVE"},
+    "find": {"ca": "TALLERS", "es": "TALLERES", "en": "WORKSHOPS"},
+    "mine": {"ca": "MEVES", "es": "MIS", "en": "MINE"},
+    "help": {"ca": "AJUDA", "es": "AYUDA", "en": "HELP"},
+    "name": {"ca": "NOM", "es": "NOMBRE", "en": "NAME"},
+    "area": {"ca": "BARRI", "es": "BARRIO", "en": "AREA"},
+    "start": {"ca": "ALTA", "es": "ALTA", "en": "START"},
+}
+
+
+def keyword(action: str, language: str) -> str:
+    return KEYWORDS[action].get(language, KEYWORDS[action]["ca"])
+
+
+def manage_link(registration) -> str:
+    """The public /r/<token> address (a stable URL: it also works outside a request)."""
+    return f"{current_app.config['PUBLIC_BASE_URL']}/r/{registration.manage_token}"
+
+
+def when(instant: datetime) -> str:
+    """Short local date and time in the current language, e.g. "dt. 1/12 10:00"."""
+    return format_datetime(instant, "EEE d/M HH:mm")
+
+
+def render(language: str, template_fn, *, shrink=("title", "venue"), **values) -> str:
+    """Translate with the resident's language and fit the result in two segments."""
+    with force_locale(language):
+        template = SIGNATURE + template_fn()
+        values = {k: (v() if callable(v) else v) for k, v in values.items()}
+        return fit(template, shrink=tuple(k for k in shrink if k in values), **values)
+
+
+def _next_session(workshop, now):
+    upcoming = workshop.upcoming_sessions(now)
+    return upcoming[0] if upcoming else workshop.sessions[-1]
+
+
+def _workshop_values(registration, now):
+    workshop = registration.workshop
+    language = registration.resident.preferred_language
+    session = _next_session(workshop, now)
+    return {
+        "title": workshop.title(language).text,
+        "venue": workshop.venue.name,
+        "when": lambda: when(session.starts_at),
+        "link": manage_link(registration),
+        "code": workshop.public_code,
+    }
+
+
+# Outbound messages (outbox kinds). A link takes a third of a UCS-2 message, so texts
+# that carry one say little else; the others point to the keyword instead.
+
+def _language(registration):
+    return registration.resident.preferred_language
+
+
+def confirmed(registration, now):
+    return render(_language(registration), lambda: _(
+        "place confirmed: %(title)s, %(when)s. %(link)s"), **_workshop_values(registration, now))
+
+
+def waitlisted(registration, now, position):
+    return render(_language(registration), lambda: _(
+        "%(title)s is full. You are number %(position)s on the waiting list; we will text you "
+        "if a place is freed."), position=position, **_workshop_values(registration, now))
+
+
+def promoted(registration, now):
+    return render(_language(registration), lambda: _(
+        "a place is free for you: %(title)s, %(when)s. %(link)s"),
+        **_workshop_values(registration, now))
+
+
+def reminder(registration, session, now):
+    values = _workshop_values(registration, now)
+    values["when"] = lambda: when(session.starts_at)
+    return render(_language(registration), lambda: _(
+        "tomorrow %(when)s: %(title)s, %(venue)s. Can't come? Send %(leave)s %(code)s."),
+        leave=keyword("cancel", _language(registration)), **values)
+
+
+def schedule_changed(registration, now):
+    return render(_language(registration), lambda: _(
+        "changes to %(title)s: next session %(when)s, %(venue)s. Can't come? Send %(leave)s "
+        "%(code)s."), leave=keyword("cancel", _language(registration)),
+        **_workshop_values(registration, now))
+
+
+def workshop_cancelled(registration, now, reason):
+    return render(_language(registration), lambda: _(
+        "sorry, %(title)s is cancelled. %(reason)s"), shrink=("title", "reason"),
+        reason=reason, title=registration.workshop.title(_language(registration)).text)
+
+
+def manage_link_text(registration, now):
+    return render(_language(registration), lambda: _(
+        "your registration for %(title)s: %(link)s"), **_workshop_values(registration, now))

@@ -1,0 +1,83 @@
+from flask import abort, current_app, render_template, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from workshops.accounts.access import role_required
+from workshops.accounts.models import Role
+from workshops.db_types import utcnow
+from workshops.extensions import csrf, db
+from workshops.sms import bp
+from workshops.sms.inbound import handle
+from workshops.sms.models import DELIVERY_ORDER, InboundMessage, OutboxMessage, OutboxStatus
+
+
+def signed_by_twilio() -> bool:
+    """Check X-Twilio-Signature against the public URL Twilio called (not request.url,
+    which differs behind a TLS proxy)."""
+    token = current_app.config["TWILIO_AUTH_TOKEN"]
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not token or not signature:
+        return False
+    url = current_app.config["PUBLIC_BASE_URL"] + request.full_path.rstrip("?")
+    return RequestValidator(token).validate(url, request.form, signature)
+
+
+def twiml(reply: str | None):
+    response = MessagingResponse()
+    if reply:
+        response.message(reply)
+    return str(response), 200, {"Content-Type": "text/xml; charset=utf-8"}
+
+
+@bp.post("/sms/inbound")
+@csrf.exempt
+def inbound():
+    if not signed_by_twilio():
+        abort(403)
+    sid = request.form.get("MessageSid", "").strip()
+    sender = request.form.get("From", "").strip()
+    if not sid or not sender:
+        abort(400)
+    try:
+        reply = handle(sid, sender, request.form.get("Body", ""), now=utcnow())
+        db.session.commit()
+    except IntegrityError:
+        # The same message delivered twice at the same moment: the other copy won.
+        db.session.rollback()
+        reply = db.session.scalar(select(InboundMessage.reply).where(
+            InboundMessage.message_sid == sid)) or None
+    return twiml(reply)
+
+
+@bp.post("/sms/status")
+@csrf.exempt
+def delivery_status():
+    if not signed_by_twilio():
+        abort(403)
+    sid = request.form.get("MessageSid", "")
+    status = request.form.get("MessageStatus", "").lower()
+    message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.provider_id == sid))
+    if message is not None and status in DELIVERY_ORDER:
+        current = message.delivery_status
+        if not current or DELIVERY_ORDER.index(status) > DELIVERY_ORDER.index(current):
+            message.delivery_status = status
+            if status in ("failed", "undelivered"):
+                code = request.form.get("ErrorCode", "")
+                message.last_error = f"delivery {status}" + (f" (error {code})" if code else "")
+            db.session.commit()
+    return "", 204
+
+
+@bp.get("/staff/sms")
+@role_required(Role.COORDINATOR)
+def log():
+    received = db.session.scalars(
+        select(InboundMessage).order_by(InboundMessage.received_at.desc()).limit(50)).all()
+    sent = db.session.scalars(
+        select(OutboxMessage).order_by(OutboxMessage.created_at.desc()).limit(50)).all()
+    failed = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
+        .order_by(OutboxMessage.created_at.desc()).limit(20)).all()
+    return render_template("sms/log.html", received=received, sent=sent, failed=failed)

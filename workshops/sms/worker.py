@@ -1,0 +1,157 @@
+"""The outbox worker: renders due messages in each resident's language and sends them.
+
+Messages are claimed in one short transaction (FOR UPDATE SKIP LOCKED on PostgreSQL, so
+two workers never take the same one), sent outside any transaction, and marked sent or
+failed in another. A worker that dies mid-send leaves the claim to expire and the message
+is sent later: never lost. Transient failures retry with exponential backoff; permanent
+ones are marked failed with the reason.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from workshops.catalogue.models import Session, Workshop, WorkshopStatus
+from workshops.catalogue.schedule import local_to_utc, to_local
+from workshops.database import write_transaction
+from workshops.extensions import db
+from workshops.registrations.models import Registration, RegistrationStatus
+from workshops.registrations.services import waitlist_position
+from workshops.sms import texts
+from workshops.sms.models import MessageKind, OutboxMessage, OutboxStatus
+from workshops.sms.outbox import enqueue
+from workshops.sms.senders import SendError
+
+CLAIM_EXPIRES = timedelta(minutes=10)
+MAX_ATTEMPTS = 8
+
+
+@dataclass
+class Sent:
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    skipped: int = 0
+
+
+def render(message: OutboxMessage, now: datetime) -> str | None:
+    """The text for `message`, or None when it no longer applies."""
+    registration = db.session.get(Registration, message.registration_id)
+    if registration is None:
+        return None
+    kind = message.kind
+    if kind == MessageKind.REGISTRATION_CONFIRMED:
+        if registration.status != RegistrationStatus.CONFIRMED:
+            return None
+        return texts.confirmed(registration, now)
+    if kind == MessageKind.WAITLISTED:
+        position = waitlist_position(registration)
+        return texts.waitlisted(registration, now, position) if position else None
+    if kind == MessageKind.PROMOTED:
+        if registration.status != RegistrationStatus.CONFIRMED:
+            return None
+        return texts.promoted(registration, now)
+    if kind == MessageKind.REMINDER:
+        session = db.session.get(Session, message.params.get("session_id"))
+        if (session is None or registration.status != RegistrationStatus.CONFIRMED
+                or registration.workshop.status != WorkshopStatus.PUBLISHED
+                or session.starts_at < now):
+            return None
+        return texts.reminder(registration, session, now)
+    if kind == MessageKind.SCHEDULE_CHANGED:
+        if registration.status == RegistrationStatus.CANCELLED or registration.workshop.is_over(
+                now):
+            return None
+        return texts.schedule_changed(registration, now)
+    if kind == MessageKind.WORKSHOP_CANCELLED:
+        return texts.workshop_cancelled(registration, now, message.params.get("reason", ""))
+    if kind == MessageKind.MANAGE_LINK:
+        return texts.manage_link_text(registration, now)
+    return None
+
+
+def claim(now: datetime, batch: int = 20) -> list[int]:
+    with write_transaction():
+        due = or_(
+            (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.send_after <= now),
+            (OutboxMessage.status == OutboxStatus.SENDING)
+            & (OutboxMessage.claimed_at < now - CLAIM_EXPIRES),
+        )
+        messages = db.session.scalars(
+            select(OutboxMessage).where(due).order_by(OutboxMessage.send_after,
+                                                      OutboxMessage.id)
+            .limit(batch).with_for_update(skip_locked=True)).all()
+        for message in messages:
+            message.status = OutboxStatus.SENDING
+            message.claimed_at = now
+        ids = [m.id for m in messages]
+        db.session.commit()
+    return ids
+
+
+def send_due(sender, *, now: datetime, batch: int = 20) -> Sent:
+    result = Sent()
+    for message_id in claim(now, batch):
+        with write_transaction():
+            _send_one(sender, db.session.get(OutboxMessage, message_id), now, result)
+            db.session.commit()
+    return result
+
+
+def _send_one(sender, message: OutboxMessage, now: datetime, result: Sent) -> None:
+    registration = db.session.get(Registration, message.registration_id)
+    resident = registration.resident if registration else None
+    body = render(message, now) if resident is not None and resident.can_receive_sms else None
+    if body is None:
+        message.status = OutboxStatus.SKIPPED
+        result.skipped += 1
+        return
+    message.body = body
+    message.attempts += 1
+    try:
+        message.provider_id = sender.send(resident.phone, body)
+    except SendError as error:
+        message.last_error = error.reason
+        if error.permanent or message.attempts >= MAX_ATTEMPTS:
+            message.status = OutboxStatus.FAILED
+            result.failed += 1
+        else:
+            message.status = OutboxStatus.PENDING
+            message.send_after = now + timedelta(minutes=2 ** message.attempts)
+            result.retried += 1
+        return
+    message.status = OutboxStatus.SENT
+    message.sent_at = now
+    result.sent += 1
+
+
+def schedule_reminders(*, now: datetime) -> int:
+    """Queue a reminder for every confirmed place in a session that starts tomorrow.
+
+    Idempotent: each reminder has a dedupe key (registration, session)."""
+    tomorrow = to_local(now).date() + timedelta(days=1)
+    start = local_to_utc(tomorrow, time.min)
+    end = local_to_utc(tomorrow + timedelta(days=1), time.min)
+    rows = db.session.execute(
+        select(Registration, Session)
+        .join(Workshop, Registration.workshop_id == Workshop.id)
+        .join(Session, Session.workshop_id == Workshop.id)
+        .where(Session.starts_at >= start, Session.starts_at < end,
+               Workshop.status == WorkshopStatus.PUBLISHED,
+               Registration.status == RegistrationStatus.CONFIRMED)
+    ).all()
+    queued = 0
+    for registration, session in rows:
+        key = f"reminder:{registration.id}:{session.id}"
+        if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
+            continue
+        try:
+            with db.session.begin_nested():
+                if enqueue(MessageKind.REMINDER, registration, now=now, dedupe_key=key,
+                           params={"session_id": session.id}):
+                    queued += 1
+        except IntegrityError:
+            continue  # another worker queued it a moment ago
+    return queued
