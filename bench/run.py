@@ -69,14 +69,37 @@ def to_milliseconds(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def run_wrk(url: str, uncached: bool = False) -> dict:
-    # Warm up: first requests compile templates and fill the connection pools.
-    subprocess.run(["wrk", "-t1", "-c2", "-d1s", url], check=True, capture_output=True)
-    script = ["-s", str(Path(__file__).parent / "cache_miss.lua")] if uncached else []
+WEBHOOK_REQUESTS = 60_000
+AUTH_TOKEN = "bench-twilio-auth-token"  # noqa: S105  (a throwaway token for loopback)
+
+
+def write_webhook_requests(path: Path, base_url: str) -> None:
+    """Signed webhook requests, each a different resident asking for help (AJUDA)."""
+    from urllib.parse import urlencode
+
+    from twilio.request_validator import RequestValidator
+
+    validator = RequestValidator(AUTH_TOKEN)
+    with path.open("w") as out:
+        for n in range(WEBHOOK_REQUESTS):
+            params = {"MessageSid": f"SM{n:032d}", "From": f"+3461{n:07d}", "Body": "AJUDA",
+                      "To": "+34600000000"}
+            signature = validator.compute_signature(base_url + "/sms/inbound", params)
+            out.write(f"{signature}\t{urlencode(params)}\n")
+
+
+def run_wrk(url: str, uncached: bool = False, script: str | None = None,
+            env: dict | None = None) -> dict:
+    if script is None:
+        # Warm up: first requests compile templates and fill the connection pools.
+        subprocess.run(["wrk", "-t1", "-c2", "-d1s", url], check=True, capture_output=True)
+    if uncached:
+        script = str(Path(__file__).parent / "cache_miss.lua")
+    script = ["-s", script] if script else []
     output = subprocess.run(
         ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION_SECONDS}s", "--latency", *script,
          url],
-        check=True, capture_output=True, text=True,
+        check=True, capture_output=True, text=True, env=env,
     ).stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: (.*)", output)
@@ -99,19 +122,28 @@ def main() -> None:
                                        f"sqlite:///{workdir / 'bench.sqlite3'}"),
         "SECRET_KEY": "bench-secret-key",
         "FLASK_APP": "app",
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
     }
     prepare_database(env)
+    base_url = f"http://127.0.0.1:{port}"
+    env["PUBLIC_BASE_URL"] = base_url
+    requests_file = workdir / "webhook-requests.tsv"
+    write_webhook_requests(requests_file, base_url)
     server = subprocess.Popen(
         [str(VENV_BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
          "--log-level", "warning", "app:app"],
         cwd=PROJECT_ROOT, env=env,
     )
-    base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(base_url)
         results = [(name, path, run_wrk(base_url + path)) for name, path in [BASELINE, *ROUTES]]
         results += [(name, path, run_wrk(base_url + path, uncached=True))
                     for name, path in UNCACHED_ROUTES]
+        webhook = run_wrk(base_url + "/sms/inbound", script=str(Path(__file__).parent
+                                                                 / "webhook.lua"),
+                          env=os.environ | {"WEBHOOK_REQUESTS": str(requests_file)})
+        results.append(("SMS webhook, signed, new MessageSid each", "POST /sms/inbound",
+                        webhook))
     finally:
         server.terminate()
         server.wait(timeout=30)

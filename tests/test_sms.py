@@ -427,3 +427,12 @@ def test_a_sender_that_is_not_a_phone_gets_no_reply(client, workshop):
     assert text(client, "ALTA 123", sender="INTERNET4ALL") == (200, "")
     assert text(client, "ALTA 123", sender="+34 12") == (200, "")
     assert registrations() == []
+
+
+def test_the_worker_command_sends_what_is_due_and_stops(runner, app_context, workshop):
+    register(workshop, mobile(1))
+    result = runner.invoke(args=["sms", "worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "sent 1" in result.output
+    assert db.session.scalar(select(OutboxMessage)).status == OutboxStatus.SENT
+    assert runner.invoke(args=["sms", "reminders"]).output.startswith("0 reminders")

@@ -5,6 +5,7 @@ On SQLite a transaction that reads first and writes later can fail at once with
 help there. So a transaction meant to write takes the write lock when it begins
 (BEGIN IMMEDIATE) and waits for it instead. Requests other than GET/HEAD/OPTIONS are
 write transactions; commands and the SMS worker say so with `write_transaction()`.
+Read-only requests run in autocommit (no BEGIN), like pysqlite's own default.
 On PostgreSQL services lock the rows they change (SELECT … FOR UPDATE).
 """
 
@@ -51,5 +52,11 @@ def _configure_sqlite(dbapi_connection, connection_record):
 
 @event.listens_for(Engine, "begin")
 def _begin_sqlite_transaction(connection):
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
+    if connection.dialect.name != "sqlite":
+        return
+    if _wants_write_lock():
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif not has_request_context():
+        connection.exec_driver_sql("BEGIN")
+    # A read-only request runs its SELECTs in autocommit: no BEGIN/ROLLBACK round trips
+    # on every page view (what pysqlite did by default before).

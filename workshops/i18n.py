@@ -83,7 +83,10 @@ def language_switch_url(language: str) -> str:
 
 def init_app(app: Flask) -> None:
     app.after_request(remember_language)
+    from workshops.forms import select_groups
+
     app.jinja_env.globals.update(
+        select_groups=select_groups,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         current_language=current_language,
         language_switch_url=language_switch_url,
