@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
 
@@ -36,3 +36,10 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def str_enum(enum_class, length: int = 20) -> Enum:
+    """A column for a StrEnum, stored as its values in a VARCHAR (no native enum type, so
+    adding a member needs no migration on PostgreSQL)."""
+    return Enum(enum_class, native_enum=False, length=length,
+                values_callable=lambda members: [member.value for member in members])

@@ -3,10 +3,10 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workshops.db_types import UTCDateTime, utcnow
+from workshops.db_types import UTCDateTime, str_enum, utcnow
 from workshops.extensions import db
 
 
@@ -75,10 +75,6 @@ class RoleGrant(db.Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
     )
-    role: Mapped[Role] = mapped_column(
-        Enum(
-            Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
-        )
-    )
+    role: Mapped[Role] = mapped_column(str_enum(Role))
 
     user: Mapped[User] = relationship(back_populates="role_grants")

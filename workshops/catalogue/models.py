@@ -5,7 +5,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     Column,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -17,15 +16,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workshops.accounts.models import User
-from workshops.db_types import UTCDateTime, utcnow
+from workshops.db_types import UTCDateTime, str_enum, utcnow
 from workshops.extensions import db
 from workshops.i18n import LocalizedText, localized
 from workshops.places.models import Venue
-
-
-def _enum_column(enum_class, length=20):
-    return Enum(enum_class, native_enum=False, length=length,
-                values_callable=lambda e: [member.value for member in e])
 
 
 class WorkshopStatus(enum.StrEnum):
@@ -104,7 +98,7 @@ class WorkshopAudience(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"),
                                              index=True)
-    audience: Mapped[Audience] = mapped_column(_enum_column(Audience, 30))
+    audience: Mapped[Audience] = mapped_column(str_enum(Audience, 30))
 
 
 class Workshop(db.Model):
@@ -125,7 +119,7 @@ class Workshop(db.Model):
     description_es: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
     topic_id: Mapped[int] = mapped_column(ForeignKey("topic.id"), index=True)
-    level: Mapped[Level] = mapped_column(_enum_column(Level), default=Level.BEGINNER)
+    level: Mapped[Level] = mapped_column(str_enum(Level), default=Level.BEGINNER)
     instruction_language: Mapped[str] = mapped_column(String(2), default="ca")
     venue_id: Mapped[int] = mapped_column(ForeignKey("venue.id"), index=True)
     capacity: Mapped[int] = mapped_column(Integer)
@@ -134,7 +128,7 @@ class Workshop(db.Model):
     organiser_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[WorkshopStatus] = mapped_column(_enum_column(WorkshopStatus),
+    status: Mapped[WorkshopStatus] = mapped_column(str_enum(WorkshopStatus),
                                                    default=WorkshopStatus.DRAFT)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

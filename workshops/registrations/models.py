@@ -6,7 +6,6 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from sqlalchemy import (
     Boolean,
-    Enum,
     ForeignKey,
     Index,
     String,
@@ -16,14 +15,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workshops.accounts.models import User
 from workshops.catalogue.models import Workshop
-from workshops.db_types import UTCDateTime
+from workshops.db_types import UTCDateTime, str_enum
 from workshops.extensions import db
 from workshops.places.models import Neighbourhood
-
-
-def _enum(enum_class, length=20):
-    return Enum(enum_class, native_enum=False, length=length,
-                values_callable=lambda e: [member.value for member in e])
 
 
 class AgeBand(enum.StrEnum):
@@ -92,8 +86,8 @@ class Resident(db.Model):
     home_neighbourhood_id: Mapped[int | None] = mapped_column(
         ForeignKey("neighbourhood.id"), index=True)
     lives_outside_barcelona: Mapped[bool] = mapped_column(Boolean, default=False)
-    age_band: Mapped[AgeBand | None] = mapped_column(_enum(AgeBand))
-    gender: Mapped[Gender] = mapped_column(_enum(Gender), default=Gender.UNSAID)
+    age_band: Mapped[AgeBand | None] = mapped_column(str_enum(AgeBand))
+    gender: Mapped[Gender] = mapped_column(str_enum(Gender), default=Gender.UNSAID)
     preferred_language: Mapped[str] = mapped_column(String(2), default="ca")
     sms_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     sms_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -123,8 +117,8 @@ class Registration(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"))
     resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
-    status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus))
-    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    status: Mapped[RegistrationStatus] = mapped_column(str_enum(RegistrationStatus))
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Place in the waiting list: earlier first. Reset when someone signs up again.
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime)

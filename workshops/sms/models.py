@@ -7,10 +7,10 @@ change never sends one.
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workshops.db_types import UTCDateTime
+from workshops.db_types import UTCDateTime, str_enum
 from workshops.extensions import db
 
 
@@ -37,23 +37,18 @@ DELIVERY_ORDER = ["accepted", "queued", "sending", "sent", "delivered", "undeliv
                   "failed", "read"]
 
 
-def _enum(enum_class):
-    return Enum(enum_class, native_enum=False, length=30,
-                values_callable=lambda e: [member.value for member in e])
-
-
 class OutboxMessage(db.Model):
     __table_args__ = (Index("ix_outbox_message_due", "status", "send_after"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[MessageKind] = mapped_column(_enum(MessageKind))
+    kind: Mapped[MessageKind] = mapped_column(str_enum(MessageKind, 30))
     resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id", ondelete="CASCADE"),
                                              index=True)
     registration_id: Mapped[int | None] = mapped_column(
         ForeignKey("registration.id", ondelete="CASCADE"), index=True)
     # What the text needs besides the registration (e.g. a cancellation reason).
     params: Mapped[dict] = mapped_column(JSON, default=dict)
-    status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus),
+    status: Mapped[OutboxStatus] = mapped_column(str_enum(OutboxStatus, 30),
                                                  default=OutboxStatus.PENDING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     send_after: Mapped[datetime] = mapped_column(UTCDateTime)
