@@ -47,17 +47,27 @@ def details_from_form(form: ResidentForm) -> ResidentDetails:
     )
 
 
-def _limit_attempts(phone_e164: str) -> None:
-    """Count this attempt against the client address and the phone; raise when over."""
-    config, now = current_app.config, utcnow()
+def _attempt_limits(phone_e164: str):
+    config = current_app.config
     window = timedelta(seconds=config["REGISTRATION_LIMIT_WINDOW_SECONDS"])
-    checks = [("register-address", request.remote_addr or "",
-               config["REGISTRATION_LIMIT_PER_ADDRESS"]),
-              ("register-phone", phone_e164, config["REGISTRATION_LIMIT_PER_PHONE"])]
-    for scope, key, limit in checks:
+    return window, [("register-address", request.remote_addr or "",
+                     config["REGISTRATION_LIMIT_PER_ADDRESS"]),
+                    ("register-phone", phone_e164, config["REGISTRATION_LIMIT_PER_PHONE"])]
+
+
+def _limit_attempts(phone_e164: str) -> None:
+    """Raise when the address or the phone is over its limit, else count this attempt."""
+    window, limits = _attempt_limits(phone_e164)
+    now = utcnow()
+    for scope, key, limit in limits:
         ratelimit.check(scope, key, limit=limit, window=window, now=now)
-    for scope, key, _limit in checks:
-        ratelimit.record(scope, key, now=now, window=window)
+    _count_attempt(phone_e164)
+
+
+def _count_attempt(phone_e164: str) -> None:
+    window, limits = _attempt_limits(phone_e164)
+    for scope, key, _limit in limits:
+        ratelimit.record(scope, key, now=utcnow(), window=window)
 
 
 def _render_workshop_page(workshop, form, status):
@@ -97,8 +107,8 @@ def register(workshop_id: int):
             db.session.rollback()  # the same form sent twice: show the first result
             return redirect(url_for("registrations.manage", token=existing.manage_token), 303)
         if existing is not None:
-            db.session.rollback()
-            _limit_attempts(form.parsed_phone.e164)
+            db.session.rollback()  # keep nothing this form changed about someone else
+            _count_attempt(form.parsed_phone.e164)
             if existing.resident.can_receive_sms:
                 enqueue(MessageKind.MANAGE_LINK, existing, now=now)
                 form.form_errors.append(_(
