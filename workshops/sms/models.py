@@ -7,6 +7,7 @@ change never sends one.
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,6 +32,28 @@ class OutboxStatus(enum.StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
 
+
+KIND_LABELS = {
+    MessageKind.REGISTRATION_CONFIRMED: _l("Place confirmed"),
+    MessageKind.WAITLISTED: _l("Waiting list"),
+    MessageKind.PROMOTED: _l("Promoted from the waiting list"),
+    MessageKind.WORKSHOP_CANCELLED: _l("Workshop cancelled"),
+    MessageKind.MANAGE_LINK: _l("Personal link"),
+    MessageKind.REMINDER: _l("Reminder"),
+    MessageKind.SCHEDULE_CHANGED: _l("Time or venue changed"),
+}
+STATUS_LABELS = {
+    OutboxStatus.PENDING: _l("Waiting to be sent"),
+    OutboxStatus.SENDING: _l("Sending"),
+    OutboxStatus.SENT: _l("Sent"),
+    OutboxStatus.FAILED: _l("Failed"),
+    OutboxStatus.SKIPPED: _l("Not sent: no longer applies"),
+}
+DELIVERY_LABELS = {
+    "accepted": _l("Accepted"), "queued": _l("Queued by the operator"),
+    "sending": _l("Sending"), "sent": _l("Sent"), "delivered": _l("Delivered"),
+    "undelivered": _l("Not delivered"), "failed": _l("Failed"), "read": _l("Read"),
+}
 
 # Twilio's delivery statuses in the order they happen; a status never moves backwards.
 DELIVERY_ORDER = ["accepted", "queued", "sending", "sent", "delivered", "undelivered",

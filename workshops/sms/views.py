@@ -10,7 +10,15 @@ from workshops.db_types import utcnow
 from workshops.extensions import csrf, db
 from workshops.sms import bp
 from workshops.sms.inbound import handle
-from workshops.sms.models import DELIVERY_ORDER, InboundMessage, OutboxMessage, OutboxStatus
+from workshops.sms.models import (
+    DELIVERY_LABELS,
+    DELIVERY_ORDER,
+    KIND_LABELS,
+    STATUS_LABELS,
+    InboundMessage,
+    OutboxMessage,
+    OutboxStatus,
+)
 
 
 def signed_by_twilio() -> bool:
@@ -80,4 +88,6 @@ def log():
     failed = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
         .order_by(OutboxMessage.created_at.desc()).limit(20)).all()
-    return render_template("sms/log.html", received=received, sent=sent, failed=failed)
+    return render_template("sms/log.html", received=received, sent=sent, failed=failed,
+                           KIND_LABELS=KIND_LABELS, STATUS_LABELS=STATUS_LABELS,
+                           DELIVERY_LABELS=DELIVERY_LABELS)
