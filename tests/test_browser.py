@@ -131,3 +131,23 @@ def _workshop(workshop_id):
     from workshops.extensions import db
 
     return db.session.get(Workshop, workshop_id)
+
+
+def test_every_staff_form_field_is_at_least_44_px_tall(live_server, browser, app):
+    from tests.factories import DEFAULT_PASSWORD, make_user
+    from workshops.accounts.models import Role
+
+    with app.app_context():
+        make_user([Role.ORGANISER], email="org@example.org")
+    context = browser.new_context(viewport={"width": 768, "height": 1024}, locale="ca-ES")
+    page = context.new_page()
+    page.goto(live_server + "/login")
+    page.fill("#email", "org@example.org")
+    page.fill("#password", DEFAULT_PASSWORD)
+    page.locator("form.form button[type=submit]").click()
+    page.goto(live_server + "/staff/workshops/new")
+    heights = page.evaluate("""Array.from(document.querySelectorAll(
+        'main input:not([type=hidden]):not([type=checkbox]):not([type=radio]), main select,'
+        + ' main textarea')).map(e => [e.name, e.getBoundingClientRect().height])""")
+    context.close()
+    assert heights and [name for name, height in heights if height < 44] == []
