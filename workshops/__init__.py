@@ -75,6 +75,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from workshops import (  # noqa: F401  (models register with their blueprints)
         accounts,
+        attendance,
         catalogue,
         core,
         pagecache,
@@ -83,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
         registrations,
         sms,
     )
+    from workshops.attendance import models as attendance_models  # noqa: F401
     from workshops.sms import models as sms_models  # noqa: F401
 
     app.register_blueprint(core.bp)

@@ -34,6 +34,8 @@ class User(UserMixin, db.Model):
     login_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_login_id)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Secret part of the facilitator's private calendar feed URL; replacing it revokes the old URL.
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     role_grants: Mapped[list["RoleGrant"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

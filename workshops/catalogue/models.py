@@ -203,8 +203,26 @@ class Session(db.Model):
     workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set when the facilitator closes the roster: everyone not marked is then absent.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"))
 
     workshop: Mapped[Workshop] = relationship(back_populates="sessions")
 
     def __repr__(self) -> str:
         return f"<Session {self.id} {self.starts_at:%Y-%m-%d %H:%M}Z>"
+
+
+class RemovedSession(db.Model):
+    """A session taken out of a published workshop. Calendar feeds keep it for a while as
+    cancelled, under its old id, so subscribers' calendars drop it instead of keeping a ghost."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # the removed session's id
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"),
+                                             index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    workshop: Mapped[Workshop] = relationship()

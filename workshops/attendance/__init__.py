@@ -1,0 +1,1 @@
+"""Attendance: facilitators' rosters on a tablet, walk-ins, offline sync."""
