@@ -9,7 +9,9 @@ from workshops.accounts.models import Role
 PUBLIC_ENDPOINTS = {"static", "core.home", "core.healthz", "accounts.login",
                     "catalogue.listing", "catalogue.detail", "catalogue.poster",
                     "registrations.register", "registrations.manage", "registrations.cancel",
-                    "registrations.sms_preference", "sms.inbound", "sms.delivery_status"}
+                    "registrations.sms_preference", "sms.inbound", "sms.delivery_status",
+                    "calendars.feed", "calendars.workshop_calendar", "calendars.calendars_page",
+                    "calendars.staff_feed"}
 ALL_STAFF = set(Role)
 ADMINS = {Role.ADMIN}
 COORDINATORS = {Role.ADMIN, Role.COORDINATOR}
@@ -44,6 +46,8 @@ STAFF_PAGES = [
      COORDINATORS),
     ("registrations.erase_lookup", "/staff/residents/erase", COORDINATORS),
     ("sms.log", "/staff/sms", COORDINATORS),
+    ("calendars.staff_calendars", "/staff/calendars", ALL_STAFF),
+    ("calendars.schedule_csv", "/staff/calendars/schedule.csv", COORDINATORS),
 ]
 # POST-only staff endpoints.
 STAFF_ACTIONS = [
@@ -55,6 +59,7 @@ STAFF_ACTIONS = [
     ("catalogue.unpublish_workshop", "/staff/workshops/{workshop_id}/unpublish", COORDINATORS),
     ("catalogue.duplicate_workshop", "/staff/workshops/{workshop_id}/duplicate", COORDINATORS),
     ("registrations.erase", "/staff/residents/{resident_id}/erase", COORDINATORS),
+    ("calendars.replace_own_feed_link", "/staff/calendars/my-link", ALL_STAFF),
 ]
 
 

@@ -18,13 +18,15 @@ AXE_OPTIONS = {
 PUBLIC_PAGES = ["/", "/?lang=es", "/?lang=en", "/login", "/no-such-page", "/workshops",
                 "/workshops?neighbourhood=1&lang=es", "/workshops?neighbourhood=73",
                 "/workshops/{workshop_id}", "/workshops/{workshop_id}?lang=en",
-                "/workshops/{workshop_id}/poster", "/r/{token}", "/r/{token}/cancel"]
+                "/workshops/{workshop_id}/poster", "/r/{token}", "/r/{token}/cancel",
+                "/calendars", "/calendars?district=10&feed_lang=es"]
 ADMIN_PAGES = ["/staff", "/account", "/admin/users", "/admin/users/new",
                "/staff/neighbourhoods", "/staff/venues", "/staff/venues/new", "/staff/topics",
                "/staff/workshops", "/staff/workshops/new", "/staff/workshops/{workshop_id}",
                "/staff/workshops/{workshop_id}/edit", "/staff/workshops/{workshop_id}/cancel",
                "/staff/workshops/{workshop_id}/registrations",
-               "/staff/workshops/{workshop_id}/registrations/new", "/staff/residents/erase"]
+               "/staff/workshops/{workshop_id}/registrations/new", "/staff/residents/erase",
+               "/staff/calendars", "/staff/calendars/schedule.csv?date_from=2026-12-10"]
 
 
 @pytest.fixture

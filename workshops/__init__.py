@@ -76,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
     from workshops import (  # noqa: F401  (models register with their blueprints)
         accounts,
         attendance,
+        calendars,
         catalogue,
         core,
         pagecache,
@@ -91,5 +92,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts.bp)
     app.register_blueprint(places.bp)
     app.register_blueprint(catalogue.bp)
+    app.register_blueprint(calendars.bp)
     app.register_blueprint(registrations.bp)
     app.register_blueprint(sms.bp)

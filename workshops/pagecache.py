@@ -8,6 +8,7 @@ is at most a minute old. Each server process keeps its own small LRU cache.
 """
 
 from collections import OrderedDict
+from datetime import datetime
 from functools import wraps
 from threading import Lock
 from time import time
@@ -17,6 +18,7 @@ from flask_login import current_user
 from sqlalchemy import Integer, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from workshops.db_types import UTCDateTime, utcnow
 from workshops.extensions import db
 from workshops.i18n import current_language
 
@@ -27,6 +29,8 @@ BUCKET_SECONDS = 60
 class CatalogueState(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
+    # When the version last rose: calendar feeds answer If-Modified-Since with it.
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 def _is_catalogue_object(obj) -> bool:
@@ -55,7 +59,7 @@ def _bump_version_before_commit(session):
     _note_changes(session)
     if session.info.pop("catalogue_changed", False):
         session.execute(update(CatalogueState).where(CatalogueState.id == 1)
-                        .values(version=CatalogueState.version + 1))
+                        .values(version=CatalogueState.version + 1, changed_at=utcnow()))
 
 
 @event.listens_for(Session, "after_rollback")
@@ -65,6 +69,14 @@ def _forget_changes(session):
 
 def catalogue_version() -> int:
     return db.session.scalar(select(CatalogueState.version).where(CatalogueState.id == 1)) or 0
+
+
+def catalogue_state() -> tuple[int, datetime]:
+    """The catalogue's version and when it last changed, in one query."""
+    version, changed_at = db.session.execute(
+        select(CatalogueState.version, CatalogueState.changed_at)
+        .where(CatalogueState.id == 1)).one()
+    return version, changed_at
 
 
 class PageCache:

@@ -5,14 +5,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from workshops.accounts.models import Role, User
-from workshops.catalogue.models import Session, Topic, Workshop, WorkshopStatus
+from workshops.catalogue.models import RemovedSession, Session, Topic, Workshop, WorkshopStatus
 from workshops.catalogue.schedule import Slot
 from workshops.catalogue.signals import schedule_changed, workshop_cancelled
 from workshops.extensions import db
 from workshops.places.models import Venue
+from workshops.places.signals import venue_changed
 
 MIN_CAPACITY, MAX_CAPACITY = 1, 500
 LANGUAGES = ("ca", "es", "en")
@@ -239,12 +240,27 @@ def remove_session(session: Session, *, now: datetime) -> None:
     if session.ends_at < now:
         raise CatalogueError("past_session_locked")
     workshop = session.workshop
+    if workshop.status != WorkshopStatus.DRAFT:
+        # Calendars that already hold this session must learn it is off.
+        db.session.add(RemovedSession(id=session.id, workshop=workshop,
+                                      starts_at=session.starts_at, ends_at=session.ends_at,
+                                      removed_at=now))
     workshop.sessions.remove(session)
     _refresh_schedule(workshop)
     workshop.sequence += 1
     workshop.updated_at = now
     db.session.flush()
     _announce_schedule_change(workshop, now)
+
+
+@venue_changed.connect
+def _raise_sequence_at_venue(venue: Venue, *, now: datetime) -> None:
+    """A venue's name or address changed: calendars must update the workshops held there."""
+    db.session.execute(
+        update(Workshop)
+        .where(Workshop.venue_id == venue.id, Workshop.status != WorkshopStatus.DRAFT,
+               or_(Workshop.last_session_ends_at.is_(None), Workshop.last_session_ends_at >= now))
+        .values(sequence=Workshop.sequence + 1, updated_at=now))
 
 
 def publish(workshop: Workshop, *, now: datetime) -> None:

@@ -5,11 +5,13 @@ from wtforms import SelectChoice
 
 from workshops.accounts.access import role_required
 from workshops.accounts.models import Role
+from workshops.db_types import utcnow
 from workshops.extensions import db
 from workshops.places import bp
 from workshops.places.forms import PriorityForm, VenueForm
 from workshops.places.models import Neighbourhood, Venue
 from workshops.places.queries import districts_with_neighbourhoods
+from workshops.places.signals import venue_changed
 
 
 @bp.get("/staff/neighbourhoods")
@@ -66,8 +68,11 @@ def edit_venue(venue_id: int | None = None):
             if venue is None:
                 venue = Venue(neighbourhood=neighbourhood, name="", address="")
                 db.session.add(venue)
+            where_before = (venue.name, venue.address, venue.neighbourhood_id)
             form.populate_obj(venue)
             venue.neighbourhood = neighbourhood
+            if venue.id and where_before != (venue.name, venue.address, neighbourhood.id):
+                venue_changed.send(venue, now=utcnow())
             db.session.commit()
             flash(_("Venue saved."), "success")
             return redirect(url_for("places.venues"))

@@ -1,7 +1,5 @@
 """Staff pages: a workshop's registrations (and CSV), registering someone, erasure."""
 
-import csv
-import io
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -34,6 +32,7 @@ from workshops.registrations.models import (
 from workshops.registrations.phones import display_phone
 from workshops.registrations.services import RegistrationError
 from workshops.registrations.views import details_from_form
+from workshops.spreadsheets import csv_download
 
 ALL_STAFF = tuple(Role)
 
@@ -80,42 +79,30 @@ def workshop_registrations(workshop_id: int):
         STATUS_LABELS=STATUS_LABELS, CHANNEL_LABELS=CHANNEL_LABELS, display_phone=display_phone)
 
 
-def _spreadsheet_safe(value) -> str:
-    """Stop a cell from being read as a formula by spreadsheet programs."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.get("/staff/workshops/<int:workshop_id>/registrations.csv")
 @role_required(*ALL_STAFF)
 def workshop_registrations_csv(workshop_id: int):
     workshop = workshop_for_staff(workshop_id)
     lang = current_language()
-    buffer = io.StringIO()
-    # Semicolons and a byte-order mark: what spreadsheets in Catalan and Spanish expect.
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([_("Status"), _("Waiting list position"), _("Name"), _("Phone"),
-                     _("Email"), _("Neighbourhood where they live"), _("Age"), _("Gender"),
-                     _("Channel"), _("Registered on")])
+    header = [_("Status"), _("Waiting list position"), _("Name"), _("Phone"), _("Email"),
+              _("Neighbourhood where they live"), _("Age"), _("Gender"), _("Channel"),
+              _("Registered on")]
+    rows = []
     for registration, position in with_positions(registrations_in_order(workshop)):
         resident = registration.resident
         home = (resident.home_neighbourhood.name if resident.home_neighbourhood
                 else _("Outside Barcelona") if resident.lives_outside_barcelona else "")
-        writer.writerow([_spreadsheet_safe(cell) for cell in [
+        rows.append([
             STATUS_LABELS[registration.status], position or "", resident.name,
             display_phone(resident.phone), resident.email, home,
             AGE_BAND_LABELS[resident.age_band] if resident.age_band else "",
             GENDER_LABELS[resident.gender], CHANNEL_LABELS[registration.channel],
             to_local(registration.created_at).strftime("%d/%m/%Y %H:%M"),
-        ]])
+        ])
     filename = f"inscripcions-{workshop.public_code}.csv" if lang == "ca" else (
         f"inscripciones-{workshop.public_code}.csv" if lang == "es"
         else f"registrations-{workshop.public_code}.csv")
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8"), 200, {
-        "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "no-store",
-    }
+    return csv_download(header, rows, filename)
 
 
 @bp.route("/staff/workshops/<int:workshop_id>/registrations/new", methods=["GET", "POST"])

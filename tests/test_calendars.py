@@ -1,0 +1,489 @@
+"""Calendar feeds (RFC 5545), calendars pages, staff feeds and the schedule export."""
+
+import csv
+import io
+from datetime import UTC, date, datetime, time, timedelta
+
+import icalendar
+import pytest
+import vobject
+from sqlalchemy import event
+
+from tests.conftest import post_form
+from tests.factories import (
+    make_neighbourhood,
+    make_topic,
+    make_user,
+    make_venue,
+    make_workshop,
+    mobile,
+    register,
+)
+from workshops.accounts.models import Role
+from workshops.calendars.feeds import FeedFilters, public_feed_events
+from workshops.catalogue import services as catalogue
+from workshops.catalogue.models import Audience
+from workshops.catalogue.schedule import slot
+from workshops.extensions import db
+
+ALL = {"ca": "Per a tothom.", "es": "Para todos.", "en": "For everyone."}
+
+
+def later(days: int, hour: int = 10) -> tuple:
+    """A two-hour slot `days` from today, at `hour` in Barcelona."""
+    day = datetime.now(UTC).date() + timedelta(days=days)
+    return slot(day, time(hour), time(hour + 2))
+
+
+def fetch(client, url="/calendar.ics", **headers):
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200, response.status_code
+    assert response.mimetype == "text/calendar"
+    return response
+
+
+def events_of(body: bytes) -> dict[str, icalendar.Event]:
+    calendar = icalendar.Calendar.from_ical(body)
+    return {str(item["UID"]): item for item in calendar.walk("VEVENT")}
+
+
+def forget_built_feeds(app):
+    app.extensions.pop("feed_cache", None)
+
+
+# --- format ---------------------------------------------------------------------------------
+
+def test_the_feed_parses_with_icalendar_and_vobject_and_follows_the_line_rules(
+        app_context, client):
+    make_workshop(slots=[later(3), later(10)], titles={
+        "ca": "Taller de mòbil amb un títol ben llarg perquè la línia s'hagi de plegar segur",
+        "es": "", "en": ""})
+    body = fetch(client).data
+
+    assert body.startswith(b"BEGIN:VCALENDAR\r\n") and body.endswith(b"END:VCALENDAR\r\n")
+    lines = body.split(b"\r\n")
+    assert b"\n" not in b"".join(lines), "every line ends in CRLF"
+    assert max(len(line) for line in lines) <= 75, "lines are folded at 75 octets"
+    assert any(line.startswith(b" ") for line in lines), "long lines were folded"
+
+    assert len(events_of(body)) == 2
+    parsed = vobject.readOne(body.decode("utf-8"))
+    assert len(parsed.vevent_list) == 2
+    assert parsed.vtimezone.tzid.value == "Europe/Madrid"
+
+
+def test_every_event_has_the_required_properties(app_context, client):
+    venue = make_venue(name="Biblioteca Bon Pastor", address="C. de Sant Adrià, 20")
+    workshop = make_workshop(slots=[later(3)], venue=venue)
+    calendar = icalendar.Calendar.from_ical(fetch(client, "/calendar.ics?lang=ca").data)
+
+    assert str(calendar["X-WR-CALNAME"]) == "Tallers Internet 4all"
+    assert str(calendar["NAME"]) == "Tallers Internet 4all"
+    assert calendar["REFRESH-INTERVAL"].to_ical() == b"PT6H"
+    assert str(calendar["X-PUBLISHED-TTL"]) == "PT6H"
+    assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["Europe/Madrid"]
+    (item,) = calendar.walk("VEVENT")
+    session = workshop.sessions[0]
+    assert str(item["UID"]) == f"session-{session.id}@localhost"
+    assert item["DTSTAMP"].dt == workshop.updated_at.replace(microsecond=0)
+    assert item["DTSTART"].params["TZID"] == "Europe/Madrid"
+    assert item["DTSTART"].dt == session.starts_at
+    assert item["DTEND"].dt == session.ends_at
+    assert str(item["SUMMARY"]) == "Taller de mòbil"
+    description = str(item["DESCRIPTION"])
+    assert f"ALTA {workshop.public_code}" in description
+    assert f"http://localhost/workshops/{workshop.id}?lang=ca" in description
+    assert str(item["LOCATION"]).startswith("Biblioteca Bon Pastor, C. de Sant Adrià, 20")
+    assert str(item["URL"]) == f"http://localhost/workshops/{workshop.id}?lang=ca"
+    assert item["SEQUENCE"] == workshop.sequence
+    assert str(item["STATUS"]) == "CONFIRMED"
+
+
+@pytest.mark.parametrize(("day", "utc_hour"), [
+    (date(2027, 3, 28), 8),    # clocks go forward that night: 10:00 is CEST, UTC+2
+    (date(2027, 3, 27), 9),    # the day before: CET, UTC+1
+    (date(2027, 10, 31), 9),   # clocks go back that night: 10:00 is CET, UTC+1
+    (date(2027, 10, 30), 8),   # the day before: still CEST
+    (date(2045, 3, 26), 8),    # far ahead: the time zone's rules do not run out
+    (date(2045, 10, 29), 9),
+])
+def test_times_on_the_days_the_clocks_change_are_right(app_context, client, day, utc_hour):
+    make_workshop(slots=[slot(day, time(10), time(12))])
+    body = fetch(client).data
+
+    assert f"DTSTART;TZID=Europe/Madrid:{day:%Y%m%d}T100000".encode() in body
+    (item,) = vobject.readOne(body.decode()).vevent_list
+    assert item.dtstart.value.astimezone(UTC) == datetime.combine(day, time(utc_hour),
+                                                                  tzinfo=UTC)
+    (item,) = events_of(body).values()
+    assert item["DTSTART"].dt.astimezone(UTC).hour == utc_hour
+
+
+# --- stability and changes ------------------------------------------------------------------
+
+def test_uids_and_stamps_are_the_same_on_every_build(app, app_context, client):
+    make_workshop(slots=[later(3), later(10)])
+    first = fetch(client).data
+    forget_built_feeds(app)
+    second = fetch(client).data
+
+    assert first == second
+    assert sorted(events_of(first)) == sorted(events_of(second))
+
+
+def test_sequence_rises_when_a_session_moves(app, app_context, client):
+    workshop = make_workshop(slots=[later(3), later(10)])
+    moved = workshop.sessions[1]
+    before = events_of(fetch(client).data)[f"session-{moved.id}@localhost"]
+
+    catalogue.move_session(moved, later(11, hour=17), now=datetime.now(UTC))
+    db.session.commit()
+    after = events_of(fetch(client).data)[f"session-{moved.id}@localhost"]
+
+    assert after["SEQUENCE"] > before["SEQUENCE"]
+    assert after["DTSTART"].dt.astimezone(UTC) == moved.starts_at
+    assert after["DTSTAMP"].dt >= before["DTSTAMP"].dt
+
+
+def test_sequence_rises_when_the_venue_changes_its_address(app_context, client, auth):
+    workshop = make_workshop(slots=[later(3)])
+    before = next(iter(events_of(fetch(client).data).values()))
+    auth.login_as(Role.COORDINATOR)
+    venue = workshop.venue
+    page = f"/staff/venues/{venue.id}"
+    response = post_form(client, page, name=venue.name, address="Carrer Nou, 1",
+                         neighbourhood_id=venue.neighbourhood_id)
+    assert response.status_code == 302
+    auth.logout()
+
+    after = next(iter(events_of(fetch(client).data).values()))
+    assert after["SEQUENCE"] > before["SEQUENCE"]
+    assert "Carrer Nou, 1" in str(after["LOCATION"])
+
+
+def test_a_cancelled_workshop_stays_thirty_days_as_cancelled(app_context, client):
+    workshop = make_workshop(slots=[later(3), later(10)])
+    sequence_before = workshop.sequence
+    catalogue.cancel(workshop, reason="La biblioteca tanca per obres", now=datetime.now(UTC))
+    db.session.commit()
+
+    items = events_of(fetch(client, "/calendar.ics?lang=ca").data).values()
+    assert len(items) == 2
+    for item in items:
+        assert str(item["STATUS"]) == "CANCELLED"
+        assert item["SEQUENCE"] > sequence_before
+        assert str(item["SUMMARY"]).startswith("Cancel·lat:")
+        assert "La biblioteca tanca per obres" in str(item["DESCRIPTION"])
+        assert "ALTA" not in str(item["DESCRIPTION"])
+
+    in_31_days = datetime.now(UTC) + timedelta(days=31)
+    assert public_feed_events(FeedFilters(), now=in_31_days) == []
+
+
+def test_a_removed_session_stays_as_cancelled_under_its_old_uid(app_context, client):
+    workshop = make_workshop(slots=[later(3), later(10)])
+    removed = workshop.sessions[1]
+    uid = f"session-{removed.id}@localhost"
+    catalogue.remove_session(removed, now=datetime.now(UTC))
+    db.session.commit()
+
+    items = events_of(fetch(client).data)
+    assert str(items[uid]["STATUS"]) == "CANCELLED"
+    assert str(items[f"session-{workshop.sessions[0].id}@localhost"]["STATUS"]) == "CONFIRMED"
+    in_31_days = datetime.now(UTC) + timedelta(days=31)
+    assert uid not in {f"session-{e.uid_number}@localhost"
+                       for e in public_feed_events(FeedFilters(), now=in_31_days)}
+
+
+def test_sessions_removed_from_a_draft_leave_no_trace(app_context, client):
+    workshop = make_workshop(slots=[later(3), later(10)], publish=False)
+    catalogue.remove_session(workshop.sessions[1], now=datetime.now(UTC))
+    catalogue.publish(workshop, now=datetime.now(UTC))
+    db.session.commit()
+
+    assert len(events_of(fetch(client).data)) == 1
+
+
+def test_drafts_are_not_in_feeds_and_have_no_download(app_context, client):
+    draft = make_workshop(slots=[later(3)], publish=False)
+
+    assert events_of(fetch(client).data) == {}
+    assert client.get(f"/workshops/{draft.id}.ics").status_code == 404
+    assert client.get("/workshops/999999.ics").status_code == 404
+
+
+# --- filters and language -------------------------------------------------------------------
+
+@pytest.fixture
+def two_areas(app_context):
+    here, there = make_neighbourhood(), make_neighbourhood()
+    digital, money = make_topic(key="mobile"), make_topic(key="banking")
+    ours = make_workshop(slots=[later(3)], venue=make_venue(here), topic=digital,
+                         audiences=[Audience.OLDER_PEOPLE],
+                         titles={"ca": "Mòbil", "es": "Móvil", "en": "Phone"}, summaries=ALL)
+    theirs = make_workshop(slots=[later(4)], venue=make_venue(there), topic=money,
+                           titles={"ca": "Banca", "es": "Banca", "en": "Banking"}, summaries=ALL)
+    return {"here": here, "there": there, "ours": ours, "theirs": theirs}
+
+
+def feed_titles(client, query: str) -> set[str]:
+    return {str(item["SUMMARY"])
+            for item in events_of(fetch(client, f"/calendar.ics?{query}").data).values()}
+
+
+def test_filters_include_and_exclude_the_right_workshops(client, two_areas):
+    here, there = two_areas["here"], two_areas["there"]
+
+    assert feed_titles(client, "lang=en") == {"Phone", "Banking"}
+    assert feed_titles(client, f"lang=en&neighbourhood={here.code}") == {"Phone"}
+    assert feed_titles(client, f"lang=en&district={there.district.code}") == {"Banking"}
+    assert feed_titles(client, "lang=en&topic=banking") == {"Banking"}
+    assert feed_titles(client, "lang=en&audience=older-people") == {"Phone"}
+    assert feed_titles(client, f"lang=en&audience=older-people&district={there.district.code}"
+                       ) == set()
+
+
+def test_unknown_filter_values_are_ignored(client, two_areas):
+    assert feed_titles(client, "lang=en&topic=nope&neighbourhood=x&district=%27") == {
+        "Phone", "Banking"}
+
+
+def test_texts_and_the_calendar_name_follow_lang(client, two_areas):
+    here = two_areas["here"]
+    response = fetch(client, f"/calendar.ics?lang=es&neighbourhood={here.code}&topic=mobile")
+    calendar = icalendar.Calendar.from_ical(response.data)
+
+    topic = two_areas["ours"].topic.name_es
+    assert str(calendar["X-WR-CALNAME"]) == f"Talleres Internet 4all · {here.name} · {topic}"
+    (item,) = calendar.walk("VEVENT")
+    assert str(item["SUMMARY"]) == "Móvil"
+    assert "Para inscribirse, envíe INSCRIBIR" in str(item["DESCRIPTION"])
+    assert "Set-Cookie" not in response.headers, "a feed does not switch the visitor's language"
+
+
+def test_no_personal_data_ever_appears_in_a_feed(app_context, client):
+    workshop = make_workshop(slots=[later(3)], capacity=1)
+    register(workshop, mobile(1), name="Montserrat Secreta", email="montse@example.org")
+    register(workshop, mobile(2), name="Joan Esperant")
+    body = b"".join([fetch(client).data, fetch(client, f"/workshops/{workshop.id}.ics").data])
+
+    for private in (b"Montserrat", b"Joan", b"montse@", mobile(1).encode(), mobile(2).encode(),
+                    workshop.organiser.name.encode(), workshop.organiser.email.encode()):
+        assert private not in body
+
+
+# --- conditional GET ------------------------------------------------------------------------
+
+def count_queries(app):
+    statements = []
+
+    def remember(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", remember)
+    return statements, lambda: event.remove(engine, "before_cursor_execute", remember)
+
+
+def test_a_matching_etag_gets_304_without_building_the_calendar(app, client, two_areas):
+    url = f"/calendar.ics?lang=ca&district={two_areas['here'].district.code}"
+    first = fetch(client, url)
+    etag = first.headers["ETag"]
+    forget_built_feeds(app)
+
+    statements, stop = count_queries(app)
+    try:
+        again = client.get(url, headers={"If-None-Match": etag})
+    finally:
+        stop()
+    assert again.status_code == 304
+    assert again.data == b""
+    assert again.headers["ETag"] == etag
+    assert len(statements) == 1, statements  # the catalogue's version, nothing else
+    assert app.extensions.get("feed_cache") is None or not app.extensions["feed_cache"]._pages
+
+
+def test_if_modified_since_gets_304_until_the_catalogue_changes(app_context, client):
+    workshop = make_workshop(slots=[later(3)])
+    first = fetch(client)
+    last_modified = first.headers["Last-Modified"]
+
+    assert client.get("/calendar.ics",
+                      headers={"If-Modified-Since": last_modified}).status_code == 304
+    assert client.get("/calendar.ics", headers={"If-None-Match": '"other"'}).status_code == 200
+
+    catalogue.move_session(workshop.sessions[0], later(5), now=datetime.now(UTC))
+    db.session.commit()
+    changed = client.get("/calendar.ics", headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] != first.headers["ETag"]
+
+
+def test_etags_differ_between_languages_and_filters(client, two_areas):
+    tags = {fetch(client, url).headers["ETag"] for url in (
+        "/calendar.ics?lang=ca", "/calendar.ics?lang=es", "/calendar.ics?lang=ca&topic=mobile",
+        f"/workshops/{two_areas['ours'].id}.ics?lang=ca")}
+    assert len(tags) == 4
+
+
+# --- one workshop ---------------------------------------------------------------------------
+
+def test_a_workshop_download_holds_all_its_sessions(app_context, client):
+    workshop = make_workshop(slots=[later(3), later(10), later(17)])
+    response = fetch(client, f"/workshops/{workshop.id}.ics?lang=en")
+
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="workshop-{workshop.public_code}.ics"')
+    items = sorted(events_of(response.data).values(), key=lambda item: item["DTSTART"].dt)
+    assert [item["DTSTART"].dt for item in items] == [s.starts_at for s in workshop.sessions]
+    assert "Session 2 of 3." in str(items[1]["DESCRIPTION"])
+
+
+def test_the_workshop_page_and_the_manage_link_offer_add_to_calendar(app_context, client):
+    workshop = make_workshop(slots=[later(3), later(10)])
+    registration = register(workshop, mobile(3))
+    first = workshop.sessions[0]
+    google_dates = f"{first.starts_at:%Y%m%dT%H%M%SZ}%2F{first.ends_at:%Y%m%dT%H%M%SZ}"
+
+    for page in (f"/workshops/{workshop.id}?lang=en", f"/r/{registration.manage_token}?lang=en"):
+        html = client.get(page).get_data(as_text=True)
+        assert f'href="/workshops/{workshop.id}.ics?lang=en"' in html
+        assert "Download all 2 sessions (.ics)" in html
+        assert "https://calendar.google.com/calendar/render?action=TEMPLATE" in html
+        assert google_dates in html
+
+
+# --- calendars pages ------------------------------------------------------------------------
+
+def test_the_public_calendars_page_gives_links_and_a_preview(client, two_areas):
+    here = two_areas["here"]
+    html = client.get(f"/calendars?lang=en&neighbourhood={here.code}&feed_lang=es"
+                      ).get_data(as_text=True)
+
+    feed = f"http://localhost/calendar.ics?neighbourhood={here.code}&amp;lang=es"
+    assert feed in html
+    assert f"webcal://localhost/calendar.ics?neighbourhood={here.code}&amp;lang=es" in html
+    assert "This calendar holds 1 session" in html
+    assert "Phone" in html and "Banking" not in html
+    assert f"Talleres Internet 4all · {here.name}" in html
+
+
+def test_coordinators_get_the_builder_and_the_schedule_export(client, auth, two_areas):
+    auth.login_as(Role.COORDINATOR)
+    html = client.get("/staff/calendars?lang=en").get_data(as_text=True)
+    assert "Schedule export" in html and "Subscribe in your calendar app" in html
+
+    auth.logout()
+    auth.login_as(Role.FACILITATOR)
+    html = client.get("/staff/calendars?lang=en").get_data(as_text=True)
+    assert "Schedule export" not in html and "Create my calendar address" in html
+
+
+# --- staff's own feed -----------------------------------------------------------------------
+
+def test_a_facilitator_gets_a_private_feed_of_their_sessions_with_counts_only(
+        app, app_context, client, auth):
+    facilitator = make_user([Role.FACILITATOR])
+    theirs = make_workshop(slots=[later(3)], capacity=1)
+    theirs.facilitators = [facilitator]
+    db.session.commit()
+    make_workshop(slots=[later(4)])  # someone else's
+    register(theirs, mobile(1), name="Aina Privada")
+    register(theirs, mobile(2), name="Pau Esperant")
+
+    auth.login(facilitator.email)
+    post_form(client, "/staff/calendars", "/staff/calendars/my-link")
+    db.session.refresh(facilitator)
+    token = facilitator.calendar_token
+    assert token and len(token) >= 40
+    auth.logout()
+
+    response = fetch(client, f"/calendar/staff/{token}.ics?lang=en")
+    (item,) = events_of(response.data).values()
+    assert str(item["UID"]) == f"session-{theirs.sessions[0].id}@localhost"
+    assert "Registered: 1 of 1 places. Waiting list: 1." in str(item["DESCRIPTION"])
+    assert b"Aina" not in response.data and b"Pau" not in response.data
+    assert response.headers["Cache-Control"] == "private, no-cache"
+    assert client.get(f"/calendar/staff/{token}.ics?lang=en",
+                      headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+
+
+def test_a_new_feed_address_revokes_the_old_one(app_context, client, auth):
+    facilitator = make_user([Role.FACILITATOR])
+    auth.login(facilitator.email)
+    post_form(client, "/staff/calendars", "/staff/calendars/my-link")
+    db.session.refresh(facilitator)
+    old = facilitator.calendar_token
+    post_form(client, "/staff/calendars", "/staff/calendars/my-link")
+    db.session.refresh(facilitator)
+    auth.logout()
+
+    assert facilitator.calendar_token != old
+    assert client.get(f"/calendar/staff/{old}.ics").status_code == 404
+    assert client.get(f"/calendar/staff/{facilitator.calendar_token}.ics").status_code == 200
+    assert client.get("/calendar/staff/guess.ics").status_code == 404
+
+
+def test_a_deactivated_account_loses_its_feed(app_context, client):
+    facilitator = make_user([Role.FACILITATOR])
+    facilitator.calendar_token = "t" * 43
+    facilitator.active = False
+    db.session.commit()
+
+    assert client.get(f"/calendar/staff/{'t' * 43}.ics").status_code == 404
+
+
+# --- schedule export ------------------------------------------------------------------------
+
+def read_csv(response) -> list[list[str]]:
+    text = response.data.decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+
+
+def test_the_schedule_export_lists_every_session_in_the_range(app_context, client, auth):
+    facilitator = make_user([Role.FACILITATOR], name="=Laia Formula")
+    workshop = make_workshop(slots=[later(3, hour=9), later(10, hour=17)], capacity=1,
+                             titles={"ca": "Mòbil", "es": "Móvil", "en": "Phone"}, summaries=ALL)
+    workshop.facilitators = [facilitator]
+    db.session.commit()
+    make_workshop(slots=[later(60)])  # outside the range
+    register(workshop, mobile(1))
+    register(workshop, mobile(2))
+    today = datetime.now(UTC).date()
+
+    auth.login_as(Role.COORDINATOR)
+    response = client.get(f"/staff/calendars/schedule.csv?lang=en&date_from={today}"
+                          f"&date_to={today + timedelta(days=30)}")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="schedule-')
+    header, *rows = read_csv(response)
+    assert header == ["Date", "Start", "End", "Workshop", "SMS code", "Status", "Topic", "Venue",
+                      "Neighbourhood", "District", "Facilitators", "Registered", "Capacity",
+                      "Waiting list"]
+    assert len(rows) == 2
+    first = rows[0]
+    assert first[1:4] == ["09:00", "11:00", "Phone"]
+    assert first[0] == (today + timedelta(days=3)).strftime("%d/%m/%Y")
+    assert first[10] == "'=Laia Formula", "cells that look like formulas are escaped"
+    assert first[11:] == ["1", "1", "1"]
+    assert rows[1][1] == "17:00"
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("date_from=2026-12-10&date_to=2026-12-01",
+     "The end date must be on or after the start date."),
+    ("date_from=2026-01-01&date_to=2029-01-01", "Choose at most two years."),
+    ("date_from=&date_to=2026-12-01", "Enter a start date."),
+    ("date_from=2026-12-01&date_to=someday", "Not a valid date value."),
+])
+def test_a_bad_export_range_gets_a_clear_error_and_keeps_what_was_typed(
+        app_context, client, auth, query, message):
+    auth.login_as(Role.COORDINATOR)
+    response = client.get(f"/staff/calendars/schedule.csv?lang=en&{query}")
+
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert message in html
+    assert 'value="2026-12-' in html or 'value="someday"' in html or "2029" in html

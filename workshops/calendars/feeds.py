@@ -1,0 +1,270 @@
+"""What goes into an iCalendar feed, and how it is written (RFC 5545, RFC 7986).
+
+Every session is one VEVENT whose UID is built from the session's id, so it is the same on
+every fetch and after restarts. SEQUENCE is the workshop's counter, which the catalogue raises
+on every change of time, venue or status. Cancelled workshops and removed sessions stay in
+feeds for `CANCELLED_KEPT_FOR` as `STATUS:CANCELLED`, so subscribed calendars drop them
+instead of keeping a ghost. No personal data goes into a public feed.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time, timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from icalendar import Calendar, Event, Timezone
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import contains_eager
+
+from workshops.catalogue.models import (
+    AUDIENCE_LABELS,
+    RemovedSession,
+    Session,
+    Topic,
+    Workshop,
+    WorkshopAudience,
+    WorkshopStatus,
+)
+from workshops.catalogue.schedule import MADRID
+from workshops.extensions import db
+from workshops.places.models import District, Neighbourhood, Venue
+from workshops.sms.keywords import public_sms_number, register_instruction
+
+CANCELLED_KEPT_FOR = timedelta(days=30)
+REFRESH_INTERVAL = timedelta(hours=6)
+PRODID = "-//Internet 4all//Workshops//EN"
+# Europe/Madrid as yearly rules (EU summer time, in force since 1996), not as the list of
+# dates `add_missing_timezones()` writes: that list ends in a given year, and clients that
+# cache a time zone by its TZID would apply one feed's short list to another's dates.
+MADRID_VTIMEZONE = Timezone.from_ical(
+    "BEGIN:VTIMEZONE\r\n"
+    "TZID:Europe/Madrid\r\n"
+    "X-LIC-LOCATION:Europe/Madrid\r\n"
+    "BEGIN:DAYLIGHT\r\n"
+    "TZNAME:CEST\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\n"
+    "DTSTART:19700329T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n"
+    "END:DAYLIGHT\r\n"
+    "BEGIN:STANDARD\r\n"
+    "TZNAME:CET\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\n"
+    "DTSTART:19701025T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\n"
+    "END:STANDARD\r\n"
+    "END:VTIMEZONE\r\n")
+
+
+@dataclass(frozen=True)
+class FeedFilters:
+    district: str = ""
+    neighbourhood: int | None = None
+    topic: str = ""
+    audience: str = ""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.district or self.neighbourhood or self.topic or self.audience)
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    """One VEVENT: a session, or a removed session's tombstone."""
+
+    uid_number: int
+    workshop: Workshop
+    starts_at: datetime
+    ends_at: datetime
+    cancelled: bool
+    stamp: datetime
+    position: int = 0  # 1-based place in the workshop's sessions; 0 when not known
+
+
+def window_start(now: datetime) -> datetime:
+    """Feeds hold what ended or was cancelled since this instant. It moves once a day, so a
+    feed's content (and its ETag) only changes when the catalogue does, or at midnight UTC."""
+    return datetime.combine(now.date(), time.min, tzinfo=UTC) - CANCELLED_KEPT_FOR
+
+
+def _filtered(query, filters: FeedFilters):
+    if filters.district:
+        query = query.where(District.code == filters.district)
+    if filters.neighbourhood:
+        query = query.where(Neighbourhood.code == filters.neighbourhood)
+    if filters.topic:
+        query = query.where(Topic.key == filters.topic)
+    if filters.audience:
+        query = query.where(exists().where(WorkshopAudience.workshop_id == Workshop.id,
+                                           WorkshopAudience.audience == filters.audience))
+    return query
+
+
+def _with_places(query):
+    return (query.join(Workshop.venue).join(Venue.neighbourhood).join(Neighbourhood.district)
+            .join(Workshop.topic)
+            .options(contains_eager(Workshop.venue).contains_eager(Venue.neighbourhood)
+                     .contains_eager(Neighbourhood.district),
+                     contains_eager(Workshop.topic)))
+
+
+def _in_feed(since: datetime):
+    """Published workshops, and cancelled ones for a while after their cancellation."""
+    return or_(Workshop.status == WorkshopStatus.PUBLISHED,
+               (Workshop.status == WorkshopStatus.CANCELLED) & (Workshop.cancelled_at >= since))
+
+
+def _events(session_rows, removed_rows) -> list[FeedEvent]:
+    events = [
+        FeedEvent(uid_number=session.id, workshop=workshop, starts_at=session.starts_at,
+                  ends_at=session.ends_at, stamp=workshop.updated_at,
+                  cancelled=workshop.status == WorkshopStatus.CANCELLED)
+        for session, workshop in session_rows
+    ]
+    events += [
+        FeedEvent(uid_number=removed.id, workshop=workshop, starts_at=removed.starts_at,
+                  ends_at=removed.ends_at, stamp=max(removed.removed_at, workshop.updated_at),
+                  cancelled=True)
+        for removed, workshop in removed_rows
+    ]
+    return sorted(events, key=lambda event: (event.starts_at, event.uid_number))
+
+
+def public_feed_events(filters: FeedFilters, *, now: datetime) -> list[FeedEvent]:
+    """The sessions a subscription to `/calendar.ics` with `filters` holds."""
+    since = window_start(now)
+    sessions = db.session.execute(_filtered(_with_places(
+        select(Session, Workshop).join(Session.workshop)
+        .where(_in_feed(since), Session.ends_at >= since)), filters)).all()
+    removed = db.session.execute(_filtered(_with_places(
+        select(RemovedSession, Workshop).join(RemovedSession.workshop)
+        .where(_in_feed(since), RemovedSession.removed_at >= since)), filters)).all()
+    return _events(sessions, removed)
+
+
+def workshop_events(workshop: Workshop, *, now: datetime) -> list[FeedEvent]:
+    """All of one workshop's sessions, for its own .ics download."""
+    removed = db.session.scalars(
+        select(RemovedSession).where(RemovedSession.workshop_id == workshop.id,
+                                     RemovedSession.removed_at >= window_start(now))).all()
+    events = _events([(session, workshop) for session in workshop.sessions],
+                     [(row, workshop) for row in removed])
+    positions = {session.id: number for number, session in enumerate(workshop.sessions, 1)}
+    return [replace(event, position=positions.get(event.uid_number, 0)) for event in events]
+
+
+def staff_feed_events(user_id: int, *, now: datetime) -> list[FeedEvent]:
+    """The sessions a staff member runs (as facilitator or organiser)."""
+    from workshops.catalogue.models import workshop_facilitator
+
+    since = window_start(now)
+    runs = or_(Workshop.organiser_id == user_id,
+               exists().where(workshop_facilitator.c.workshop_id == Workshop.id,
+                              workshop_facilitator.c.user_id == user_id))
+    sessions = db.session.execute(_with_places(
+        select(Session, Workshop).join(Session.workshop)
+        .where(runs, _in_feed(since), Session.ends_at >= since))).all()
+    removed = db.session.execute(_with_places(
+        select(RemovedSession, Workshop).join(RemovedSession.workshop)
+        .where(runs, _in_feed(since), RemovedSession.removed_at >= since))).all()
+    return _events(sessions, removed)
+
+
+def uid_domain() -> str:
+    return (current_app.config.get("CALENDAR_UID_DOMAIN")
+            or urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "localhost")
+
+
+def workshop_url(workshop: Workshop, language: str) -> str:
+    return current_app.config["PUBLIC_BASE_URL"] + url_for(
+        "catalogue.detail", workshop_id=workshop.id, lang=language)
+
+
+def _description(event: FeedEvent, language: str, extra_lines: list[str]) -> str:
+    workshop = event.workshop
+    lines = []
+    if event.cancelled and workshop.status == WorkshopStatus.CANCELLED:
+        lines.append(_("This workshop has been cancelled") + (
+            f": {workshop.cancel_reason}" if workshop.cancel_reason else "."))
+    elif event.cancelled:
+        lines.append(_("This session has been cancelled."))
+    summary = workshop.summary(language).text
+    if summary:
+        lines.append(summary)
+    if event.position:
+        lines.append(_("Session %(number)s of %(total)s.", number=event.position,
+                       total=len(workshop.sessions)))
+    lines.extend(extra_lines)
+    if not event.cancelled:
+        number = public_sms_number()
+        instruction = register_instruction(workshop.public_code, language)
+        lines.append(_("To sign up, send %(text)s by SMS to %(number)s.",
+                       text=instruction, number=number) if number
+                     else _("To sign up by SMS, send %(text)s.", text=instruction))
+    lines.append(workshop_url(workshop, language))
+    return "\n\n".join(lines)
+
+
+def vevent(event: FeedEvent, language: str, extra_lines: list[str] = ()) -> Event:
+    """Call inside `force_locale(language)`: fixed texts come from the catalogues."""
+    workshop = event.workshop
+    title = workshop.title(language).text
+    venue = workshop.venue
+    item = Event()
+    item.add("uid", f"session-{event.uid_number}@{uid_domain()}")
+    item.add("dtstamp", event.stamp)
+    item.add("last-modified", event.stamp)
+    item.add("dtstart", event.starts_at.astimezone(MADRID))
+    item.add("dtend", event.ends_at.astimezone(MADRID))
+    item.add("summary", _("Cancelled: %(title)s", title=title) if event.cancelled else title)
+    item.add("description", _description(event, language, list(extra_lines)))
+    item.add("location", f"{venue.name}, {venue.address}, {venue.neighbourhood.name}, Barcelona")
+    item.add("url", workshop_url(workshop, language))
+    item.add("categories", [workshop.topic.name(language).text])
+    item.add("sequence", workshop.sequence)
+    item.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
+    item.add("transp", "OPAQUE")
+    return item
+
+
+def calendar(name: str, description: str, language: str, events: list[FeedEvent],
+             extra_lines=None) -> bytes:
+    """The whole VCALENDAR, CRLF lines folded at 75 octets (done by `icalendar`)."""
+    with force_locale(language):
+        cal = Calendar()
+        cal.add("prodid", PRODID)
+        cal.add("version", "2.0")
+        cal.add("calscale", "GREGORIAN")
+        cal.add("name", name)
+        cal.add("x-wr-calname", name)
+        cal.add("description", description)
+        cal.add("x-wr-caldesc", description)
+        cal.add("x-wr-timezone", "Europe/Madrid")
+        cal.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
+        cal.add("x-published-ttl", "PT6H")
+        for event in events:
+            cal.add_component(vevent(event, language,
+                                     extra_lines(event) if extra_lines else ()))
+        if events:
+            cal.add_component(MADRID_VTIMEZONE)
+        return cal.to_ical()
+
+
+def feed_name(filters: FeedFilters, language: str) -> tuple[str, str]:
+    """The calendar's name and description, saying what is in it, in `language`."""
+    parts = []
+    if filters.neighbourhood:
+        place = db.session.scalar(select(Neighbourhood.name)
+                                  .where(Neighbourhood.code == filters.neighbourhood))
+        parts.append(place or "")
+    elif filters.district:
+        parts.append(db.session.scalar(select(District.name)
+                                       .where(District.code == filters.district)) or "")
+    with force_locale(language):
+        if filters.topic:
+            topic = db.session.scalar(select(Topic).where(Topic.key == filters.topic))
+            if topic:
+                parts.append(topic.name(language).text)
+        if filters.audience:
+            parts.append(str(AUDIENCE_LABELS[filters.audience]))
+        base = _("Internet 4all workshops")
+        name = " · ".join([base, *[part for part in parts if part]])
+        description = _("Free digital skills workshops in Barcelona's neighbourhoods.")
+    return name, description
