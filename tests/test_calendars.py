@@ -476,7 +476,7 @@ def test_the_schedule_export_lists_every_session_in_the_range(app_context, clien
      "The end date must be on or after the start date."),
     ("date_from=2026-01-01&date_to=2029-01-01", "Choose at most two years."),
     ("date_from=&date_to=2026-12-01", "Enter a start date."),
-    ("date_from=2026-12-01&date_to=someday", "Not a valid date value."),
+    ("date_from=2026-12-01&date_to=someday", "Enter an end date."),
 ])
 def test_a_bad_export_range_gets_a_clear_error_and_keeps_what_was_typed(
         app_context, client, auth, query, message):

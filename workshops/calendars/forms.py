@@ -3,7 +3,7 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField
-from wtforms.validators import InputRequired, Optional, ValidationError
+from wtforms.validators import DataRequired, Optional, ValidationError
 
 from workshops.catalogue.forms import LANGUAGE_NAMES_FOR_TEXTS
 from workshops.catalogue.models import AUDIENCE_LABELS
@@ -49,8 +49,8 @@ class ScheduleExportForm(FlaskForm):
     class Meta:
         csrf = False
 
-    date_from = DateField(_l("From"), validators=[InputRequired(_l("Enter a start date."))])
-    date_to = DateField(_l("Until"), validators=[InputRequired(_l("Enter an end date."))])
+    date_from = DateField(_l("From"), validators=[DataRequired(_l("Enter a start date."))])
+    date_to = DateField(_l("Until"), validators=[DataRequired(_l("Enter an end date."))])
 
     def validate_date_to(self, field):
         if self.date_from.data and field.data:
