@@ -1,5 +1,8 @@
 """Fill the benchmark database: 2,000 published upcoming workshops with 4 sessions each.
 
+The first 1,250 are also for people with disabilities (an audience the demo data does not
+use), so `/calendar.ics?audience=disabled-people` is a feed of exactly 5,000 sessions.
+
 Run after `flask db upgrade`, `flask seed` and `flask demo` on the same DATABASE_URL.
 """
 
@@ -26,6 +29,8 @@ from workshops.places.models import Venue  # noqa: E402
 
 WORKSHOPS = 2_000
 SESSIONS_EACH = 4
+FEED_WORKSHOPS = 1_250
+FEED_AUDIENCE = "disabled-people"
 
 
 def generate(workshops: int = WORKSHOPS) -> None:
@@ -60,6 +65,8 @@ def generate(workshops: int = WORKSHOPS) -> None:
                              "ends_at": begins + timedelta(hours=2)})
         if n % 3 == 0:
             audiences.append({"workshop_id": workshop_id, "audience": "older-people"})
+        if n < FEED_WORKSHOPS:
+            audiences.append({"workshop_id": workshop_id, "audience": FEED_AUDIENCE})
     db.session.execute(insert(Workshop), rows)
     db.session.execute(insert(Session), sessions)
     db.session.execute(insert(WorkshopAudience), audiences)

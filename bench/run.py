@@ -33,6 +33,8 @@ UNCACHED_ROUTES = [
     ("listing, first page, uncached", "/workshops?lang=ca"),
     ("workshop page, uncached", "/workshops/1000?lang=ca"),
 ]
+# A feed of 5,000 sessions (see bench/generate.py).
+FEED_PATH = "/calendar.ics?audience=disabled-people&lang={lang}"
 DURATION_SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 
@@ -88,17 +90,39 @@ def write_webhook_requests(path: Path, base_url: str) -> None:
             out.write(f"{signature}\t{urlencode(params)}\n")
 
 
+def calendar_feed_results(base_url: str) -> list:
+    """The 5,000-session feed: the first build (timed once per language, each a cold build
+    in one of the workers), then wrk on the full response and on the conditional GET."""
+    builds, etag = [], ""
+    for lang in ("ca", "es", "en"):
+        started = time.perf_counter()
+        with urllib.request.urlopen(base_url + FEED_PATH.format(lang=lang), timeout=120) as r:
+            body = r.read()
+            etag = r.headers["ETag"]
+        builds.append((time.perf_counter() - started) * 1000)
+    events = body.count(b"BEGIN:VEVENT")
+    print(f"calendar feed: {events} sessions, {len(body) / 1e6:.2f} MB; first build "
+          f"{', '.join(f'{ms:.0f}' for ms in builds)} ms (ca, es, en)")
+    url = base_url + FEED_PATH.format(lang="en")
+    return [
+        (f"calendar feed, {events} sessions, built", FEED_PATH.format(lang="en"), run_wrk(url)),
+        (f"calendar feed, {events} sessions, 304", FEED_PATH.format(lang="en") + " (ETag)",
+         run_wrk(url, headers=[f"If-None-Match: {etag}"])),
+    ]
+
+
 def run_wrk(url: str, uncached: bool = False, script: str | None = None,
-            env: dict | None = None) -> dict:
+            env: dict | None = None, headers: list[str] = ()) -> dict:
     if script is None:
         # Warm up: first requests compile templates and fill the connection pools.
         subprocess.run(["wrk", "-t1", "-c2", "-d1s", url], check=True, capture_output=True)
     if uncached:
         script = str(Path(__file__).parent / "cache_miss.lua")
     script = ["-s", script] if script else []
+    header_options = [option for header in headers for option in ("-H", header)]
     output = subprocess.run(
         ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION_SECONDS}s", "--latency", *script,
-         url],
+         *header_options, url],
         check=True, capture_output=True, text=True, env=env,
     ).stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
@@ -144,6 +168,7 @@ def main() -> None:
                           env=os.environ | {"WEBHOOK_REQUESTS": str(requests_file)})
         results.append(("SMS webhook, signed, new MessageSid each", "POST /sms/inbound",
                         webhook))
+        results += calendar_feed_results(base_url)
     finally:
         server.terminate()
         server.wait(timeout=30)

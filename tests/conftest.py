@@ -34,6 +34,7 @@ TEST_CONFIG = {
     "ARGON2_MEMORY_COST_KIB": 1024,
     "ARGON2_PARALLELISM": 1,
     "PUBLIC_BASE_URL": "http://localhost",
+    "CALENDAR_UID_DOMAIN": "localhost",
     "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
     "TWILIO_AUTH_TOKEN": "test-twilio-auth-token",
     "TWILIO_FROM_NUMBER": "+34600000000",

@@ -35,6 +35,10 @@ def from_environment(instance_path: str) -> dict:
             os.environ.get("DATABASE_URL", default_db)
         ),
         "PUBLIC_BASE_URL": public_base_url,
+        # The right-hand side of calendar event UIDs: subscribers' calendars match events by
+        # UID, so once feeds are public this must never change (even if the address does).
+        "CALENDAR_UID_DOMAIN": os.environ.get("CALENDAR_UID_DOMAIN",
+                                              urlsplit(public_base_url).hostname or "localhost"),
         "PREFERRED_URL_SCHEME": "https" if served_over_https else "http",
         # Number of proxies in front of the app (X-Forwarded-*); 0 = trust none.
         "PROXY_FIX_HOPS": int(os.environ.get("PROXY_FIX_HOPS", "0")),

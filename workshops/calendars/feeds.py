@@ -9,7 +9,6 @@ instead of keeping a ghost. No personal data goes into a public feed.
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
-from urllib.parse import urlsplit
 
 from flask import current_app, url_for
 from flask_babel import force_locale
@@ -168,8 +167,7 @@ def staff_feed_events(user_id: int, *, now: datetime) -> list[FeedEvent]:
 
 
 def uid_domain() -> str:
-    return (current_app.config.get("CALENDAR_UID_DOMAIN")
-            or urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "localhost")
+    return current_app.config["CALENDAR_UID_DOMAIN"]
 
 
 def workshop_url(workshop: Workshop, language: str) -> str:
