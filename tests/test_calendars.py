@@ -487,3 +487,29 @@ def test_a_bad_export_range_gets_a_clear_error_and_keeps_what_was_typed(
     html = response.get_data(as_text=True)
     assert message in html
     assert 'value="2026-12-' in html or 'value="someday"' in html or "2029" in html
+
+
+def test_the_preview_counts_what_the_feed_holds_and_shows_what_is_coming(app_context, client):
+    workshop = make_workshop(slots=[later(3), later(10), later(17)],
+                             titles={"ca": "Mòbil", "es": "Móvil", "en": "Phone"}, summaries=ALL)
+    catalogue.remove_session(workshop.sessions[2], now=datetime.now(UTC))
+    db.session.commit()
+    feed_size = len(events_of(fetch(client).data))
+    html = client.get("/calendars?lang=en").get_data(as_text=True)
+
+    assert feed_size == 3
+    assert "This calendar holds 3 sessions" in html
+    assert "The next 2:" in html
+    assert html.count('<span class="when">') == 2
+
+
+def test_sign_ups_do_not_make_subscribers_download_the_feed_again(app_context, client):
+    workshop = make_workshop(slots=[later(3)])
+    etag = fetch(client).headers["ETag"]
+
+    register(workshop, mobile(1))
+    assert client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 304
+
+    workshop.title_en = "A new title"
+    db.session.commit()
+    assert client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 200

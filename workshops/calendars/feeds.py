@@ -14,7 +14,7 @@ from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, Timezone
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from workshops.catalogue.models import (
@@ -96,12 +96,16 @@ def _filtered(query, filters: FeedFilters):
     return query
 
 
-def _with_places(query):
+def _joined(query):
     return (query.join(Workshop.venue).join(Venue.neighbourhood).join(Neighbourhood.district)
-            .join(Workshop.topic)
-            .options(contains_eager(Workshop.venue).contains_eager(Venue.neighbourhood)
-                     .contains_eager(Neighbourhood.district),
-                     contains_eager(Workshop.topic)))
+            .join(Workshop.topic))
+
+
+def _with_places(query):
+    return _joined(query).options(
+        contains_eager(Workshop.venue).contains_eager(Venue.neighbourhood)
+        .contains_eager(Neighbourhood.district),
+        contains_eager(Workshop.topic))
 
 
 def _in_feed(since: datetime):
@@ -136,6 +140,32 @@ def public_feed_events(filters: FeedFilters, *, now: datetime) -> list[FeedEvent
         select(RemovedSession, Workshop).join(RemovedSession.workshop)
         .where(_in_feed(since), RemovedSession.removed_at >= since)), filters)).all()
     return _events(sessions, removed)
+
+
+@dataclass(frozen=True)
+class FeedPreview:
+    total: int  # every event in the feed, past and cancelled ones included
+    upcoming_total: int
+    upcoming: list[FeedEvent]
+
+
+def public_feed_preview(filters: FeedFilters, *, now: datetime, limit: int) -> FeedPreview:
+    """What a feed holds, counted in SQL, and its next `limit` sessions."""
+    since = window_start(now)
+    in_feed = _filtered(_joined(select(func.count(Session.id)).select_from(Session)
+                                .join(Session.workshop)
+                                .where(_in_feed(since), Session.ends_at >= since)), filters)
+    removed = _filtered(_joined(select(func.count(RemovedSession.id)).select_from(RemovedSession)
+                                .join(RemovedSession.workshop)
+                                .where(_in_feed(since), RemovedSession.removed_at >= since)),
+                        filters)
+    upcoming_total = db.session.scalar(in_feed.where(Session.ends_at >= now))
+    rows = db.session.execute(_filtered(_with_places(
+        select(Session, Workshop).join(Session.workshop)
+        .where(_in_feed(since), Session.ends_at >= now)), filters)
+        .order_by(Session.starts_at, Session.id).limit(limit)).all()
+    return FeedPreview(total=db.session.scalar(in_feed) + db.session.scalar(removed),
+                       upcoming_total=upcoming_total, upcoming=_events(rows, []))
 
 
 def workshop_events(workshop: Workshop, *, now: datetime) -> list[FeedEvent]:

@@ -29,19 +29,20 @@ from workshops.calendars.feeds import (
     calendar,
     feed_name,
     public_feed_events,
+    public_feed_preview,
     staff_feed_events,
     window_start,
     workshop_events,
 )
 from workshops.calendars.forms import FeedFilterForm, ScheduleExportForm
 from workshops.calendars.schedule import schedule_rows, waiting_counts
-from workshops.catalogue.models import AUDIENCE_LABELS, WorkshopStatus
+from workshops.catalogue.models import WorkshopStatus
 from workshops.catalogue.queries import public_workshop
 from workshops.db_types import utcnow
 from workshops.extensions import db
 from workshops.forms import ActionForm
 from workshops.i18n import current_language
-from workshops.pagecache import PageCache, catalogue_state
+from workshops.pagecache import PageCache, calendar_state
 from workshops.spreadsheets import csv_download
 
 ALL_STAFF = tuple(Role)
@@ -81,9 +82,9 @@ def _valid_filters(args) -> FeedFilters:
 
 def _public_calendar_response(cache_key: tuple, build) -> Response:
     """A public calendar with ETag and Last-Modified. A matching conditional request gets 304
-    before anything is built; a full one is built once per catalogue version and day."""
+    before anything is built; a full one is built once per calendar version and day."""
     now = utcnow()
-    version, changed_at = catalogue_state()
+    version, changed_at = calendar_state()
     # Content depends on the catalogue and on the day (what fell out of the window).
     last_modified = max(changed_at, window_start(now) + timedelta(days=30)).replace(
         microsecond=0)
@@ -184,14 +185,12 @@ def _calendar_builder():
     if language not in current_app.config["LANGUAGES"]:
         language = page_language
     form.feed_lang.data = language
-    now = utcnow()
-    events = public_feed_events(filters, now=now)
-    upcoming = [event for event in events if event.ends_at >= now]
+    preview = public_feed_preview(filters, now=utcnow(), limit=PREVIEW_LENGTH)
     name, _description = feed_name(filters, language)
     return {"form": form, "filters": filters, "links": feed_links(filters, language),
-            "feed_title": name, "total": len(events), "upcoming_total": len(upcoming),
-            "preview": upcoming[:PREVIEW_LENGTH], "lang": page_language,
-            "audience_labels": AUDIENCE_LABELS}
+            "feed_title": name, "total": preview.total,
+            "upcoming_total": preview.upcoming_total, "preview": preview.upcoming,
+            "lang": page_language}
 
 
 @bp.get("/calendars")

@@ -138,6 +138,8 @@ class Workshop(db.Model):
     # Raised on every change of time, venue or status (iCalendar SEQUENCE).
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Last change to the workshop itself (texts, schedule, venue, status), not to its sign-ups:
+    # calendars use it as the events' DTSTAMP.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

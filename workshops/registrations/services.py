@@ -165,7 +165,6 @@ def register(workshop_id: int, details: ResidentDetails, *, channel: Channel, no
         registration.status = RegistrationStatus.WAITLISTED
         registration.confirmed_at = None
         kind = MessageKind.WAITLISTED
-    workshop.updated_at = now
     db.session.flush()
     if notify:
         enqueue(kind, registration, now=now)
@@ -184,7 +183,6 @@ def cancel(registration: Registration, *, now: datetime) -> Registration | None:
     was_confirmed = registration.status == RegistrationStatus.CONFIRMED
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
-    workshop.updated_at = now
     promoted = None
     if was_confirmed:
         workshop.seats_taken -= 1
