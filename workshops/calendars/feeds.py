@@ -196,57 +196,73 @@ def staff_feed_events(user_id: int, *, now: datetime) -> list[FeedEvent]:
     return _events(sessions, removed)
 
 
-def uid_domain() -> str:
-    return current_app.config["CALENDAR_UID_DOMAIN"]
-
-
 def workshop_url(workshop: Workshop, language: str) -> str:
     return current_app.config["PUBLIC_BASE_URL"] + url_for(
         "catalogue.detail", workshop_id=workshop.id, lang=language)
 
 
-def _description(event: FeedEvent, language: str, extra_lines: list[str]) -> str:
-    workshop = event.workshop
+@dataclass(frozen=True)
+class _WorkshopTexts:
+    """What every event of one workshop shares, worked out once per build."""
+
+    title: str
+    summary: str
+    cancellation: str
+    sign_up: str
+    url: str
+    location: str
+    category: str
+
+
+def _workshop_texts(workshop: Workshop, language: str, sms_number: str) -> _WorkshopTexts:
+    """Call inside `force_locale(language)`: fixed texts come from the catalogues."""
+    instruction = register_instruction(workshop.public_code, language)
+    venue = workshop.venue
+    return _WorkshopTexts(
+        title=workshop.title(language).text,
+        summary=workshop.summary(language).text,
+        cancellation=_("This workshop has been cancelled") + (
+            f": {workshop.cancel_reason}" if workshop.cancel_reason else "."),
+        sign_up=(_("To sign up, send %(text)s by SMS to %(number)s.", text=instruction,
+                   number=sms_number) if sms_number
+                 else _("To sign up by SMS, send %(text)s.", text=instruction)),
+        url=workshop_url(workshop, language),
+        location=f"{venue.name}, {venue.address}, {venue.neighbourhood.name}, Barcelona",
+        category=workshop.topic.name(language).text,
+    )
+
+
+def _description(event: FeedEvent, texts: _WorkshopTexts, extra_lines) -> str:
     lines = []
-    if event.cancelled and workshop.status == WorkshopStatus.CANCELLED:
-        lines.append(_("This workshop has been cancelled") + (
-            f": {workshop.cancel_reason}" if workshop.cancel_reason else "."))
-    elif event.cancelled:
-        lines.append(_("This session has been cancelled."))
-    summary = workshop.summary(language).text
-    if summary:
-        lines.append(summary)
+    if event.cancelled:
+        lines.append(texts.cancellation if event.workshop.status == WorkshopStatus.CANCELLED
+                     else _("This session has been cancelled."))
+    if texts.summary:
+        lines.append(texts.summary)
     if event.position:
         lines.append(_("Session %(number)s of %(total)s.", number=event.position,
-                       total=len(workshop.sessions)))
+                       total=len(event.workshop.sessions)))
     lines.extend(extra_lines)
     if not event.cancelled:
-        number = public_sms_number()
-        instruction = register_instruction(workshop.public_code, language)
-        lines.append(_("To sign up, send %(text)s by SMS to %(number)s.",
-                       text=instruction, number=number) if number
-                     else _("To sign up by SMS, send %(text)s.", text=instruction))
-    lines.append(workshop_url(workshop, language))
+        lines.append(texts.sign_up)
+    lines.append(texts.url)
     return "\n\n".join(lines)
 
 
-def vevent(event: FeedEvent, language: str, extra_lines: list[str] = ()) -> Event:
-    """Call inside `force_locale(language)`: fixed texts come from the catalogues."""
-    workshop = event.workshop
-    title = workshop.title(language).text
-    venue = workshop.venue
+def _vevent(event: FeedEvent, texts: _WorkshopTexts, uid_domain: str, extra_lines) -> Event:
     item = Event()
-    item.add("uid", f"session-{event.uid_number}@{uid_domain()}")
+    item.add("uid", f"session-{event.uid_number}@{uid_domain}")
     item.add("dtstamp", event.stamp)
     item.add("last-modified", event.stamp)
     item.add("dtstart", event.starts_at.astimezone(MADRID))
     item.add("dtend", event.ends_at.astimezone(MADRID))
-    item.add("summary", _("Cancelled: %(title)s", title=title) if event.cancelled else title)
-    item.add("description", _description(event, language, list(extra_lines)))
-    item.add("location", f"{venue.name}, {venue.address}, {venue.neighbourhood.name}, Barcelona")
-    item.add("url", workshop_url(workshop, language))
-    item.add("categories", [workshop.topic.name(language).text])
-    item.add("sequence", workshop.sequence)
+    item.add("summary", _("Cancelled: %(title)s", title=texts.title) if event.cancelled
+             else texts.title)
+    item.add("description", _description(event, texts, extra_lines))
+    item.add("location", texts.location)
+    item.add("url", texts.url)
+    item.add("categories", [texts.category])
+    item.add("sequence", event.workshop.sequence)
     item.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
     item.add("transp", "OPAQUE")
     return item
@@ -267,9 +283,15 @@ def calendar(name: str, description: str, language: str, events: list[FeedEvent]
         cal.add("x-wr-timezone", "Europe/Madrid")
         cal.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
         cal.add("x-published-ttl", "PT6H")
+        sms_number = public_sms_number()
+        domain = current_app.config["CALENDAR_UID_DOMAIN"]
+        texts: dict[int, _WorkshopTexts] = {}
         for event in events:
-            cal.add_component(vevent(event, language,
-                                     extra_lines(event) if extra_lines else ()))
+            workshop = event.workshop
+            if workshop.id not in texts:
+                texts[workshop.id] = _workshop_texts(workshop, language, sms_number)
+            cal.add_component(_vevent(event, texts[workshop.id], domain,
+                                      extra_lines(event) if extra_lines else ()))
         if events:
             cal.add_component(MADRID_VTIMEZONE)
         return cal.to_ical()
