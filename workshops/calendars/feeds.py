@@ -23,9 +23,10 @@ from workshops.catalogue.models import (
     Session,
     Topic,
     Workshop,
-    WorkshopAudience,
     WorkshopStatus,
+    workshop_facilitator,
 )
+from workshops.catalogue.queries import where_place_topic_audience
 from workshops.catalogue.schedule import MADRID
 from workshops.extensions import db
 from workshops.places.models import District, Neighbourhood, Venue
@@ -83,35 +84,25 @@ def window_start(now: datetime) -> datetime:
     return datetime.combine(now.date(), time.min, tzinfo=UTC) - CANCELLED_KEPT_FOR
 
 
-def _filtered(query, filters: FeedFilters):
-    if filters.district:
-        query = query.where(District.code == filters.district)
-    if filters.neighbourhood:
-        query = query.where(Neighbourhood.code == filters.neighbourhood)
-    if filters.topic:
-        query = query.where(Topic.key == filters.topic)
-    if filters.audience:
-        query = query.where(exists().where(WorkshopAudience.workshop_id == Workshop.id,
-                                           WorkshopAudience.audience == filters.audience))
-    return query
-
-
-def _joined(query):
-    return (query.join(Workshop.venue).join(Venue.neighbourhood).join(Neighbourhood.district)
-            .join(Workshop.topic))
-
-
-def _with_places(query):
-    return _joined(query).options(
-        contains_eager(Workshop.venue).contains_eager(Venue.neighbourhood)
-        .contains_eager(Neighbourhood.district),
-        contains_eager(Workshop.topic))
-
-
 def _in_feed(since: datetime):
     """Published workshops, and cancelled ones for a while after their cancellation."""
     return or_(Workshop.status == WorkshopStatus.PUBLISHED,
                (Workshop.status == WorkshopStatus.CANCELLED) & (Workshop.cancelled_at >= since))
+
+
+def _feed_query(columns, kind, since: datetime, *conditions, eager: bool = True):
+    """Sessions (kind=Session) or removed sessions (kind=RemovedSession) of the workshops a
+    feed holds, joined to their places and topic; with `eager`, those are loaded too."""
+    recent = kind.ends_at >= since if kind is Session else kind.removed_at >= since
+    query = (select(*columns).select_from(kind).join(kind.workshop)
+             .join(Workshop.venue).join(Venue.neighbourhood).join(Neighbourhood.district)
+             .join(Workshop.topic).where(_in_feed(since), recent, *conditions))
+    if eager:
+        query = query.options(
+            contains_eager(Workshop.venue).contains_eager(Venue.neighbourhood)
+            .contains_eager(Neighbourhood.district),
+            contains_eager(Workshop.topic))
+    return query
 
 
 def _events(session_rows, removed_rows) -> list[FeedEvent]:
@@ -130,16 +121,27 @@ def _events(session_rows, removed_rows) -> list[FeedEvent]:
     return sorted(events, key=lambda event: (event.starts_at, event.uid_number))
 
 
+def _feed_events(since: datetime, *conditions, filters: FeedFilters | None = None):
+    def rows(kind):
+        query = _feed_query([kind, Workshop], kind, since, *conditions)
+        if filters:
+            query = where_place_topic_audience(query, filters)
+        return db.session.execute(query).all()
+
+    return _events(rows(Session), rows(RemovedSession))
+
+
 def public_feed_events(filters: FeedFilters, *, now: datetime) -> list[FeedEvent]:
     """The sessions a subscription to `/calendar.ics` with `filters` holds."""
-    since = window_start(now)
-    sessions = db.session.execute(_filtered(_with_places(
-        select(Session, Workshop).join(Session.workshop)
-        .where(_in_feed(since), Session.ends_at >= since)), filters)).all()
-    removed = db.session.execute(_filtered(_with_places(
-        select(RemovedSession, Workshop).join(RemovedSession.workshop)
-        .where(_in_feed(since), RemovedSession.removed_at >= since)), filters)).all()
-    return _events(sessions, removed)
+    return _feed_events(window_start(now), filters=filters)
+
+
+def staff_feed_events(user_id: int, *, now: datetime) -> list[FeedEvent]:
+    """The sessions a staff member runs (as facilitator or organiser)."""
+    runs = or_(Workshop.organiser_id == user_id,
+               exists().where(workshop_facilitator.c.workshop_id == Workshop.id,
+                              workshop_facilitator.c.user_id == user_id))
+    return _feed_events(window_start(now), runs)
 
 
 @dataclass(frozen=True)
@@ -152,20 +154,17 @@ class FeedPreview:
 def public_feed_preview(filters: FeedFilters, *, now: datetime, limit: int) -> FeedPreview:
     """What a feed holds, counted in SQL, and its next `limit` sessions."""
     since = window_start(now)
-    in_feed = _filtered(_joined(select(func.count(Session.id)).select_from(Session)
-                                .join(Session.workshop)
-                                .where(_in_feed(since), Session.ends_at >= since)), filters)
-    removed = _filtered(_joined(select(func.count(RemovedSession.id)).select_from(RemovedSession)
-                                .join(RemovedSession.workshop)
-                                .where(_in_feed(since), RemovedSession.removed_at >= since)),
-                        filters)
-    upcoming_total = db.session.scalar(in_feed.where(Session.ends_at >= now))
-    rows = db.session.execute(_filtered(_with_places(
-        select(Session, Workshop).join(Session.workshop)
-        .where(_in_feed(since), Session.ends_at >= now)), filters)
+
+    def count(kind, *conditions) -> int:
+        query = _feed_query([func.count(kind.id)], kind, since, *conditions, eager=False)
+        return db.session.scalar(where_place_topic_audience(query, filters))
+
+    upcoming = db.session.execute(where_place_topic_audience(
+        _feed_query([Session, Workshop], Session, since, Session.ends_at >= now), filters)
         .order_by(Session.starts_at, Session.id).limit(limit)).all()
-    return FeedPreview(total=db.session.scalar(in_feed) + db.session.scalar(removed),
-                       upcoming_total=upcoming_total, upcoming=_events(rows, []))
+    return FeedPreview(total=count(Session) + count(RemovedSession),
+                       upcoming_total=count(Session, Session.ends_at >= now),
+                       upcoming=_events(upcoming, []))
 
 
 def workshop_events(workshop: Workshop, *, now: datetime) -> list[FeedEvent]:
@@ -177,23 +176,6 @@ def workshop_events(workshop: Workshop, *, now: datetime) -> list[FeedEvent]:
                      [(row, workshop) for row in removed])
     positions = {session.id: number for number, session in enumerate(workshop.sessions, 1)}
     return [replace(event, position=positions.get(event.uid_number, 0)) for event in events]
-
-
-def staff_feed_events(user_id: int, *, now: datetime) -> list[FeedEvent]:
-    """The sessions a staff member runs (as facilitator or organiser)."""
-    from workshops.catalogue.models import workshop_facilitator
-
-    since = window_start(now)
-    runs = or_(Workshop.organiser_id == user_id,
-               exists().where(workshop_facilitator.c.workshop_id == Workshop.id,
-                              workshop_facilitator.c.user_id == user_id))
-    sessions = db.session.execute(_with_places(
-        select(Session, Workshop).join(Session.workshop)
-        .where(runs, _in_feed(since), Session.ends_at >= since))).all()
-    removed = db.session.execute(_with_places(
-        select(RemovedSession, Workshop).join(RemovedSession.workshop)
-        .where(runs, _in_feed(since), RemovedSession.removed_at >= since))).all()
-    return _events(sessions, removed)
 
 
 def workshop_url(workshop: Workshop, language: str) -> str:

@@ -69,15 +69,10 @@ def _valid_filters(args) -> FeedFilters:
     """Only values that exist count; anything else is ignored, as on the listing."""
     form = FeedFilterForm(args)
     form.fill_choices(current_language())
-
-    def valid(field, value):
-        return value if value and value in {str(c.value) for c in field.choices} else ""
-
-    neighbourhood = valid(form.neighbourhood, args.get("neighbourhood", ""))
-    return FeedFilters(district=valid(form.district, args.get("district", "")),
+    neighbourhood = form.valid_choice("neighbourhood")
+    return FeedFilters(district=form.valid_choice("district"),
                        neighbourhood=int(neighbourhood) if neighbourhood else None,
-                       topic=valid(form.topic, args.get("topic", "")),
-                       audience=valid(form.audience, args.get("audience", "")))
+                       topic=form.valid_choice("topic"), audience=form.valid_choice("audience"))
 
 
 def _public_calendar_response(cache_key: tuple, build) -> Response:

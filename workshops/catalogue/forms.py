@@ -20,9 +20,11 @@ from workshops.catalogue.models import (
     INSTRUCTION_LANGUAGES,
     LEVEL_LABELS,
 )
+from workshops.catalogue.queries import active_topics
 from workshops.catalogue.schedule import MAX_SERIES_LENGTH
 from workshops.catalogue.services import MAX_CAPACITY, MIN_CAPACITY
 from workshops.forms import MultiCheckboxField
+from workshops.places.queries import districts_with_neighbourhoods
 
 LANGUAGE_NAMES_FOR_TEXTS = {"ca": _l("Catalan"), "es": _l("Spanish"), "en": _l("English")}
 
@@ -136,8 +138,9 @@ class TopicForm(FlaskForm):
         default="1")
 
 
-class ListingFilterForm(FlaskForm):
-    """The public listing's filters: a GET form, so no CSRF token and shareable URLs."""
+class WorkshopFilterForm(FlaskForm):
+    """Where and what: the filters the listing and calendar feeds share. A GET form, so no
+    CSRF token and shareable URLs."""
 
     class Meta:
         csrf = False
@@ -146,10 +149,38 @@ class ListingFilterForm(FlaskForm):
     neighbourhood = SelectField(_l("Neighbourhood"), validators=[Optional()],
                                 validate_choice=False)
     topic = SelectField(_l("Topic"), validators=[Optional()], validate_choice=False)
-    language = SelectField(_l("Taught in"), validators=[Optional()], validate_choice=False)
     audience = SelectField(_l("Especially for"), validators=[Optional()],
                            validate_choice=False)
+
+    def fill_choices(self, language: str) -> None:
+        districts = districts_with_neighbourhoods()
+        anything = SelectChoice("", "—")
+        self.district.choices = [anything] + [SelectChoice(d.code, d.name) for d in districts]
+        self.neighbourhood.choices = [anything] + [
+            SelectChoice(str(n.code), n.name, optgroup=d.name)
+            for d in districts for n in d.neighbourhoods]
+        self.topic.choices = [anything] + [SelectChoice(t.key, t.name(language).text)
+                                           for t in active_topics()]
+        self.audience.choices = [anything] + [SelectChoice(k.value, v)
+                                              for k, v in AUDIENCE_LABELS.items()]
+
+    def valid_choice(self, name: str) -> str:
+        """The value asked for if the form offers it, else "" (never an error page)."""
+        field = self[name]
+        value = field.data or ""
+        return value if value in {str(c.value) for c in field.choices if c.value} else ""
+
+
+class ListingFilterForm(WorkshopFilterForm):
+    """The public listing's filters."""
+
+    language = SelectField(_l("Taught in"), validators=[Optional()], validate_choice=False)
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("Until"), validators=[Optional()])
     step_free = BooleanField(_l("Step-free access only"))
     free_seats = BooleanField(_l("Only with free places"))
+
+    def fill_choices(self, language: str) -> None:
+        super().fill_choices(language)
+        self.language.choices = [SelectChoice("", "—")] + [
+            SelectChoice(k, v) for k, v in INSTRUCTION_LANGUAGES.items()]

@@ -3,19 +3,15 @@
 import segno
 from flask import abort, current_app, render_template, request, url_for
 from flask_login import current_user
-from wtforms import SelectChoice
 
 from workshops.catalogue import bp
 from workshops.catalogue.forms import ListingFilterForm
 from workshops.catalogue.models import (
-    AUDIENCE_LABELS,
-    INSTRUCTION_LANGUAGES,
     Workshop,
     WorkshopStatus,
 )
 from workshops.catalogue.queries import (
     ListingFilters,
-    active_topics,
     public_workshop,
     upcoming_workshops,
 )
@@ -23,48 +19,26 @@ from workshops.catalogue.services import can_edit
 from workshops.db_types import utcnow
 from workshops.i18n import current_language
 from workshops.pagecache import cached_for_visitors
-from workshops.places.queries import districts_with_neighbourhoods
 from workshops.sms.keywords import public_sms_number, register_instruction
 
 
 def _filter_form(lang: str) -> ListingFilterForm:
     form = ListingFilterForm(request.args)
-    districts = districts_with_neighbourhoods()
-    anything = SelectChoice("", "—")
-    form.district.choices = [anything] + [SelectChoice(d.code, d.name) for d in districts]
-    form.neighbourhood.choices = [anything] + [
-        SelectChoice(str(n.code), n.name, optgroup=d.name)
-        for d in districts for n in d.neighbourhoods
-    ]
-    form.topic.choices = [anything] + [SelectChoice(t.key, t.name(lang).text)
-                                       for t in active_topics()]
-    form.language.choices = [anything] + [SelectChoice(k, v)
-                                          for k, v in INSTRUCTION_LANGUAGES.items()]
-    form.audience.choices = [anything] + [SelectChoice(k.value, v)
-                                          for k, v in AUDIENCE_LABELS.items()]
+    form.fill_choices(lang)
     return form
-
-
-def _valid(field, allowed) -> str:
-    value = field.data or ""
-    return value if value in allowed else ""
 
 
 def filters_from(form: ListingFilterForm) -> ListingFilters:
     """Only values the form offers count; anything else is ignored, never an error page."""
     form.validate()
-
-    def allowed(field):
-        return {str(choice.value) for choice in field.choices if choice.value}
-
-    neighbourhood = _valid(form.neighbourhood, allowed(form.neighbourhood))
+    neighbourhood = form.valid_choice("neighbourhood")
     page = request.args.get("page", "1")
     return ListingFilters(
-        district=_valid(form.district, allowed(form.district)),
+        district=form.valid_choice("district"),
         neighbourhood=int(neighbourhood) if neighbourhood else None,
-        topic=_valid(form.topic, allowed(form.topic)),
-        language=_valid(form.language, allowed(form.language)),
-        audience=_valid(form.audience, allowed(form.audience)),
+        topic=form.valid_choice("topic"),
+        language=form.valid_choice("language"),
+        audience=form.valid_choice("audience"),
         date_from=None if form.date_from.errors else form.date_from.data,
         date_to=None if form.date_to.errors else form.date_to.data,
         step_free=bool(form.step_free.data),

@@ -48,6 +48,21 @@ class ListingPage:
     pages: int
 
 
+def where_place_topic_audience(query, filters):
+    """Apply `filters.district`, `.neighbourhood`, `.topic` and `.audience` (each optional) to
+    a query of workshops already joined to their venue, neighbourhood, district and topic."""
+    if filters.district:
+        query = query.where(District.code == filters.district)
+    if filters.neighbourhood:
+        query = query.where(Neighbourhood.code == filters.neighbourhood)
+    if filters.topic:
+        query = query.where(Topic.key == filters.topic)
+    if filters.audience:
+        query = query.where(exists().where(WorkshopAudience.workshop_id == Workshop.id,
+                                           WorkshopAudience.audience == filters.audience))
+    return query
+
+
 def _listing_query(filters: ListingFilters, now: datetime):
     query = (
         select(Workshop)
@@ -57,17 +72,9 @@ def _listing_query(filters: ListingFilters, now: datetime):
         .join(Workshop.topic)
         .where(Workshop.status == WorkshopStatus.PUBLISHED, Workshop.last_session_ends_at >= now)
     )
-    if filters.district:
-        query = query.where(District.code == filters.district)
-    if filters.neighbourhood:
-        query = query.where(Neighbourhood.code == filters.neighbourhood)
-    if filters.topic:
-        query = query.where(Topic.key == filters.topic)
+    query = where_place_topic_audience(query, filters)
     if filters.language:
         query = query.where(Workshop.instruction_language == filters.language)
-    if filters.audience:
-        query = query.where(exists().where(WorkshopAudience.workshop_id == Workshop.id,
-                                           WorkshopAudience.audience == filters.audience))
     if filters.date_from or filters.date_to:
         in_range = [Session.workshop_id == Workshop.id, Session.ends_at >= now]
         if filters.date_from:
