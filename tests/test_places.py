@@ -362,6 +362,17 @@ def test_equal_values_share_a_class_and_few_values_use_few_colours(imported):
     assert fills == {PALETTE[0]: 60, PALETTE[-1]: 13}
 
 
+@needs_barris
+def test_a_legend_range_the_formatter_rounds_to_one_value_shows_it_once(imported):
+    ids = list(db.session.scalars(select(Neighbourhood.id).order_by(Neighbourhood.code)))
+    values = {neighbourhood_id: i / 1000 for i, neighbourhood_id in enumerate(ids)}
+    with force_locale("en"):
+        svg = choropleth_svg(values, title="Share", description="", formatter=lambda v: f"{v:.1f}")
+    legend = [text.text for text in ET.fromstring(str(svg)).iter(f"{SVG}text")]  # noqa: S314
+    assert legend[0] == "0.0" and legend[-1] == "0.1"
+    assert all(low != high for low, _to, high in (t.partition(" to ") for t in legend[1:-1]))
+
+
 def _relative_luminance(colour: str) -> float:
     channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
     r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)

@@ -188,10 +188,10 @@ def _class_of(value: float, classes: list[ValueClass]) -> ValueClass:
 
 
 def _range_text(value_class: ValueClass, formatter) -> str:
-    if value_class.low == value_class.high:
-        return formatter(value_class.low)
-    return _("%(low)s to %(high)s", low=formatter(value_class.low),
-             high=formatter(value_class.high))
+    low, high = formatter(value_class.low), formatter(value_class.high)
+    if low == high:  # one value, or two the formatter rounds alike
+        return low
+    return _("%(low)s to %(high)s", low=low, high=high)
 
 
 def _legend_sentence(classes: list[ValueClass], formatter) -> str:
