@@ -1,13 +1,29 @@
 import json
+import math
+import os
+import xml.etree.ElementTree as ET
 from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from tests.conftest import post_form
 from tests.factories import make_venue
 from workshops.accounts.models import Role
+from workshops.config import PROJECT_ROOT
 from workshops.extensions import db
-from workshops.places.models import District, Neighbourhood
+from workshops.places.boundaries import BoundaryError, import_boundaries
+from workshops.places.map import (
+    BORDER,
+    NO_DATA_BACKGROUND,
+    PALETTE,
+    boundaries_imported,
+    choropleth_svg,
+)
+from workshops.places.models import District, Neighbourhood, NeighbourhoodBoundary
 from workshops.places.seed import SEED_FILE, seed_places
 
 EXPECTED_PER_DISTRICT = {"01": 4, "02": 6, "03": 8, "04": 3, "05": 6,
@@ -128,3 +144,247 @@ def test_priority_change_without_csrf_token_is_refused(client, auth, seeded):
     assert response.status_code == 400
     db.session.refresh(raval)
     assert raval.priority is True
+
+
+# Boundaries are third-party data the project does not carry: the team's copy is read
+# from ../shared/data (Open Data BCN's barris, WGS84), or from BOUNDARIES_GEOJSON.
+BARRIS_GEOJSON = Path(os.environ.get(
+    "BOUNDARIES_GEOJSON", PROJECT_ROOT.parent / "shared" / "data" / "barcelona_barris.geojson"))
+needs_barris = pytest.mark.skipif(not BARRIS_GEOJSON.exists(),
+                                  reason=f"no boundaries file at {BARRIS_GEOJSON}")
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def write_geojson(tmp_path, features, **extra):
+    path = tmp_path / "barris.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features, **extra}),
+                    encoding="utf-8")
+    return path
+
+
+def barris_features():
+    return json.loads(BARRIS_GEOJSON.read_text(encoding="utf-8"))["features"]
+
+
+def boundary_count():
+    return db.session.scalar(select(func.count()).select_from(NeighbourhoodBoundary))
+
+
+def area_in_square_metres(ring):
+    latitude = math.radians(sum(lat for _lon, lat in ring) / len(ring))
+    points = [(lon * 111_320 * math.cos(latitude), lat * 111_320) for lon, lat in ring]
+    return abs(sum(x1 * y2 - x2 * y1
+                   for (x1, y1), (x2, y2) in zip(points, points[1:], strict=False))) / 2
+
+
+@pytest.fixture
+def imported(seeded):
+    result = import_boundaries(BARRIS_GEOJSON, now=NOW)
+    db.session.commit()
+    return result
+
+
+@needs_barris
+def test_importing_open_data_bcn_barris_stores_all_73_simplified_outlines(runner, seeded):
+    result = runner.invoke(args=["places", "import-boundaries", str(BARRIS_GEOJSON),
+                                 "--language", "en"])
+    assert result.exit_code == 0, result.output
+    assert "73 neighbourhood boundaries imported." in result.output
+    assert "without a boundary" not in result.output
+    stored = db.session.scalars(select(NeighbourhoodBoundary)).all()
+    assert len(stored) == 73
+    source_points = sum(len(ring) for feature in barris_features()
+                        for ring in _rings(feature["geometry"]))
+    kept_points = sum(len(ring) for row in stored for polygon in row.polygons
+                      for ring in polygon)
+    assert kept_points < source_points / 5
+
+
+@needs_barris
+def test_simplified_outlines_keep_each_neighbourhoods_area(imported):
+    by_code = {n.code: n.id for n in db.session.scalars(select(Neighbourhood))}
+    stored = {row.neighbourhood_id: row.polygons
+              for row in db.session.scalars(select(NeighbourhoodBoundary))}
+    for feature in barris_features():
+        polygons = stored[by_code[int(feature["properties"]["BARRI"])]]
+        area = sum(area_in_square_metres(polygon[0]) - sum(
+            area_in_square_metres(hole) for hole in polygon[1:]) for polygon in polygons)
+        assert area == pytest.approx(feature["properties"]["AREA"], rel=0.02), \
+            feature["properties"]["NOM"]
+
+
+@needs_barris
+def test_importing_again_replaces_the_boundaries(runner, imported):
+    trinitat_nova = db.session.scalar(select(Neighbourhood).where(Neighbourhood.code == 53))
+    old_polygons = db.session.get(NeighbourhoodBoundary, trinitat_nova.id).polygons
+    result = runner.invoke(args=["places", "import-boundaries", str(BARRIS_GEOJSON),
+                                 "--language", "en"])
+    assert result.exit_code == 0, result.output
+    assert "They replace 73 boundaries imported before." in result.output
+    assert boundary_count() == 73
+    db.session.expire_all()
+    assert db.session.get(NeighbourhoodBoundary, trinitat_nova.id).polygons == old_polygons
+
+
+@needs_barris
+def test_numeric_codes_are_read_and_unknown_codes_are_skipped_and_reported(
+        runner, seeded, tmp_path):
+    raval, gotic, other = barris_features()[:3]
+    raval["properties"]["BARRI"] = 1
+    other["properties"]["BARRI"] = "99"
+    path = write_geojson(tmp_path, [raval, gotic, other, {"type": "Feature", "properties": {},
+                                                          "geometry": raval["geometry"]}])
+    result = runner.invoke(args=["places", "import-boundaries", str(path), "--language", "en"])
+    assert result.exit_code == 0, result.output
+    assert "2 neighbourhood boundaries imported." in result.output
+    assert "Skipped, no neighbourhood has this code: 99, ?" in result.output
+    assert "Neighbourhoods still without a boundary:" in result.output
+    assert "la Trinitat Nova" in result.output
+    assert boundary_count() == 2
+
+
+@needs_barris
+def test_a_failed_import_keeps_the_previous_boundaries(runner, imported, tmp_path):
+    utm = barris_features()[0]
+    utm["geometry"] = {"type": "Polygon", "coordinates": [
+        [[430000.0, 4581000.0], [431000.0, 4581000.0], [431000.0, 4582000.0],
+         [430000.0, 4581000.0]]]}
+    path = write_geojson(tmp_path, [barris_features()[1], utm])
+    result = runner.invoke(args=["places", "import-boundaries", str(path), "--language", "en"])
+    assert result.exit_code == 1
+    assert "not longitude and latitude (WGS84)" in result.output
+    assert boundary_count() == 73
+
+
+@pytest.mark.parametrize(("content", "language", "message"), [
+    (None, "en", "There is no file at"),
+    (None, "ca", "No hi ha cap fitxer a"),
+    (None, "es", "No hay ningún archivo en"),
+    ('{"type": "FeatureCollection", "features": [', "en", "is not a valid GeoJSON file"),
+    ("\xff\xfe", "en", "is not a valid GeoJSON file"),
+    ('{"type": "Feature"}', "en", "is not a GeoJSON FeatureCollection"),
+    ('{"type": "FeatureCollection", "features": []}', "en", "has no features"),
+    ('{"type": "FeatureCollection", "features": [], "crs": {"type": "name", "properties": '
+     '{"name": "urn:ogc:def:crs:EPSG::25831"}}}', "en", "are not longitude and latitude"),
+    ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+     '{"BARRI": "99"}, "geometry": null}]}', "en", "No feature in"),
+])
+def test_import_explains_what_is_wrong_with_the_file(runner, seeded, tmp_path, content,
+                                                     language, message):
+    path = tmp_path / "barris.geojson"
+    if content is not None:
+        path.write_text(content, encoding="latin-1")
+    result = runner.invoke(args=["places", "import-boundaries", str(path),
+                                 "--language", language])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert boundary_count() == 0
+
+
+@needs_barris
+def test_import_needs_the_neighbourhoods_first(app_context):
+    with pytest.raises(BoundaryError) as error:
+        import_boundaries(BARRIS_GEOJSON, now=NOW)
+    assert error.value.code == "not_seeded"
+
+
+def test_without_boundaries_there_is_no_map(seeded):
+    assert boundaries_imported() is False
+    assert choropleth_svg({}, title="Reach", description="", formatter=str) is None
+
+
+@needs_barris
+def test_the_map_is_small_accessible_svg_with_a_legend_and_a_title_per_neighbourhood(
+        imported):
+    neighbourhoods = db.session.scalars(select(Neighbourhood).order_by(Neighbourhood.code)).all()
+    values = {n.id: n.code * 1.5 for n in neighbourhoods if n.code != 53}
+    with force_locale("en"):
+        svg = choropleth_svg(values, title="People reached per 1,000 residents",
+                             description="Last six months.", formatter=lambda v: f"{v:.1f}")
+    size = len(svg.encode())
+    print(f"choropleth SVG for 73 neighbourhoods: {size} bytes")
+    assert size < 40_000
+    assert " style=" not in svg
+
+    root = ET.fromstring(str(svg))  # noqa: S314  (our own output)
+    assert root.get("role") == "img"
+    title_id, desc_id = root.get("aria-labelledby").split()
+    assert root.find(f"{SVG}title").get("id") == title_id
+    assert root.find(f"{SVG}title").text == "People reached per 1,000 residents"
+    description = root.find(f"{SVG}desc")
+    assert description.get("id") == desc_id
+    assert description.text.startswith("Last six months. Colours from lightest to darkest: "
+                                       "1.5 to 22.5: 15 neighbourhoods;")
+    assert description.text.endswith("1 neighbourhood has no data (hatched).")
+
+    shapes = root.findall(f"{SVG}g/{SVG}path")
+    assert len(shapes) == 73
+    titles = [shape.find(f"{SVG}title").text for shape in shapes]
+    assert titles[0] == "el Raval: 1.5"
+    assert "la Trinitat Nova: no data" in titles
+    fills = Counter(shape.get("fill") for shape in shapes)
+    assert set(fills) - set(PALETTE) == {f"url(#{root.find(f'{SVG}defs/{SVG}pattern').get('id')})"}
+    assert sorted(fills[colour] for colour in PALETTE) == [14, 14, 14, 15, 15]
+
+    legend = [text.text for text in root.iter(f"{SVG}text")]
+    assert legend == ["1.5 to 22.5", "24.0 to 43.5", "45.0 to 66.0", "67.5 to 88.5",
+                      "90.0 to 109.5", "No data"]
+
+
+@needs_barris
+def test_the_map_speaks_the_pages_language(imported):
+    raval = db.session.scalar(select(Neighbourhood).where(Neighbourhood.code == 1))
+    with force_locale("ca"):
+        svg = choropleth_svg({raval.id: 3, raval.id + 1: 5}, title="Abast", description="",
+                             formatter=str)
+    root = ET.fromstring(str(svg))  # noqa: S314  (our own output)
+    assert "el Raval: 3" in [title.text for title in root.iter(f"{SVG}title")]
+    assert [text.text for text in root.iter(f"{SVG}text")] == ["3", "5", "Sense dades"]
+    assert root.find(f"{SVG}desc").text == (
+        "Colors del més clar al més fosc: 3: 1 barri; 5: 1 barri. "
+        "71 barris no tenen dades (ratllats).")
+
+
+@needs_barris
+def test_equal_values_share_a_class_and_few_values_use_few_colours(imported):
+    ids = list(db.session.scalars(select(Neighbourhood.id).order_by(Neighbourhood.code)))
+    values = {neighbourhood_id: (0 if i < 60 else 7) for i, neighbourhood_id in enumerate(ids)}
+    svg = choropleth_svg(values, title="Waiting", description="", formatter=str)
+    root = ET.fromstring(str(svg))  # noqa: S314  (our own output)
+    assert [text.text for text in root.iter(f"{SVG}text")] == ["0", "7"]
+    fills = Counter(shape.get("fill") for shape in root.findall(f"{SVG}g/{SVG}path"))
+    assert fills == {PALETTE[0]: 60, PALETTE[-1]: 13}
+
+
+@needs_barris
+def test_a_legend_range_the_formatter_rounds_to_one_value_shows_it_once(imported):
+    ids = list(db.session.scalars(select(Neighbourhood.id).order_by(Neighbourhood.code)))
+    values = {neighbourhood_id: i / 1000 for i, neighbourhood_id in enumerate(ids)}
+    with force_locale("en"):
+        svg = choropleth_svg(values, title="Share", description="", formatter=lambda v: f"{v:.1f}")
+    legend = [text.text for text in ET.fromstring(str(svg)).iter(f"{SVG}text")]  # noqa: S314
+    assert legend[0] == "0.0" and legend[-1] == "0.1"
+    assert all(low != high for low, _to, high in (t.partition(" to ") for t in legend[1:-1]))
+
+
+def _relative_luminance(colour: str) -> float:
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_map_borders_contrast_at_least_3_to_1_with_every_fill():
+    border = _relative_luminance(BORDER)
+    for fill in (*PALETTE, NO_DATA_BACKGROUND):
+        lighter, darker = sorted((_relative_luminance(fill), border), reverse=True)
+        assert (lighter + 0.05) / (darker + 0.05) >= 3, fill
+    luminances = [_relative_luminance(colour) for colour in PALETTE]
+    assert luminances == sorted(luminances, reverse=True), "the palette runs light to dark"
+
+
+def _rings(geometry):
+    polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" \
+        else geometry["coordinates"]
+    return [ring for polygon in polygons for ring in polygon]

@@ -1,4 +1,5 @@
-"""Demo data for local runs and demos: staff for every role and venues where the gap is widest.
+"""Demo data for local runs and demos: staff for every role, venues where the gap is widest,
+workshops, and half a year of history (attendance, walk-ins) for the reach statistics.
 
 Running it twice adds nothing twice. The passwords are public (README): never run this
 against a production database.
@@ -11,6 +12,7 @@ from workshops.accounts.services import create_user, find_user_by_email
 from workshops.catalogue.models import Topic, Workshop
 from workshops.catalogue.seed import seed_topics
 from workshops.db_types import utcnow
+from workshops.demo_attendance import build_demo_attendance
 from workshops.demo_registrations import build_demo_registrations
 from workshops.demo_workshops import build_demo_workshops
 from workshops.extensions import db
@@ -66,6 +68,43 @@ DEMO_VENUES = [
 ]
 
 
+# Where past workshops were held as well: more priority neighbourhoods, and a few others
+# from before the programme focused on the widest gaps.
+HISTORY_VENUES = [
+    (55, "Casal de Barri Ciutat Meridiana", "Carrer de les Agudes, 18",
+     ("Metro L11 Ciutat Meridiana.", "Metro L11 Ciutat Meridiana.", "Metro L11 Ciutat Meridiana."),
+     {"step_free_access": True, "free_wifi": True}),
+    (57, "Casal de Barri Trinitat Vella", "Carrer de la Foradada, 36",
+     ("Metro L1 Trinitat Vella.", "Metro L1 Trinitat Vella.", "Metro L1 Trinitat Vella."),
+     {"step_free_access": True, "accessible_toilet": True, "devices_lent": True}),
+    (45, "Biblioteca Nou Barris", "Carrer de Pla i Armengol, 0",
+     ("Metro L4 Llucmajor.", "Metro L4 Llucmajor.", "Metro L4 Llucmajor."),
+     {"step_free_access": True, "accessible_toilet": True, "hearing_loop": True,
+      "free_wifi": True}),
+    (73, "Centre Cívic Sant Martí", "Carrer de Selva de Mar, 215",
+     ("Metro L2 Verneda.", "Metro L2 Verneda.", "Metro L2 Verneda."),
+     {"step_free_access": True, "childcare": True, "free_wifi": True}),
+    (12, "Centre Cívic La Marina", "Passeig de la Zona Franca, 185",
+     ("Bus V3 i 21, parada Passeig de la Zona Franca.",
+      "Bus V3 y 21, parada Paseo de la Zona Franca.",
+      "Bus V3 and 21, Passeig de la Zona Franca stop."),
+     {"step_free_access": True, "devices_lent": True, "free_wifi": True}),
+    (18, "Biblioteca Vapor Vell", "Carrer del Perill, 2",
+     ("Metro L1/L5 Plaça de Sants.", "Metro L1/L5 Plaza de Sants.", "Metro L1/L5 Plaça de Sants."),
+     {"step_free_access": True, "accessible_toilet": True, "free_wifi": True}),
+    (31, "Biblioteca Vila de Gràcia", "Carrer de Torrijos, 59",
+     ("Metro L3 Fontana.", "Metro L3 Fontana.", "Metro L3 Fontana."),
+     {"step_free_access": True, "free_wifi": True}),
+    (65, "Biblioteca El Clot - Josep Benet", "Carrer del Clot, 26",
+     ("Metro L1/L2 Clot.", "Metro L1/L2 Clot.", "Metro L1/L2 Clot."),
+     {"step_free_access": True, "accessible_toilet": True, "hearing_loop": True,
+      "free_wifi": True}),
+    (3, "Centre Cívic La Barceloneta", "Carrer de la Conreria, 1",
+     ("Metro L4 Barceloneta.", "Metro L4 Barceloneta.", "Metro L4 Barceloneta."),
+     {"step_free_access": True, "free_wifi": True}),
+]
+
+
 class DemoError(Exception):
     pass
 
@@ -88,7 +127,8 @@ def create_demo_data() -> str:
 
     existing_venues = set(db.session.scalars(select(Venue.name)))
     created = 0
-    for code, name, address, directions, access in DEMO_VENUES:
+    all_venues = DEMO_VENUES + HISTORY_VENUES
+    for code, name, address, directions, access in all_venues:
         if name in existing_venues:
             continue
         ca, es, en = directions
@@ -105,7 +145,7 @@ def create_demo_data() -> str:
         )
         created += 1
     db.session.flush()
-    lines.append(f"Demo venues: {created} created, {len(DEMO_VENUES) - created} already there.")
+    lines.append(f"Demo venues: {created} created, {len(all_venues) - created} already there.")
     lines.append(_create_demo_workshops())
     return "\n".join(lines)
 
@@ -114,20 +154,30 @@ def _create_demo_workshops() -> str:
     if db.session.scalar(select(func.count()).select_from(Workshop)):
         return "Demo workshops skipped: there are workshops already."
     seed_topics()
-    venue_names = [name for _code, name, *_rest in DEMO_VENUES]
+    now = utcnow()
     venues_by_name = {v.name: v for v in db.session.scalars(select(Venue))}
+    organiser = find_user_by_email(DEMO_USERS[2][0])
     workshops = build_demo_workshops(
-        now=utcnow(),
-        venues=[venues_by_name[name] for name in venue_names],
+        now=now,
+        venues=[venues_by_name[name] for _code, name, *_rest in DEMO_VENUES],
+        history_venues=[venues_by_name[name]
+                        for _code, name, *_rest in DEMO_VENUES + HISTORY_VENUES],
         topics={t.key: t for t in db.session.scalars(select(Topic))},
-        organiser=find_user_by_email(DEMO_USERS[2][0]),
+        organiser=organiser,
         facilitator=find_user_by_email(DEMO_USERS[3][0]),
     )
     registrations = build_demo_registrations(
-        workshops, list(db.session.scalars(select(Neighbourhood))), now=utcnow())
+        workshops, list(db.session.scalars(select(Neighbourhood))), now=now)
+    history = build_demo_attendance(workshops, registrations, now=now, organiser=organiser)
     db.session.add_all(workshops)
-    db.session.add_all(registrations)
+    db.session.add_all(registrations + history.walk_ins)
     db.session.flush()
-    residents = len({r.resident for r in registrations})
-    return (f"Demo workshops: {len(workshops)} created, with {len(registrations)} "
-            f"registrations of {residents} residents.")
+    history.insert_attendance()
+    everyone = registrations + history.walk_ins
+    residents = len({r.resident for r in everyone})
+    past = sum(1 for w in workshops if w.is_over(now))
+    return (f"Demo workshops: {len(workshops)} created ({past} already over), with "
+            f"{len(everyone)} registrations of {residents} residents.\n"
+            f"Demo attendance: {history.closed_sessions} sessions held and closed, "
+            f"{len(history.marks)} marks ({history.present_share:.0%} present), "
+            f"{len(history.walk_ins)} walk-ins, {history.cancelled} cancellations.")

@@ -43,7 +43,10 @@ def build_demo_registrations(workshops: list[Workshop], neighbourhoods: list[Nei
 
     def new_resident(near: Neighbourhood) -> Resident:
         same_district = [n for n in neighbourhoods if n.district_id == near.district_id]
-        home = near if rng.random() < 0.6 else rng.choice(same_district)
+        roll = rng.random()
+        # Most live by the venue, many in the same district, a few across the city.
+        home = (near if roll < 0.55 else rng.choice(same_district) if roll < 0.9
+                else rng.choice(neighbourhoods))
         outside = rng.random() < 0.03
         resident = Resident(
             phone=f"+34600{len(residents) + 1:06d}", phone_takes_sms=True,

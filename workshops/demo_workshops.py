@@ -114,8 +114,10 @@ def _schedule(workshop: Workshop, first_day: date, times, count: int) -> None:
     workshop.last_session_ends_at = workshop.sessions[-1].ends_at
 
 
-def build_demo_workshops(*, now: datetime, venues: list[Venue], topics: dict[str, Topic],
-                         organiser: User, facilitator: User) -> list[Workshop]:
+def build_demo_workshops(*, now: datetime, venues: list[Venue], history_venues: list[Venue],
+                         topics: dict[str, Topic], organiser: User,
+                         facilitator: User) -> list[Workshop]:
+    """Upcoming workshops at `venues`; past ones at `history_venues`, priority ones more."""
     rng = random.Random(2026)  # noqa: S311  (repeatable demo data, not secrets)
     today = to_local(now).date()
     workshops, code = [], 101
@@ -146,14 +148,15 @@ def build_demo_workshops(*, now: datetime, venues: list[Venue], topics: dict[str
             first_day += timedelta(days=7 - first_day.weekday())
         add(CONCEPTS[i % len(CONCEPTS)], venues[(i * 5) % len(venues)], first_day,
             TIMES[i % len(TIMES)], rng.choice([1, 2, 4, 6]), with_facilitator=i % 3 == 0)
-    # Half a year of history for the statistics.
-    for i in range(24):
-        first_day = today - timedelta(days=180 - i * 7)
+    # Half a year of history for the statistics: two courses starting most weeks.
+    weights = [3 if venue.neighbourhood.priority else 1 for venue in history_venues]
+    for i in range(40):
+        first_day = today - timedelta(days=182 - (i * 175) // 40)
         if first_day.weekday() >= 5:
             first_day -= timedelta(days=first_day.weekday() - 4)
         count = rng.choice([1, 3, 4, 6])
         if first_day + timedelta(weeks=count) >= today:
             count = max(1, (today - first_day).days // 7 - 1)
-        add(CONCEPTS[(i * 7) % len(CONCEPTS)], venues[i % len(venues)], first_day,
-            TIMES[(i + 1) % len(TIMES)], count, with_facilitator=i % 2 == 0)
+        add(CONCEPTS[(i * 7) % len(CONCEPTS)], rng.choices(history_venues, weights)[0],
+            first_day, TIMES[(i + 1) % len(TIMES)], count, with_facilitator=i % 2 == 0)
     return workshops

@@ -1,6 +1,9 @@
-from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String, Text
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from workshops.db_types import UTCDateTime
 from workshops.extensions import db
 from workshops.i18n import localized
 
@@ -67,3 +70,18 @@ class Venue(db.Model):
 
     def __repr__(self) -> str:
         return f"<Venue {self.id} {self.name}>"
+
+
+class NeighbourhoodBoundary(db.Model):
+    """A neighbourhood's outline for maps, imported from a file the user supplies.
+
+    `polygons` holds GeoJSON MultiPolygon coordinates (longitude, latitude in WGS84),
+    already simplified and rounded so that a whole city map stays small.
+    """
+
+    neighbourhood_id: Mapped[int] = mapped_column(
+        ForeignKey("neighbourhood.id", ondelete="CASCADE"), primary_key=True)
+    polygons: Mapped[list] = mapped_column(JSON)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    neighbourhood: Mapped[Neighbourhood] = relationship()

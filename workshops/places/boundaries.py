@@ -1,0 +1,225 @@
+"""Import neighbourhood boundaries from Open Data BCN's barris GeoJSON.
+
+The file is third-party data the user supplies (the project does not carry it). Each
+feature's `BARRI` property is the neighbourhood code ("01" or 1). The outlines are
+simplified (Douglas-Peucker, a few metres) and rounded, so a city map stays small.
+An import replaces every boundary at once; the caller commits, so an error leaves the
+previous boundaries as they were.
+"""
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
+
+from workshops.extensions import db
+from workshops.places.models import Neighbourhood, NeighbourhoodBoundary
+
+CODE_PROPERTY = "BARRI"
+# Below a pixel on any map of the whole city; shared borders still meet under the stroke.
+SIMPLIFY_TOLERANCE_METRES = 8.0
+DECIMALS = 5  # about one metre
+METRES_PER_DEGREE_LATITUDE = 111_320.0
+WGS84_NAMES = ("CRS84", "EPSG::4326", "EPSG:4326")
+
+
+class BoundaryError(Exception):
+    messages = {
+        "missing_file": _l("There is no file at %(path)s."),
+        "unreadable": _l("The file %(path)s cannot be read."),
+        "bad_json": _l("%(path)s is not a valid GeoJSON file (error on line %(line)s)."),
+        "not_feature_collection": _l(
+            "%(path)s is not a GeoJSON FeatureCollection of neighbourhoods."),
+        "no_features": _l("%(path)s has no features: there is nothing to import."),
+        "not_wgs84": _l("The coordinates in %(path)s are not longitude and latitude (WGS84). "
+                        "Download the file in WGS84 (EPSG:4326)."),
+        "not_seeded": _l("Load the neighbourhoods first: flask --app app seed"),
+        "no_known_features": _l("No feature in %(path)s has the code of a Barcelona "
+                                "neighbourhood in its BARRI property."),
+    }
+
+    def __init__(self, code: str, **params):
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+    @property
+    def message(self) -> str:
+        return str(self.messages[self.code]) % self.params
+
+
+@dataclass
+class BoundaryImport:
+    imported: int = 0
+    replaced: int = 0
+    unknown_codes: list[str] = field(default_factory=list)
+    without_geometry: list[str] = field(default_factory=list)
+    # Seeded neighbourhoods the file had no outline for (their names).
+    missing: list[str] = field(default_factory=list)
+
+
+def import_boundaries(path: Path, *, now: datetime) -> BoundaryImport:
+    """Replace all neighbourhood boundaries with those in the GeoJSON file at `path`."""
+    features = _read_features(path)
+    neighbourhoods = {n.code: n for n in db.session.scalars(select(Neighbourhood))}
+    if not neighbourhoods:
+        raise BoundaryError("not_seeded")
+
+    result = BoundaryImport()
+    polygons_by_code: dict[int, list] = {}
+    for feature in features:
+        properties = (feature.get("properties") or {}) if isinstance(feature, dict) else {}
+        label = str(properties.get(CODE_PROPERTY, "?")).strip() or "?"
+        code = _neighbourhood_code(properties.get(CODE_PROPERTY))
+        if code not in neighbourhoods:
+            result.unknown_codes.append(label)
+            continue
+        polygons = _polygons(feature.get("geometry"), path)
+        if not polygons:
+            result.without_geometry.append(label)
+            continue
+        polygons_by_code.setdefault(code, []).extend(polygons)
+    if not polygons_by_code:
+        raise BoundaryError("no_known_features", path=path)
+
+    result.replaced = db.session.scalar(
+        select(func.count()).select_from(NeighbourhoodBoundary))
+    db.session.execute(delete(NeighbourhoodBoundary))
+    db.session.add_all(
+        NeighbourhoodBoundary(neighbourhood_id=neighbourhoods[code].id, polygons=polygons,
+                              imported_at=now)
+        for code, polygons in polygons_by_code.items())
+    db.session.flush()
+    result.imported = len(polygons_by_code)
+    result.missing = sorted(n.name for code, n in neighbourhoods.items()
+                            if code not in polygons_by_code)
+    return result
+
+
+def _read_features(path: Path) -> list:
+    try:
+        raw = path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise BoundaryError("missing_file", path=path) from None
+    except OSError:
+        raise BoundaryError("unreadable", path=path) from None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise BoundaryError("bad_json", path=path, line=error.lineno) from None
+    except UnicodeDecodeError:
+        raise BoundaryError("bad_json", path=path, line=1) from None
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection" or not isinstance(
+            data.get("features"), list):
+        raise BoundaryError("not_feature_collection", path=path)
+    crs_name = str(((data.get("crs") or {}).get("properties") or {}).get("name", "CRS84"))
+    if not crs_name.upper().endswith(WGS84_NAMES):
+        raise BoundaryError("not_wgs84", path=path)
+    if not data["features"]:
+        raise BoundaryError("no_features", path=path)
+    return data["features"]
+
+
+def _neighbourhood_code(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _polygons(geometry, path: Path) -> list:
+    """Simplified MultiPolygon coordinates; rings too small to draw are dropped."""
+    if not isinstance(geometry, dict):
+        return []
+    if geometry.get("type") == "Polygon":
+        raw_polygons = [geometry.get("coordinates")]
+    elif geometry.get("type") == "MultiPolygon":
+        raw_polygons = geometry.get("coordinates")
+    else:
+        return []
+    polygons = []
+    for raw_polygon in raw_polygons or []:
+        rings = [_simplified_ring(ring, path) for ring in raw_polygon or []]
+        if rings and rings[0]:  # an exterior too small to draw takes its holes with it
+            polygons.append([ring for ring in rings if ring])
+    return polygons
+
+
+def _simplified_ring(ring, path: Path) -> list:
+    points = _lon_lat_points(ring, path)
+    if len(points) < 4:
+        return []
+    # Metres on a local plane: longitude shrinks with the cosine of the latitude.
+    latitude = sum(lat for _lon, lat in points) / len(points)
+    x_scale = METRES_PER_DEGREE_LATITUDE * math.cos(math.radians(latitude))
+    plane = [(lon * x_scale, lat * METRES_PER_DEGREE_LATITUDE) for lon, lat in points]
+    kept = _douglas_peucker_ring(plane, SIMPLIFY_TOLERANCE_METRES)
+    simplified = []
+    for index in kept:
+        lon, lat = points[index]
+        point = [round(lon, DECIMALS), round(lat, DECIMALS)]
+        if not simplified or simplified[-1] != point:
+            simplified.append(point)
+    if simplified[0] != simplified[-1]:
+        simplified.append(simplified[0])
+    return simplified if len(simplified) >= 4 else []
+
+
+def _lon_lat_points(ring, path: Path) -> list[tuple[float, float]]:
+    points = []
+    for position in ring if isinstance(ring, list) else []:
+        try:
+            lon, lat = float(position[0]), float(position[1])
+        except (TypeError, ValueError, IndexError):
+            return []
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise BoundaryError("not_wgs84", path=path)
+        points.append((lon, lat))
+    return points
+
+
+def _douglas_peucker_ring(plane: list[tuple[float, float]], tolerance: float) -> list[int]:
+    """Indexes of the points to keep in a closed ring (first point repeated at the end).
+
+    A closed ring has no baseline, so it is cut at the point farthest from its start and
+    each half is simplified on its own.
+    """
+    first = plane[0]
+    farthest = max(range(len(plane)), key=lambda i: math.dist(first, plane[i]))
+    if farthest in (0, len(plane) - 1):
+        return []
+    return (_douglas_peucker(plane, 0, farthest, tolerance)[:-1]
+            + _douglas_peucker(plane, farthest, len(plane) - 1, tolerance))
+
+
+def _douglas_peucker(plane, start: int, end: int, tolerance: float) -> list[int]:
+    keep = {start, end}
+    stack = [(start, end)]
+    while stack:
+        low, high = stack.pop()
+        worst, worst_distance = None, tolerance
+        for index in range(low + 1, high):
+            distance = _distance_to_segment(plane[index], plane[low], plane[high])
+            if distance > worst_distance:
+                worst, worst_distance = index, distance
+        if worst is not None:
+            keep.add(worst)
+            stack += [(low, worst), (worst, high)]
+    return sorted(keep)
+
+
+def _distance_to_segment(point, a, b) -> float:
+    (px, py), (ax, ay), (bx, by) = point, a, b
+    dx, dy = bx - ax, by - ay
+    length_squared = dx * dx + dy * dy
+    if length_squared == 0:
+        return math.hypot(px - ax, py - ay)
+    t = max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / length_squared))
+    return math.hypot(px - (ax + t * dx), py - (ay + t * dy))

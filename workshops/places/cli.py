@@ -1,0 +1,44 @@
+from pathlib import Path
+
+import click
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
+
+from workshops.database import write_transaction
+from workshops.db_types import utcnow
+from workshops.extensions import db
+from workshops.places import bp
+from workshops.places.boundaries import BoundaryError, import_boundaries
+
+
+@bp.cli.command("import-boundaries")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--language", default="ca", type=click.Choice(["ca", "es", "en"]),
+              help="Language of the messages.")
+def import_boundaries_command(file: Path, language: str):
+    """Import neighbourhood boundaries from Open Data BCN's barris GeoJSON (WGS84).
+
+    Replaces the boundaries imported before; on any error nothing changes.
+    """
+    with force_locale(language), write_transaction():
+        try:
+            result = import_boundaries(file, now=utcnow())
+        except BoundaryError as error:
+            db.session.rollback()
+            raise click.ClickException(error.message) from None
+        db.session.commit()
+        click.echo(ngettext("%(num)d neighbourhood boundary imported.",
+                            "%(num)d neighbourhood boundaries imported.", result.imported))
+        if result.replaced:
+            click.echo(ngettext("It replaces %(num)d boundary imported before.",
+                                "They replace %(num)d boundaries imported before.",
+                                result.replaced))
+        if result.unknown_codes:
+            click.echo(_("Skipped, no neighbourhood has this code: %(codes)s",
+                         codes=", ".join(result.unknown_codes)))
+        if result.without_geometry:
+            click.echo(_("Skipped, no outline that can be drawn: %(codes)s",
+                         codes=", ".join(result.without_geometry)))
+        if result.missing:
+            click.echo(_("Neighbourhoods still without a boundary: %(names)s",
+                         names=", ".join(result.missing)))
