@@ -297,7 +297,7 @@ def present_counts(session_ids: list[int]) -> dict[int, int]:
         select(Attendance.session_id, func.count())
         .where(Attendance.session_id.in_(session_ids), Attendance.present.is_(True))
         .group_by(Attendance.session_id))
-    return dict(rows.tuples().all())
+    return {key: count for key, count in rows}
 
 
 def sessions_attended(workshop: Workshop) -> dict[int, int]:
@@ -307,7 +307,7 @@ def sessions_attended(workshop: Workshop) -> dict[int, int]:
         .join(Attendance.registration)
         .where(Registration.workshop_id == workshop.id, Attendance.present.is_(True))
         .group_by(Attendance.registration_id))
-    return dict(rows.tuples().all())
+    return {key: count for key, count in rows}
 
 
 def sessions_held(workshop: Workshop, now: datetime) -> int:

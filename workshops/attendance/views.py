@@ -6,6 +6,7 @@ sends the same changes to the JSON sync endpoint and queues them while offline.
 
 import unicodedata
 from datetime import UTC, datetime
+from pathlib import Path
 
 from flask import (
     abort,
@@ -15,7 +16,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
@@ -227,7 +227,6 @@ def close(session_id: int):
 def service_worker():
     """Served from the root: a service worker only sees requests under its own folder, and
     this one must see the roster pages, the static assets and signing out."""
-    response = send_from_directory(current_app.static_folder, "js/attendance-sw.js",
-                                   mimetype="text/javascript", max_age=0)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    script = Path(current_app.static_folder, "js", "attendance-sw.js").read_bytes()
+    return script, 200, {"Content-Type": "text/javascript; charset=utf-8",
+                         "Cache-Control": "no-cache"}
