@@ -9,7 +9,8 @@ from workshops.accounts.models import Role
 PUBLIC_ENDPOINTS = {"static", "core.home", "core.healthz", "accounts.login",
                     "catalogue.listing", "catalogue.detail", "catalogue.poster",
                     "registrations.register", "registrations.manage", "registrations.cancel",
-                    "registrations.sms_preference", "sms.inbound", "sms.delivery_status"}
+                    "registrations.sms_preference", "sms.inbound", "sms.delivery_status",
+                    "attendance.service_worker"}
 ALL_STAFF = set(Role)
 ADMINS = {Role.ADMIN}
 COORDINATORS = {Role.ADMIN, Role.COORDINATOR}
@@ -44,6 +45,10 @@ STAFF_PAGES = [
      COORDINATORS),
     ("registrations.erase_lookup", "/staff/residents/erase", COORDINATORS),
     ("sms.log", "/staff/sms", COORDINATORS),
+    # A roster: the session's facilitators and the workshop's organiser too (test_attendance).
+    ("attendance.today", "/staff/attendance", ALL_STAFF),
+    ("attendance.roster", "/staff/sessions/{session_id}/attendance", COORDINATORS),
+    ("attendance.walk_in", "/staff/sessions/{session_id}/attendance/walk-in", COORDINATORS),
 ]
 # POST-only staff endpoints.
 STAFF_ACTIONS = [
@@ -55,6 +60,9 @@ STAFF_ACTIONS = [
     ("catalogue.unpublish_workshop", "/staff/workshops/{workshop_id}/unpublish", COORDINATORS),
     ("catalogue.duplicate_workshop", "/staff/workshops/{workshop_id}/duplicate", COORDINATORS),
     ("registrations.erase", "/staff/residents/{resident_id}/erase", COORDINATORS),
+    ("attendance.mark", "/staff/sessions/{session_id}/attendance/mark", COORDINATORS),
+    ("attendance.sync", "/staff/sessions/{session_id}/attendance/sync", COORDINATORS),
+    ("attendance.close", "/staff/sessions/{session_id}/attendance/close", COORDINATORS),
 ]
 
 
@@ -114,6 +122,7 @@ def test_guessing_an_id_that_does_not_exist_gives_404(client, auth, ids):
     auth.login_as(Role.COORDINATOR)
     assert client.get("/staff/workshops/999999").status_code == 404
     assert client.get("/staff/sessions/999999/edit").status_code == 404
+    assert client.get("/staff/sessions/999999/attendance").status_code == 404
 
 
 def test_a_person_with_several_roles_gets_the_union(client, auth, ids):
