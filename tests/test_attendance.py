@@ -479,3 +479,87 @@ def test_the_service_worker_is_served_from_the_root_without_caching(client, app_
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/javascript")
     assert response.headers["Cache-Control"] == "no-cache"
+
+
+# In the browser: a tablet at the door
+
+
+@pytest.fixture
+def tablet(browser):
+    context = browser.new_context(viewport={"width": 768, "height": 1024}, has_touch=True,
+                                  is_mobile=True, locale="ca-ES")
+    yield context
+    context.close()
+
+
+def queue_is_empty(page, session_id):
+    page.wait_for_function(f"() => !localStorage.getItem('attendance-queue:{session_id}')")
+
+
+@pytest.mark.browser
+def test_a_facilitator_takes_attendance_on_a_tablet_through_a_lost_connection(
+        app, live_server, tablet):
+    with app.app_context():
+        facilitator = make_user([Role.FACILITATOR], email="tablet@example.org")
+        start = datetime.now(UTC).replace(second=0, microsecond=0)
+        workshop = course(start=start, created=start - timedelta(days=2), capacity=6,
+                          facilitators=[facilitator],
+                          titles={"ca": "Primers passos amb el mòbil", "es": "", "en": ""})
+        people = [sign_up(workshop, n, created=start - timedelta(days=2)).id
+                  for n in range(1, 7)]
+        session_id = workshop.sessions[0].id
+    page = tablet.new_page()
+    page.goto(live_server + "/login")
+    page.fill("#email", "tablet@example.org")
+    page.fill("#password", "a-long-test-password")
+    page.locator("form.form button[type=submit]").tap()
+    page.wait_for_url("**/staff/attendance")
+    page.get_by_role("link", name=re.compile("Primers passos amb el mòbil")).tap()
+    page.wait_for_url(f"**/staff/sessions/{session_id}/attendance")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+
+    sizes = page.eval_on_selector_all(".toggle", "els => els.map(e => { "
+                                      "const r = e.getBoundingClientRect(); "
+                                      "return [r.width, r.height]; })")
+    assert len(sizes) == 12 and min(min(w, h) for w, h in sizes) >= 44
+
+    for registration_id in people[:3]:
+        page.locator(f"#person-{registration_id} .toggle-present").tap()
+    queue_is_empty(page, session_id)
+    assert page.locator("[data-count=present]").inner_text() == "3"
+
+    page.get_by_role("link", name="Afegir algú sense inscripció").tap()
+    page.get_by_label("Nom").fill("Rosa Serra")
+    page.get_by_label("Barri de residència").select_option(label="el Raval")
+    page.get_by_role("button", name="Afegir i marcar present").tap()
+    page.wait_for_url(f"**/staff/sessions/{session_id}/attendance*")
+    assert page.locator("[data-count=walk-ins]").inner_text() == "1"
+    # The copy kept for offline reloads is the page as it is now.
+    page.wait_for_function("() => caches.open('attendance-v1').then(c => c.match("
+                           f"'/staff/sessions/{session_id}/attendance')).then(r => r && r.text())"
+                           ".then(t => !!t && t.includes('Rosa Serra'))")
+
+    tablet.set_offline(True)
+    for registration_id in people[3:5]:
+        page.locator(f"#person-{registration_id} .toggle-present").tap()
+    status = page.locator("#sync-status")
+    page.wait_for_function("() => document.getElementById('sync-status').textContent"
+                           ".includes('2 canvis pendents de desar')")
+    reloaded = page.reload()
+    assert reloaded.from_service_worker  # the kept copy: the server is not reachable
+    assert "2 canvis pendents de desar" in status.inner_text()
+    assert page.locator(f"#person-{people[4]} .toggle-present").get_attribute(
+        "aria-pressed") == "true"
+    assert page.locator("[data-count=present]").inner_text() == "6"
+
+    tablet.set_offline(False)
+    queue_is_empty(page, session_id)
+    assert "Tots els canvis desats." in status.inner_text()
+    with app.app_context():
+        present = db.session.scalars(select(Registration.id).join(
+            Attendance, Attendance.registration_id == Registration.id).where(
+            Attendance.session_id == session_id, Attendance.present.is_(True))).all()
+        walk_in = db.session.scalar(select(Registration).where(
+            Registration.channel == Channel.WALK_IN))
+        assert sorted(present) == sorted(people[:5] + [walk_in.id])
+        assert walk_in.resident.name == "Rosa Serra"
