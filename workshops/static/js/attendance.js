@@ -89,7 +89,7 @@
     var waiting = loadQueue().length;
     var text;
     if (waiting) {
-      text = statusBox.dataset[waiting === 1 ? "waitingOne" : "waitingOther"]
+      text = statusBox.dataset[waiting === 1 ? "waitingSingular" : "waitingPlural"]
         .replace("{n}", waiting);
       if (offline) { text += " " + statusBox.dataset.offline; }
     } else {
