@@ -563,3 +563,11 @@ def test_a_facilitator_takes_attendance_on_a_tablet_through_a_lost_connection(
             Registration.channel == Channel.WALK_IN))
         assert sorted(present) == sorted(people[:5] + [walk_in.id])
         assert walk_in.resident.name == "Rosa Serra"
+
+
+def test_a_workshops_page_links_to_the_attendance_of_sessions_that_have_begun(client, auth,
+                                                                            live_session):
+    session, _people, _facilitator = live_session
+    auth.login_as(Role.COORDINATOR)
+    html = client.get(f"/staff/workshops/{session.workshop_id}").get_data(as_text=True)
+    assert f'href="/staff/sessions/{session.id}/attendance"' in html
