@@ -15,6 +15,7 @@ from workshops.accounts.models import Role
 from workshops.attendance import services as attendance
 from workshops.attendance.models import Attendance
 from workshops.attendance.services import AttendanceError, Change
+from workshops.catalogue.models import Session
 from workshops.catalogue.schedule import Slot
 from workshops.extensions import db
 from workshops.registrations.models import (
@@ -363,6 +364,37 @@ def test_the_sync_endpoint_applies_queued_changes_once_and_answers_each(client, 
     assert db.session.scalar(select(func.count()).select_from(Attendance)) == 2
 
 
+def sync_walk_ins(client, session, walk_ins):
+    url = f"/staff/sessions/{session.id}/attendance"
+    token = csrf_token_from(client.get(url).get_data(as_text=True))
+    return client.post(f"{url}/sync", json={"changes": [], "walk_ins": walk_ins},
+                       headers={"X-CSRFToken": token})
+
+
+def test_walk_ins_added_offline_are_saved_once_and_checked_like_the_form(client, auth,
+                                                                        live_session):
+    session, _people, _facilitator = live_session
+    auth.login("tablet@example.org")
+    neighbourhood = session.workshop.venue.neighbourhood_id
+    tapped = int(datetime.now(UTC).timestamp() * 1000)
+    rosa = {"change_id": "w-1", "marked_at": tapped, "fields": {
+        "name": "Rosa Serra", "phone": "", "home_neighbourhood": str(neighbourhood),
+        "age_band": "", "gender": "unsaid"}}
+    wrong_phone = {"change_id": "w-2", "marked_at": tapped, "fields": {
+        "name": "Joan", "phone": "12 34", "home_neighbourhood": str(neighbourhood)}}
+    first = sync_walk_ins(client, session, [rosa, wrong_phone])
+    assert [r["status"] for r in first.json["results"]] == ["applied", "rejected"]
+    assert "612 34 56 78" in first.json["results"][1]["message"]
+    assert first.json["counts"]["walk_ins"] == 1
+    again = sync_walk_ins(client, session, [rosa])
+    assert again.json["results"][0]["registration_id"] == first.json["results"][0][
+        "registration_id"]
+    walk_ins = db.session.scalars(select(Registration).where(
+        Registration.channel == Channel.WALK_IN)).all()
+    assert [w.resident.name for w in walk_ins] == ["Rosa Serra"]
+    assert mark_of(session, walk_ins[0]).present
+
+
 def test_the_sync_endpoint_refuses_a_request_without_the_form_token(client, auth,
                                                                     live_session):
     session, people, _facilitator = live_session
@@ -571,3 +603,45 @@ def test_a_workshops_page_links_to_the_attendance_of_sessions_that_have_begun(cl
     auth.login_as(Role.COORDINATOR)
     html = client.get(f"/staff/workshops/{session.workshop_id}").get_data(as_text=True)
     assert f'href="/staff/sessions/{session.id}/attendance"' in html
+
+
+@pytest.mark.browser
+def test_a_walk_in_added_offline_is_saved_when_the_connection_returns(app, live_server,
+                                                                      tablet):
+    with app.app_context():
+        facilitator = make_user([Role.FACILITATOR], email="tablet@example.org")
+        start = datetime.now(UTC).replace(second=0, microsecond=0)
+        workshop = course(start=start, created=start - timedelta(days=2), capacity=1,
+                          facilitators=[facilitator])
+        sign_up(workshop, 1, created=start - timedelta(days=2))
+        session_id = workshop.sessions[0].id
+    page = tablet.new_page()
+    page.goto(live_server + "/login")
+    page.fill("#email", "tablet@example.org")
+    page.fill("#password", "a-long-test-password")
+    page.locator("form.form button[type=submit]").tap()
+    page.wait_for_url("**/staff/attendance")
+    page.goto(f"{live_server}/staff/sessions/{session_id}/attendance")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.wait_for_function("() => caches.open('attendance-v1').then(c => c.match("
+                           f"'/staff/sessions/{session_id}/attendance/walk-in')).then(r => !!r)")
+
+    tablet.set_offline(True)
+    page.get_by_role("link", name="Afegir algú sense inscripció").tap()
+    page.get_by_label("Nom").fill("Rosa Serra")
+    page.get_by_label("Barri de residència").select_option(label="el Raval")
+    page.get_by_role("button", name="Afegir i marcar present").tap()
+    page.wait_for_url(f"**/staff/sessions/{session_id}/attendance")
+    assert "Rosa Serra" in page.locator(".roster-person.is-pending").inner_text()
+    assert "1 canvi pendent de desar" in page.locator("#sync-status").inner_text()
+    assert page.locator("[data-count=walk-ins]").inner_text() == "1"
+
+    tablet.set_offline(False)
+    page.wait_for_function("() => !localStorage.getItem('attendance-walk-ins:"
+                           f"{session_id}') && !document.querySelector('.is-pending')")
+    assert "Rosa Serra" in page.locator(".roster-person[data-walk-in]").inner_text()
+    with app.app_context():
+        walk_in = db.session.scalar(select(Registration).where(
+            Registration.channel == Channel.WALK_IN))
+        assert walk_in.resident.name == "Rosa Serra"
+        assert mark_of(db.session.get(Session, session_id), walk_in).present

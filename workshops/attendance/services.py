@@ -201,12 +201,12 @@ def mark(session: Session, change: Change, *, by: User, now: datetime) -> str:
 
 
 def add_walk_in(session: Session, details: ResidentDetails, *, by: User, now: datetime,
-                submission_key: str = "") -> Registration:
+                submission_key: str = "", marked_at: datetime | None = None) -> Registration:
     """Someone who came without registering: registered through the walk-in channel and
     marked present. A free place is theirs; when the workshop is full they go on the
     waiting list (capacity holds) and count above capacity today. A phone that matches a
     resident attaches to that resident; one already holding a place is just marked present.
-    No SMS is sent."""
+    No SMS is sent. `marked_at` is the tap time of a walk-in added offline."""
     _check_can_change(session, by, now=now)
     known = details.phone and db.session.scalar(
         select(Resident).where(Resident.phone == details.phone.e164))
@@ -226,8 +226,8 @@ def add_walk_in(session: Session, details: ResidentDetails, *, by: User, now: da
         if error.code != "already_registered":
             raise
         registration = error.registration
-    mark(session, Change(f"walk-in:{registration.id}:{now.timestamp()}", registration.id,
-                         True, now), by=by, now=now)
+    change_id = f"walk-in:{submission_key}" if submission_key else new_change_id()
+    mark(session, Change(change_id, registration.id, True, marked_at or now), by=by, now=now)
     return registration
 
 

@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from werkzeug.datastructures import MultiDict
 
 from workshops.accounts.access import role_required
 from workshops.accounts.models import Role
@@ -136,11 +137,35 @@ def _change_from_json(item) -> Change:
     if (not isinstance(change_id, str) or not isinstance(registration_id, int)
             or not isinstance(present, bool) or not isinstance(marked_at_ms, int | float)):
         raise AttendanceError("bad_change")
+    return Change(change_id, registration_id, present, _time_from_ms(marked_at_ms))
+
+
+def _walk_in_from_json(session: Session, item, now: datetime):
+    """A walk-in added while offline: the same form, filled on the tablet and queued."""
+    fields = item.get("fields") if isinstance(item, dict) else None
+    change_id = item.get("change_id") if isinstance(item, dict) else None
+    marked_at_ms = item.get("marked_at") if isinstance(item, dict) else None
+    if (not isinstance(fields, dict) or not isinstance(change_id, str)
+            or not isinstance(marked_at_ms, int | float)):
+        raise AttendanceError("bad_change")
+    formdata = MultiDict({key: str(value) for key, value in fields.items()
+                          if isinstance(value, str | int)})
+    formdata["submission_key"] = change_id
+    form = WalkInForm(formdata=formdata, meta={"csrf": False})
+    if not form.validate():
+        return None, " ".join(f"{form[name].label.text}: {error}"
+                              for name, errors in form.errors.items() for error in errors)
+    registration = attendance.add_walk_in(
+        session, _walk_in_details(form), by=_user(), now=now, submission_key=change_id,
+        marked_at=_time_from_ms(marked_at_ms))
+    return registration, None
+
+
+def _time_from_ms(milliseconds) -> datetime:
     try:
-        marked_at = datetime.fromtimestamp(marked_at_ms / 1000, UTC)
+        return datetime.fromtimestamp(milliseconds / 1000, UTC)
     except (OverflowError, OSError, ValueError):
         raise AttendanceError("bad_change") from None
-    return Change(change_id, registration_id, present, marked_at)
 
 
 @bp.post("/staff/sessions/<int:session_id>/attendance/sync")
@@ -148,15 +173,30 @@ def _change_from_json(item) -> Change:
 def sync(session_id: int):
     """Changes from the tablet (queued while offline, or sent at once), as JSON.
 
-    Each change gets a result; a rejected change is not retried by the tablet.
+    Walk-ins added offline come first, then taps. Each gets a result; the tablet does not
+    retry a rejected one.
     """
     session = session_for_staff(session_id)
     payload = request.get_json(silent=True)
     changes = payload.get("changes") if isinstance(payload, dict) else None
-    if not isinstance(changes, list) or len(changes) > MAX_CHANGES_PER_SYNC:
+    walk_ins = payload.get("walk_ins", []) if isinstance(payload, dict) else None
+    if (not isinstance(changes, list) or not isinstance(walk_ins, list)
+            or len(changes) + len(walk_ins) > MAX_CHANGES_PER_SYNC):
         abort(400)
     now = utcnow()
     results = []
+    for item in walk_ins:
+        change_id = item.get("change_id") if isinstance(item, dict) else None
+        try:
+            with db.session.begin_nested():
+                registration, problem = _walk_in_from_json(session, item, now)
+        except (AttendanceError, RegistrationError) as error:
+            registration, problem = None, str(error.message)
+        if registration is None:
+            results.append({"change_id": change_id, "status": "rejected", "message": problem})
+        else:
+            results.append({"change_id": change_id, "status": "applied",
+                            "registration_id": registration.id})
     for item in changes:
         change_id = item.get("change_id") if isinstance(item, dict) else None
         try:

@@ -4,7 +4,8 @@
 "use strict";
 
 var CACHE = "attendance-v1";
-var KEPT = [/^\/staff\/attendance$/, /^\/staff\/sessions\/\d+\/attendance$/, /^\/static\//];
+var KEPT = [/^\/staff\/attendance$/, /^\/staff\/sessions\/\d+\/attendance(\/walk-in)?$/,
+            /^\/static\//];
 
 self.addEventListener("install", function () { self.skipWaiting(); });
 self.addEventListener("activate", function (event) { event.waitUntil(self.clients.claim()); });

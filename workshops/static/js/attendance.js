@@ -35,6 +35,47 @@
   }
   keepAssets();
 
+  function load(key) {
+    try { return JSON.parse(localStorage.getItem(key)) || []; } catch (e) { return []; }
+  }
+  function save(key, list) {
+    if (list.length) { localStorage.setItem(key, JSON.stringify(list)); }
+    else { localStorage.removeItem(key); }
+  }
+  function newChangeId() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+  function walkInsKey(sessionId) { return "attendance-walk-ins:" + sessionId; }
+
+  /* The walk-in form: online it posts as usual; offline the person waits on the device. */
+  var walkInForm = document.querySelector("form[data-walk-in-form]");
+  if (walkInForm) {
+    walkInForm.addEventListener("submit", function (event) {
+      if (navigator.onLine) { return; }
+      event.preventDefault();
+      var data = new FormData(walkInForm);
+      var fields = {};
+      ["name", "phone", "home_neighbourhood", "age_band", "gender"].forEach(function (name) {
+        fields[name] = String(data.get(name) || "").trim();
+      });
+      if (!fields.name || !fields.home_neighbourhood) {
+        walkInForm.noValidate = false;
+        walkInForm.reportValidity();
+        walkInForm.noValidate = true;
+        return;
+      }
+      var key = walkInsKey(page.dataset.sessionId);
+      var waiting = load(key);
+      waiting.push({ change_id: newChangeId(), marked_at: Date.now(), fields: fields });
+      save(key, waiting);
+      location.href = page.dataset.rosterUrl;
+    });
+  }
+
   var roster = document.querySelector("[data-roster]");
   if (!roster) {
     keepCopy(location.pathname);
@@ -50,20 +91,11 @@
   var sending = false;
   var lastRejection = "";
 
-  function loadQueue() {
-    try { return JSON.parse(localStorage.getItem(storageKey)) || []; } catch (e) { return []; }
-  }
-  function saveQueue(queue) {
-    if (queue.length) { localStorage.setItem(storageKey, JSON.stringify(queue)); }
-    else { localStorage.removeItem(storageKey); }
-  }
-  function newChangeId() {
-    var bytes = new Uint8Array(16);
-    crypto.getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) {
-      return ("0" + b.toString(16)).slice(-2);
-    }).join("");
-  }
+  var walkInsStorageKey = walkInsKey(roster.dataset.sessionId);
+  function loadQueue() { return load(storageKey); }
+  function saveQueue(queue) { save(storageKey, queue); }
+  function loadWalkIns() { return load(walkInsStorageKey); }
+  function waitingCount() { return loadQueue().length + loadWalkIns().length; }
 
   function personFor(registrationId) {
     return document.getElementById("person-" + registrationId);
@@ -86,7 +118,7 @@
     roster.querySelector(".above-capacity").hidden = above === 0;
   }
   function showStatus(offline) {
-    var waiting = loadQueue().length;
+    var waiting = waitingCount();
     var text;
     if (waiting) {
       text = statusBox.dataset[waiting === 1 ? "waitingSingular" : "waitingPlural"]
@@ -109,13 +141,13 @@
     });
   }
 
-  function send(changes) {
+  function send(changes, walkIns) {
     return fetch(syncUrl, {
       method: "POST",
       credentials: "same-origin",
       redirect: "error",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
-      body: JSON.stringify({ changes: changes })
+      body: JSON.stringify({ changes: changes, walk_ins: walkIns })
     }).then(function (response) {
       if (response.status === 400) {
         // The form token expired: fetch a new one and try again on the next round.
@@ -128,20 +160,25 @@
 
   function flush() {
     var queue = loadQueue();
-    if (sending || !queue.length) { showStatus(false); return; }
+    var walkIns = loadWalkIns();
+    if (sending || !(queue.length || walkIns.length)) { showStatus(false); return; }
     sending = true;
-    send(queue).then(function (data) {
+    send(queue, walkIns).then(function (data) {
       var answered = {};
       data.results.forEach(function (result) {
         answered[result.change_id] = true;
         if (result.status === "rejected") { lastRejection = result.message; }
       });
+      function notAnswered(change) { return !answered[change.change_id]; }
       // Taps made while this request was out stay in the queue.
-      saveQueue(loadQueue().filter(function (change) { return !answered[change.change_id]; }));
+      saveQueue(loadQueue().filter(notAnswered));
+      save(walkInsStorageKey, loadWalkIns().filter(notAnswered));
       csrfToken = data.csrf_token || csrfToken;
       sending = false;
       showStatus(false);
-      if (loadQueue().length) { flush(); } else { keepCopy(pageUrl); }
+      if (waitingCount()) { flush(); }
+      else if (walkIns.length && !lastRejection) { location.reload(); }  // their real rows
+      else { keepCopy(pageUrl); }
     }).catch(function () {
       sending = false;
       showStatus(true);
@@ -193,6 +230,28 @@
     applyFilter();
   });
 
+  /* Walk-ins added offline: on the list (present, not yet saved) until they are sent. */
+  function showWaitingWalkIn(walkIn) {
+    var item = document.createElement("li");
+    item.className = "roster-person state-present is-pending";
+    item.setAttribute("data-walk-in", "");
+    item.dataset.search = normalise(walkIn.fields.name);
+    var name = document.createElement("div");
+    name.className = "person-name";
+    [["name", walkIn.fields.name], ["badge", roster.dataset.walkInLabel],
+     ["person-state", roster.dataset.pendingLabel]].forEach(function (part) {
+      var span = document.createElement("span");
+      span.className = part[0];
+      span.textContent = part[1];
+      name.appendChild(span);
+      name.appendChild(document.createTextNode(" "));
+    });
+    item.appendChild(name);
+    document.getElementById("roster-expected").appendChild(item);
+  }
+  loadWalkIns().forEach(showWaitingWalkIn);
+  keepCopy(roster.dataset.walkInUrl);
+
   /* Changes still waiting (perhaps from before a reload) show on the page at once. */
   loadQueue().forEach(function (change) {
     var person = personFor(change.registration_id);
@@ -203,5 +262,5 @@
   updateCounts();
   window.addEventListener("online", flush);
   window.setInterval(flush, 15000);
-  if (loadQueue().length) { flush(); } else { keepCopy(pageUrl); }
+  if (waitingCount()) { flush(); } else { keepCopy(pageUrl); }
 })();
