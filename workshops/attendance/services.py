@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from workshops.accounts.models import Role, User
+from workshops.attendance.models import Attendance
 from workshops.catalogue.models import Session, Workshop, WorkshopStatus
 from workshops.catalogue.schedule import to_local
 from workshops.catalogue.services import can_edit
@@ -28,8 +29,6 @@ from workshops.registrations.models import (
     Resident,
 )
 from workshops.registrations.services import RegistrationError, ResidentDetails
-
-from .models import Attendance
 
 LOCK_AFTER = timedelta(days=7)
 MAX_CHANGE_ID_LENGTH = 64
@@ -207,6 +206,8 @@ def add_walk_in(session: Session, details: ResidentDetails, *, by: User, now: da
     waiting list (capacity holds) and count above capacity today. A phone that matches a
     resident attaches to that resident; one already holding a place is just marked present.
     No SMS is sent. `marked_at` is the tap time of a walk-in added offline."""
+    # The workshop row first, then the session row: one locking order, no deadlock.
+    registrations.lock_workshop(session.workshop_id)
     _check_can_change(session, by, now=now)
     known = details.phone and db.session.scalar(
         select(Resident).where(Resident.phone == details.phone.e164))
