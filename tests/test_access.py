@@ -136,3 +136,27 @@ def test_a_forbidden_page_is_translated(client, auth, ids):
     response = client.get("/admin/users?lang=es")
     assert response.status_code == 403
     assert '<html lang="es">' in response.get_data(as_text=True)
+
+
+ROSTER_PAGES = ["/staff/sessions/{session_id}/attendance",
+                "/staff/sessions/{session_id}/attendance/walk-in"]
+
+
+@pytest.mark.parametrize("url", ROSTER_PAGES)
+def test_a_roster_opens_for_the_sessions_facilitator_and_the_workshops_organiser(
+        client, auth, ids, url):
+    from workshops.catalogue.models import Session
+    from workshops.extensions import db
+
+    facilitator = auth.login_as(Role.FACILITATOR)
+    session = db.session.get(Session, ids["session_id"])
+    assert client.get(url.format(**ids)).status_code == 403
+    session.workshop.facilitators = [facilitator]
+    db.session.commit()
+    assert client.get(url.format(**ids)).status_code == 200
+    auth.logout()
+    auth.login("target@example.org")  # the organiser who owns the workshop
+    assert client.get(url.format(**ids)).status_code == 200
+    # Their own workshop does not open another's roster by guessing its id.
+    other = make_workshop()
+    assert client.get(url.format(session_id=other.sessions[0].id)).status_code == 403

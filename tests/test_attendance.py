@@ -595,6 +595,10 @@ def test_a_facilitator_takes_attendance_on_a_tablet_through_a_lost_connection(
             Registration.channel == Channel.WALK_IN))
         assert sorted(present) == sorted(people[:5] + [walk_in.id])
         assert walk_in.resident.name == "Rosa Serra"
+    # Signing out forgets the kept copy of the roster (it holds residents' names).
+    page.get_by_role("button", name="Tanca la sessió").tap()
+    page.wait_for_url(live_server + "/")
+    page.wait_for_function("() => caches.has('attendance-v1').then(kept => !kept)")
 
 
 def test_a_workshops_page_links_to_the_attendance_of_sessions_that_have_begun(client, auth,
