@@ -11,7 +11,9 @@ from sqlalchemy.orm import selectinload
 
 from workshops.accounts.access import role_required
 from workshops.accounts.models import Role
-from workshops.attendance.services import sessions_attended, sessions_held
+
+# A module, not its names: attendance's services import this package in turn.
+from workshops.attendance import services as attendance
 from workshops.catalogue.models import Workshop
 from workshops.catalogue.schedule import to_local
 from workshops.catalogue.services import can_edit
@@ -78,7 +80,8 @@ def workshop_registrations(workshop_id: int):
     rows = list(with_positions(registrations_in_order(workshop)))
     return render_template(
         "registrations/staff/list.html", workshop=workshop, rows=rows, lang=current_language(),
-        attended=sessions_attended(workshop), sessions_held=sessions_held(workshop, utcnow()),
+        attended=attendance.sessions_attended(workshop),
+        sessions_held=attendance.sessions_held(workshop, utcnow()),
         STATUS_LABELS=STATUS_LABELS, CHANNEL_LABELS=CHANNEL_LABELS, display_phone=display_phone)
 
 
@@ -99,7 +102,7 @@ def workshop_registrations_csv(workshop_id: int):
     writer.writerow([_("Status"), _("Waiting list position"), _("Name"), _("Phone"),
                      _("Email"), _("Neighbourhood where they live"), _("Age"), _("Gender"),
                      _("Channel"), _("Registered on"), _("Sessions attended")])
-    attended = sessions_attended(workshop)
+    attended = attendance.sessions_attended(workshop)
     for registration, position in with_positions(registrations_in_order(workshop)):
         resident = registration.resident
         home = (resident.home_neighbourhood.name if resident.home_neighbourhood
