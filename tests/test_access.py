@@ -11,7 +11,7 @@ PUBLIC_ENDPOINTS = {"static", "core.home", "core.healthz", "accounts.login",
                     "registrations.register", "registrations.manage", "registrations.cancel",
                     "registrations.sms_preference", "sms.inbound", "sms.delivery_status",
                     "calendars.feed", "calendars.workshop_calendar", "calendars.calendars_page",
-                    "calendars.staff_feed"}
+                    "calendars.staff_feed", "attendance.service_worker"}
 ALL_STAFF = set(Role)
 ADMINS = {Role.ADMIN}
 COORDINATORS = {Role.ADMIN, Role.COORDINATOR}
@@ -48,6 +48,10 @@ STAFF_PAGES = [
     ("sms.log", "/staff/sms", COORDINATORS),
     ("calendars.staff_calendars", "/staff/calendars", ALL_STAFF),
     ("calendars.schedule_csv", "/staff/calendars/schedule.csv", COORDINATORS),
+    # A roster: the session's facilitators and the workshop's organiser too (test_attendance).
+    ("attendance.today", "/staff/attendance", ALL_STAFF),
+    ("attendance.roster", "/staff/sessions/{session_id}/attendance", COORDINATORS),
+    ("attendance.walk_in", "/staff/sessions/{session_id}/attendance/walk-in", COORDINATORS),
 ]
 # POST-only staff endpoints.
 STAFF_ACTIONS = [
@@ -60,6 +64,9 @@ STAFF_ACTIONS = [
     ("catalogue.duplicate_workshop", "/staff/workshops/{workshop_id}/duplicate", COORDINATORS),
     ("registrations.erase", "/staff/residents/{resident_id}/erase", COORDINATORS),
     ("calendars.replace_own_feed_link", "/staff/calendars/my-link", ALL_STAFF),
+    ("attendance.mark", "/staff/sessions/{session_id}/attendance/mark", COORDINATORS),
+    ("attendance.sync", "/staff/sessions/{session_id}/attendance/sync", COORDINATORS),
+    ("attendance.close", "/staff/sessions/{session_id}/attendance/close", COORDINATORS),
 ]
 
 
@@ -119,6 +126,7 @@ def test_guessing_an_id_that_does_not_exist_gives_404(client, auth, ids):
     auth.login_as(Role.COORDINATOR)
     assert client.get("/staff/workshops/999999").status_code == 404
     assert client.get("/staff/sessions/999999/edit").status_code == 404
+    assert client.get("/staff/sessions/999999/attendance").status_code == 404
 
 
 def test_a_person_with_several_roles_gets_the_union(client, auth, ids):
@@ -132,3 +140,27 @@ def test_a_forbidden_page_is_translated(client, auth, ids):
     response = client.get("/admin/users?lang=es")
     assert response.status_code == 403
     assert '<html lang="es">' in response.get_data(as_text=True)
+
+
+ROSTER_PAGES = ["/staff/sessions/{session_id}/attendance",
+                "/staff/sessions/{session_id}/attendance/walk-in"]
+
+
+@pytest.mark.parametrize("url", ROSTER_PAGES)
+def test_a_roster_opens_for_the_sessions_facilitator_and_the_workshops_organiser(
+        client, auth, ids, url):
+    from workshops.catalogue.models import Session
+    from workshops.extensions import db
+
+    facilitator = auth.login_as(Role.FACILITATOR)
+    session = db.session.get(Session, ids["session_id"])
+    assert client.get(url.format(**ids)).status_code == 403
+    session.workshop.facilitators = [facilitator]
+    db.session.commit()
+    assert client.get(url.format(**ids)).status_code == 200
+    auth.logout()
+    auth.login("target@example.org")  # the organiser who owns the workshop
+    assert client.get(url.format(**ids)).status_code == 200
+    # Their own workshop does not open another's roster by guessing its id.
+    other = make_workshop()
+    assert client.get(url.format(session_id=other.sessions[0].id)).status_code == 403

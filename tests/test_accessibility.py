@@ -1,4 +1,4 @@
-"""axe-core (WCAG 2.0–2.2 A and AA, target-size included) on every page of the foundation."""
+"""axe-core (WCAG 2.0–2.2 A and AA, target-size included) on every page."""
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -104,3 +104,63 @@ def test_staff_pages_have_no_accessibility_violations(live_server, a11y_page, ap
         a11y_page.locator("form.form button[type=submit]").click()
         found[f"{url} (errors)"] = violations(a11y_page)
     assert found == {url: [] for url in found}
+
+
+@pytest.fixture
+def roster_session_id(app, live_server):
+    """A session in progress: people present, absent, unmarked, waiting and a walk-in."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.factories import make_workshop, mobile, register
+    from workshops.attendance import services as attendance
+    from workshops.catalogue.schedule import Slot
+    from workshops.extensions import db
+    from workshops.registrations.services import ResidentDetails
+
+    with app.app_context():
+        facilitator = make_user([Role.FACILITATOR], email="facilitator@example.org")
+        start = datetime.now(UTC).replace(second=0, microsecond=0)
+        created = start - timedelta(days=2)
+        workshop = make_workshop(now=created, capacity=3,
+                                 slots=[Slot(start, start + timedelta(hours=2))])
+        workshop.facilitators = [facilitator]
+        people = [register(workshop, mobile(n), now=created, name=f"Persona {n}")
+                  for n in range(1, 5)]
+        session = workshop.sessions[0]
+        for registration, present in zip(people[:2], (True, False), strict=True):
+            attendance.mark(session, attendance.Change(f"a11y-{registration.id}",
+                                                       registration.id, present, start),
+                            by=facilitator, now=start)
+        walk_in = ResidentDetails(phone=None, name="Rosa Serra",
+                                  home_neighbourhood=workshop.venue.neighbourhood)
+        attendance.add_walk_in(session, walk_in, by=facilitator, now=start)
+        db.session.commit()
+        return session.id
+
+
+@pytest.mark.parametrize("size", [(768, 1024), (1024, 768), (390, 844)],
+                         ids=["tablet-portrait", "tablet-landscape", "phone"])
+def test_attendance_pages_have_no_accessibility_violations(live_server, browser,
+                                                           roster_session_id, size):
+    width, height = size
+    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=True,
+                                  locale="ca-ES", bypass_csp=True)
+    page = context.new_page()
+    page.goto(live_server + "/login")
+    page.fill("#email", "facilitator@example.org")
+    page.fill("#password", DEFAULT_PASSWORD)
+    page.locator("form.form button[type=submit]").click()
+    page.wait_for_url("**/staff/attendance")
+    roster = f"/staff/sessions/{roster_session_id}/attendance"
+    found, widths = {}, {}
+    for url in ["/staff/attendance", roster, roster + "?q=ningu", roster + "/walk-in",
+                "/staff/attendance?lang=es", roster + "?lang=en"]:
+        page.goto(live_server + url)
+        found[url] = violations(page)
+        widths[url] = page.evaluate("document.documentElement.scrollWidth")
+    page.goto(live_server + roster + "/walk-in")
+    page.locator("form.form button[type=submit]").click()
+    found["walk-in form with errors"] = violations(page)
+    context.close()
+    assert found == {url: [] for url in found}
+    assert widths == {url: width for url in widths}  # no sideways scrolling

@@ -95,3 +95,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(calendars.bp)
     app.register_blueprint(registrations.bp)
     app.register_blueprint(sms.bp)
+    app.register_blueprint(attendance.bp)

@@ -44,6 +44,13 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc
 
 
+def landing_page(user: User) -> str:
+    """Staff who only facilitate land on their sessions; everyone else on the staff home."""
+    if user.roles == {Role.FACILITATOR}:
+        return url_for("attendance.today")
+    return url_for("accounts.staff_home")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
@@ -66,7 +73,7 @@ def login():
             session.clear()  # a fresh session: nothing from before login carries over
             login_user(user)
             target = form.next.data
-            return redirect(target if is_safe_next(target) else url_for("accounts.staff_home"))
+            return redirect(target if is_safe_next(target) else landing_page(user))
     status = 200 if request.method == "GET" or not form.errors else 422
     return render_template("accounts/login.html", form=form), status
 

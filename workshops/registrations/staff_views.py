@@ -9,6 +9,9 @@ from sqlalchemy.orm import selectinload
 
 from workshops.accounts.access import role_required
 from workshops.accounts.models import Role
+
+# A module, not its names: attendance's services import this package in turn.
+from workshops.attendance import services as attendance
 from workshops.catalogue.models import Workshop
 from workshops.catalogue.schedule import to_local
 from workshops.catalogue.services import can_edit
@@ -76,6 +79,8 @@ def workshop_registrations(workshop_id: int):
     rows = list(with_positions(registrations_in_order(workshop)))
     return render_template(
         "registrations/staff/list.html", workshop=workshop, rows=rows, lang=current_language(),
+        attended=attendance.sessions_attended(workshop),
+        sessions_held=attendance.sessions_held(workshop, utcnow()),
         STATUS_LABELS=STATUS_LABELS, CHANNEL_LABELS=CHANNEL_LABELS, display_phone=display_phone)
 
 
@@ -86,7 +91,8 @@ def workshop_registrations_csv(workshop_id: int):
     lang = current_language()
     header = [_("Status"), _("Waiting list position"), _("Name"), _("Phone"), _("Email"),
               _("Neighbourhood where they live"), _("Age"), _("Gender"), _("Channel"),
-              _("Registered on")]
+              _("Registered on"), _("Sessions attended")]
+    attended = attendance.sessions_attended(workshop)
     rows = []
     for registration, position in with_positions(registrations_in_order(workshop)):
         resident = registration.resident
@@ -98,6 +104,7 @@ def workshop_registrations_csv(workshop_id: int):
             AGE_BAND_LABELS[resident.age_band] if resident.age_band else "",
             GENDER_LABELS[resident.gender], CHANNEL_LABELS[registration.channel],
             to_local(registration.created_at).strftime("%d/%m/%Y %H:%M"),
+            attended.get(registration.id, 0),
         ])
     filename = f"inscripcions-{workshop.public_code}.csv" if lang == "ca" else (
         f"inscripciones-{workshop.public_code}.csv" if lang == "es"
