@@ -81,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
         pagecache,
         places,
         ratelimit,
+        reach,
         registrations,
         sms,
     )
@@ -93,3 +94,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalogue.bp)
     app.register_blueprint(registrations.bp)
     app.register_blueprint(sms.bp)
+    app.register_blueprint(reach.bp)

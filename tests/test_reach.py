@@ -1,0 +1,279 @@
+"""Reach statistics: every figure checked against a small dataset counted by hand."""
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from tests.factories import (
+    attend,
+    make_district,
+    make_neighbourhood,
+    make_topic,
+    make_user,
+    make_venue,
+    make_workshop,
+    register,
+    walk_in,
+)
+from workshops.accounts.models import Role
+from workshops.catalogue.schedule import Slot
+from workshops.catalogue.services import cancel as cancel_workshop
+from workshops.extensions import db
+from workshops.reach.queries import BY_HOME, BY_VENUE, ReachFilters, default_period, reach
+from workshops.registrations.erasure import erase_resident
+from workshops.registrations.models import AgeBand, Channel, Gender
+from workshops.registrations.services import cancel as cancel_registration
+
+NOW = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
+PERIOD = default_period(date(2026, 6, 15))
+
+
+def sessions_on(*days):
+    return [Slot(datetime(*day, 16, 0, tzinfo=UTC), datetime(*day, 18, 0, tzinfo=UTC))
+            for day in days]
+
+
+@dataclass
+class World:
+    district_one: object
+    district_two: object
+    a: object  # priority, 20,000 inhabitants: the venue of W1 and W4
+    b: object  # not a priority, 10,000 inhabitants: nothing is held here
+    c: object  # priority, 5,000 inhabitants: the venue of W2
+    topic_one: object
+    topic_two: object
+
+
+@pytest.fixture
+def world(app_context):
+    """Four people from A, B and C and one from outside Barcelona, in three workshops that
+    count, plus one cancelled workshop, one before the period and one still to come.
+
+    W1 (venue A, topic 1, for women, 2 seats, 3 sessions in March, all held):
+      Anna (lives A, web) present 3/3; Berta (lives B, SMS) present, absent, no mark;
+      Carles (lives C, web) waitlisted, never got a seat; Dolors (outside Barcelona) walks in
+      at the 2nd session, present at the 2nd and 3rd, no mark for the 1st.
+    W2 (venue C, topic 2, 5 seats, 2 sessions in April): Anna again (SMS) present 2/2 — she
+      attends outside her own neighbourhood; Eva (lives C, web) present, absent, and later
+      erased; Ferran (lives C, staff) cancelled before it began.
+    W3 (venue A) was cancelled; Gemma registered for it.
+    W4 (venue A, topic 1, 3 seats) is half-way: 8 June held, 22 June to come. Hugo (lives A,
+      web) present; Ines (lives B, SMS) not marked yet.
+    W0 (venue A, March 2025, before the period): Hugo was present, so he is not new.
+    W5 (venue A, July 2026, after the period): Anna registered; it does not count.
+    """
+    one = make_district(code="01", name="District One", population=30_000)
+    two = make_district(code="02", name="District Two", population=5_000)
+    a = make_neighbourhood(one, code=101, name="Alfa", population=20_000, income_index=70.0,
+                           priority=True)
+    b = make_neighbourhood(one, code=102, name="Bravo", population=10_000, income_index=110.0,
+                           priority=False)
+    c = make_neighbourhood(two, code=201, name="Charlie", population=5_000, income_index=60.0,
+                           priority=True)
+    venue_a, venue_c = make_venue(a), make_venue(c)
+    topic_one, topic_two = make_topic(), make_topic()
+    organiser = make_user([Role.ORGANISER])
+    people = {
+        "anna": dict(phone="611000001", home_neighbourhood=a, age_band=AgeBand.FROM_65,
+                     gender=Gender.WOMAN),
+        "berta": dict(phone="611000002", home_neighbourhood=b, age_band=AgeBand.FROM_30,
+                      gender=Gender.WOMAN),
+        "carles": dict(phone="611000003", home_neighbourhood=c, age_band=AgeBand.FROM_45,
+                       gender=Gender.MAN),
+        "dolors": dict(phone="611000004", lives_outside_barcelona=True),
+        "eva": dict(phone="611000005", home_neighbourhood=c, age_band=AgeBand.UNDER_30,
+                    gender=Gender.NON_BINARY),
+        "ferran": dict(phone="611000006", home_neighbourhood=c),
+        "gemma": dict(phone="611000007", home_neighbourhood=a),
+        "hugo": dict(phone="611000008", home_neighbourhood=a, age_band=AgeBand.FROM_75,
+                     gender=Gender.MAN),
+        "ines": dict(phone="611000009", home_neighbourhood=b, gender=Gender.WOMAN),
+    }
+
+    def sign_up(workshop, who, channel, now):
+        details = dict(people[who])
+        return register(workshop, details.pop("phone"), channel=channel, now=now, **details)
+
+    early = datetime(2025, 2, 1, tzinfo=UTC)
+    w0 = make_workshop(organiser=organiser, venue=venue_a, topic=topic_one, now=early,
+                       slots=sessions_on((2025, 3, 10)))
+    attend(sign_up(w0, "hugo", Channel.WEB, early), w0.sessions[0])
+
+    created = datetime(2026, 2, 1, tzinfo=UTC)
+    w1 = make_workshop(organiser=organiser, venue=venue_a, topic=topic_one, capacity=2,
+                       audiences=["women"], now=created,
+                       slots=sessions_on((2026, 3, 2), (2026, 3, 9), (2026, 3, 16)))
+    s1, s2, s3 = w1.sessions
+    anna = sign_up(w1, "anna", Channel.WEB, created)
+    berta = sign_up(w1, "berta", Channel.SMS, created)
+    sign_up(w1, "carles", Channel.WEB, created)  # full: waitlisted for good
+    for session in (s1, s2, s3):
+        attend(anna, session)
+    attend(berta, s1)
+    attend(berta, s2, present=False)
+    dolors = walk_in(w1, s2, people["dolors"]["phone"], lives_outside_barcelona=True)
+    attend(dolors, s3)
+
+    w2 = make_workshop(organiser=organiser, venue=venue_c, topic=topic_two, capacity=5,
+                       now=created, slots=sessions_on((2026, 4, 6), (2026, 4, 13)))
+    anna_again = sign_up(w2, "anna", Channel.SMS, created)
+    eva = sign_up(w2, "eva", Channel.WEB, created)
+    ferran = sign_up(w2, "ferran", Channel.STAFF, created)
+    cancel_registration(ferran, now=created + timedelta(days=1))
+    for session in w2.sessions:
+        attend(anna_again, session)
+    attend(eva, w2.sessions[0])
+    attend(eva, w2.sessions[1], present=False)
+    erase_resident(eva.resident, now=datetime(2026, 5, 1, tzinfo=UTC))
+
+    w3 = make_workshop(organiser=organiser, venue=venue_a, topic=topic_one, now=created,
+                       slots=sessions_on((2026, 5, 4)))
+    sign_up(w3, "gemma", Channel.WEB, created)
+    cancel_workshop(w3, reason="Facilitator ill", now=created + timedelta(days=2))
+
+    w4 = make_workshop(organiser=organiser, venue=venue_a, topic=topic_one, capacity=3,
+                       now=created, slots=sessions_on((2026, 6, 8), (2026, 6, 22)))
+    attend(sign_up(w4, "hugo", Channel.WEB, created), w4.sessions[0])
+    sign_up(w4, "ines", Channel.SMS, created)
+
+    w5 = make_workshop(organiser=organiser, venue=venue_a, topic=topic_one, now=created,
+                       slots=sessions_on((2026, 7, 1)))
+    sign_up(w5, "anna", Channel.WEB, created)
+    db.session.commit()
+    return World(one, two, a, b, c, topic_one, topic_two)
+
+
+def figures_of(figures):
+    return (figures.workshops, figures.sessions, figures.seats, figures.registrations,
+            figures.waitlisted, figures.residents_registered, figures.residents_attended,
+            figures.present, figures.expected, figures.completed, figures.completion_base,
+            figures.first_time, figures.reached_living_here)
+
+
+def by_name(result):
+    rows = {place.name: figures_of(place.figures) for place in result.neighbourhoods}
+    rows |= {place.code: figures_of(place.figures) for place in result.districts}
+    rows["city"] = figures_of(result.city.figures)
+    rows["elsewhere"] = figures_of(result.elsewhere.figures)
+    return rows
+
+
+def filters(**overrides):
+    return ReachFilters(date_from=PERIOD[0], date_to=PERIOD[1], **overrides)
+
+
+NOTHING = (0,) * 13
+
+
+def test_the_default_period_is_the_last_twelve_months():
+    assert default_period(date(2026, 6, 15)) == (date(2025, 6, 16), date(2026, 6, 15))
+    assert default_period(date(2028, 2, 29)) == (date(2027, 3, 1), date(2028, 2, 29))
+
+
+def test_figures_by_where_the_workshop_was_held_match_a_count_by_hand(world):
+    result = reach(filters(by=BY_VENUE), now=NOW)
+    # (workshops, sessions, seats, registrations, waitlisted, residents registered,
+    #  residents attended, present, expected, completed, completion base, first time,
+    #  attended and living here)
+    assert by_name(result) == {
+        # W1 + W4: Anna, Berta, Carles, Dolors, Hugo, Ines registered; Carles never came,
+        # Ines not marked yet. Present 3+1+2 (W1) + 1 (W4); expected 3+3+0+3 + 1+1.
+        # Completion over W1 only (W4 is not over): Anna of Anna, Berta, Dolors.
+        # New: Anna, Berta, Dolors (Hugo came in 2025). Living here and reached: Anna, Hugo.
+        "Alfa": (2, 4, 5, 6, 1, 6, 4, 7, 11, 1, 3, 3, 2),
+        # Berta reached (W1), Ines not yet.
+        "Bravo": (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1),
+        # W2: Anna and Eva (erased, still counted); Ferran cancelled. Eva lives here.
+        "Charlie": (1, 2, 5, 2, 0, 2, 2, 3, 4, 1, 2, 2, 1),
+        "01": (2, 4, 5, 6, 1, 6, 4, 7, 11, 1, 3, 3, 3),
+        "02": (1, 2, 5, 2, 0, 2, 2, 3, 4, 1, 2, 2, 1),
+        # Anna is one person in both districts: 7 registered, 5 attended, 4 new.
+        "city": (3, 6, 10, 8, 1, 7, 5, 10, 15, 2, 5, 4, 4),
+        "elsewhere": NOTHING,
+    }
+    city = result.city.figures
+    assert city.attendance_rate == pytest.approx(10 / 15)
+    assert city.completion_rate == pytest.approx(2 / 5)
+    assert city.population == 35_000
+    assert city.per_thousand == pytest.approx(4 * 1000 / 35_000)
+    alfa = result.neighbourhoods[0]
+    assert (alfa.priority, alfa.income_index) == (True, 70.0)
+    assert alfa.figures.per_thousand == pytest.approx(2 * 1000 / 20_000)
+
+
+def test_figures_by_where_residents_live_match_a_count_by_hand(world):
+    result = reach(filters(by=BY_HOME), now=NOW)
+    assert by_name(result) == {
+        # Anna (W1, W2) and Hugo (W4): present 3+2+1 of 3+2+1, both finished ones complete.
+        # Workshops, sessions and seats stay where the workshops were held.
+        "Alfa": (2, 4, 5, 3, 0, 2, 2, 6, 6, 2, 2, 1, 2),
+        # Berta present 1 of 3 (W1), Ines expected once, not marked.
+        "Bravo": (0, 0, 0, 2, 0, 2, 1, 1, 4, 0, 1, 1, 1),
+        # Carles waitlisted; Eva present 1 of 2.
+        "Charlie": (1, 2, 5, 2, 1, 2, 1, 1, 2, 0, 1, 1, 1),
+        "01": (2, 4, 5, 5, 0, 4, 3, 7, 10, 2, 3, 2, 3),
+        "02": (1, 2, 5, 2, 1, 2, 1, 1, 2, 0, 1, 1, 1),
+        "city": (3, 6, 10, 8, 1, 7, 5, 10, 15, 2, 5, 4, 4),
+        # Dolors, the walk-in from outside Barcelona: present 2 of 3 (no mark for the 1st).
+        "elsewhere": (0, 0, 0, 1, 0, 1, 1, 2, 3, 0, 1, 1, 0),
+    }
+
+
+def breakdown(result, dimension):
+    return {b.key: (b.registrations, b.residents_registered, b.residents_attended,
+                    b.attended_from_priority) for b in result.breakdowns[dimension]}
+
+
+def test_breakdowns_by_channel_age_gender_and_topic(world):
+    result = reach(filters(), now=NOW)
+    assert breakdown(result, "channel") == {
+        "web": (4, 4, 3, 3),  # Anna W1, Carles, Eva, Hugo W4; reached Anna, Eva, Hugo
+        "sms": (3, 3, 2, 1),  # Berta, Anna W2, Ines; reached Berta, Anna (A is a priority)
+        "walk-in": (1, 1, 1, 0),  # Dolors lives outside Barcelona
+    }
+    assert breakdown(result, "age") == {
+        "16-29": (1, 1, 1, 1), "30-44": (1, 1, 1, 0), "45-64": (1, 1, 0, 0),
+        "65-74": (2, 1, 1, 1), "75+": (1, 1, 1, 1), None: (2, 2, 1, 0),
+    }
+    assert breakdown(result, "gender") == {
+        "woman": (4, 3, 2, 1), "man": (2, 2, 1, 1), "non-binary": (1, 1, 1, 1),
+        "unsaid": (1, 1, 1, 0),
+    }
+    assert breakdown(result, "topic") == {
+        str(world.topic_one.id): (6, 6, 4, 2), str(world.topic_two.id): (2, 2, 2, 2),
+    }
+
+
+def test_the_monthly_trend_counts_held_sessions_and_people_present(world):
+    result = reach(filters(), now=NOW)
+    months = {m.month: (m.sessions, m.present, m.residents_attended) for m in result.months}
+    assert len(months) == 13
+    assert months[date(2026, 3, 1)] == (3, 6, 3)
+    assert months[date(2026, 4, 1)] == (2, 3, 2)
+    assert months[date(2026, 6, 1)] == (1, 1, 1)
+    assert sum(m.sessions for m in result.months) == 6
+
+
+def test_filters_narrow_every_figure(world):
+    sms = reach(filters(channel="sms"), now=NOW)
+    assert figures_of(sms.city.figures)[3:12] == (3, 0, 3, 2, 3, 6, 1, 2, 2)
+    topic_two = reach(filters(topic=world.topic_two.key), now=NOW)
+    assert by_name(topic_two)["city"] == (1, 2, 5, 2, 0, 2, 2, 3, 4, 1, 2, 2, 2)
+    women = reach(filters(audience="women"), now=NOW)
+    assert by_name(women)["Alfa"][:9] == (1, 3, 2, 4, 1, 4, 3, 6, 9)
+    district_two = reach(filters(district="02"), now=NOW)
+    assert [place.name for place in district_two.neighbourhoods] == ["Charlie"]
+    assert by_name(district_two)["city"][:12] == (1, 2, 5, 2, 0, 2, 2, 3, 4, 1, 2, 2)
+    lives_in_two = reach(filters(district="02", by=BY_HOME), now=NOW)
+    assert by_name(lives_in_two)["city"][3:12] == (2, 1, 2, 1, 1, 2, 0, 1, 1)
+
+
+def test_a_period_without_workshops_counts_nothing(world):
+    result = reach(ReachFilters(date_from=date(2024, 1, 1), date_to=date(2024, 12, 31)),
+                   now=NOW)
+    assert figures_of(result.city.figures) == NOTHING
+    assert result.city.figures.attendance_rate is None
