@@ -9,7 +9,8 @@ from workshops.accounts.models import Role
 PUBLIC_ENDPOINTS = {"static", "core.home", "core.healthz", "accounts.login",
                     "catalogue.listing", "catalogue.detail", "catalogue.poster",
                     "registrations.register", "registrations.manage", "registrations.cancel",
-                    "registrations.sms_preference", "sms.inbound", "sms.delivery_status"}
+                    "registrations.sms_preference", "sms.inbound", "sms.delivery_status",
+                    "reach.open_data_csv", "reach.open_data_json"}
 ALL_STAFF = set(Role)
 ADMINS = {Role.ADMIN}
 COORDINATORS = {Role.ADMIN, Role.COORDINATOR}
@@ -44,6 +45,9 @@ STAFF_PAGES = [
      COORDINATORS),
     ("registrations.erase_lookup", "/staff/residents/erase", COORDINATORS),
     ("sms.log", "/staff/sms", COORDINATORS),
+    ("reach.dashboard", "/reach", COORDINATORS),
+    ("reach.dashboard_csv", "/reach.csv", COORDINATORS),
+    ("reach.dashboard_json", "/reach.json", COORDINATORS),
 ]
 # POST-only staff endpoints.
 STAFF_ACTIONS = [

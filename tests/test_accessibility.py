@@ -24,7 +24,8 @@ ADMIN_PAGES = ["/staff", "/account", "/admin/users", "/admin/users/new",
                "/staff/workshops", "/staff/workshops/new", "/staff/workshops/{workshop_id}",
                "/staff/workshops/{workshop_id}/edit", "/staff/workshops/{workshop_id}/cancel",
                "/staff/workshops/{workshop_id}/registrations",
-               "/staff/workshops/{workshop_id}/registrations/new", "/staff/residents/erase"]
+               "/staff/workshops/{workshop_id}/registrations/new", "/staff/residents/erase",
+               "/reach", "/reach?by=home&sort=per_thousand&dir=asc"]
 
 
 @pytest.fixture

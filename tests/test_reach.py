@@ -23,7 +23,14 @@ from workshops.accounts.models import Role
 from workshops.catalogue.schedule import Slot
 from workshops.catalogue.services import cancel as cancel_workshop
 from workshops.extensions import db
-from workshops.reach.queries import BY_HOME, BY_VENUE, ReachFilters, default_period, reach
+from workshops.reach.queries import (
+    BY_HOME,
+    BY_VENUE,
+    ReachFilters,
+    default_period,
+    local_today,
+    reach,
+)
 from workshops.registrations.erasure import erase_resident
 from workshops.registrations.models import AgeBand, Channel, Gender
 from workshops.registrations.services import cancel as cancel_registration
@@ -32,9 +39,9 @@ NOW = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
 PERIOD = default_period(date(2026, 6, 15))
 
 
-def sessions_on(*days):
-    return [Slot(datetime(*day, 16, 0, tzinfo=UTC), datetime(*day, 18, 0, tzinfo=UTC))
-            for day in days]
+def sessions_on(shift, *days):
+    return [Slot(datetime(*day, 16, 0, tzinfo=UTC) + shift,
+                 datetime(*day, 18, 0, tzinfo=UTC) + shift) for day in days]
 
 
 @dataclass
@@ -48,8 +55,7 @@ class World:
     topic_two: object
 
 
-@pytest.fixture
-def world(app_context):
+def build_world(shift=timedelta(0)):
     """Four people from A, B and C and one from outside Barcelona, in three workshops that
     count, plus one cancelled workshop, one before the period and one still to come.
 
@@ -65,6 +71,9 @@ def world(app_context):
       web) present; Ines (lives B, SMS) not marked yet.
     W0 (venue A, March 2025, before the period): Hugo was present, so he is not new.
     W5 (venue A, July 2026, after the period): Anna registered; it does not count.
+
+    `shift` moves every date by whole days, so that pages (which count up to the real now)
+    see the same world relative to today as the queries see relative to NOW.
     """
     one = make_district(code="01", name="District One", population=30_000)
     two = make_district(code="02", name="District Two", population=5_000)
@@ -98,15 +107,15 @@ def world(app_context):
         details = dict(people[who])
         return register(workshop, details.pop("phone"), channel=channel, now=now, **details)
 
-    early = datetime(2025, 2, 1, tzinfo=UTC)
+    early = datetime(2025, 2, 1, tzinfo=UTC) + shift
     w0 = make_workshop(organiser=organiser, venue=venue_a, topic=topic_one, now=early,
-                       slots=sessions_on((2025, 3, 10)))
+                       slots=sessions_on(shift, (2025, 3, 10)))
     attend(sign_up(w0, "hugo", Channel.WEB, early), w0.sessions[0])
 
-    created = datetime(2026, 2, 1, tzinfo=UTC)
+    created = datetime(2026, 2, 1, tzinfo=UTC) + shift
     w1 = make_workshop(organiser=organiser, venue=venue_a, topic=topic_one, capacity=2,
                        audiences=["women"], now=created,
-                       slots=sessions_on((2026, 3, 2), (2026, 3, 9), (2026, 3, 16)))
+                       slots=sessions_on(shift, (2026, 3, 2), (2026, 3, 9), (2026, 3, 16)))
     s1, s2, s3 = w1.sessions
     anna = sign_up(w1, "anna", Channel.WEB, created)
     berta = sign_up(w1, "berta", Channel.SMS, created)
@@ -119,7 +128,7 @@ def world(app_context):
     attend(dolors, s3)
 
     w2 = make_workshop(organiser=organiser, venue=venue_c, topic=topic_two, capacity=5,
-                       now=created, slots=sessions_on((2026, 4, 6), (2026, 4, 13)))
+                       now=created, slots=sessions_on(shift, (2026, 4, 6), (2026, 4, 13)))
     anna_again = sign_up(w2, "anna", Channel.SMS, created)
     eva = sign_up(w2, "eva", Channel.WEB, created)
     ferran = sign_up(w2, "ferran", Channel.STAFF, created)
@@ -128,23 +137,35 @@ def world(app_context):
         attend(anna_again, session)
     attend(eva, w2.sessions[0])
     attend(eva, w2.sessions[1], present=False)
-    erase_resident(eva.resident, now=datetime(2026, 5, 1, tzinfo=UTC))
+    erase_resident(eva.resident, now=datetime(2026, 5, 1, tzinfo=UTC) + shift)
 
     w3 = make_workshop(organiser=organiser, venue=venue_a, topic=topic_one, now=created,
-                       slots=sessions_on((2026, 5, 4)))
+                       slots=sessions_on(shift, (2026, 5, 4)))
     sign_up(w3, "gemma", Channel.WEB, created)
     cancel_workshop(w3, reason="Facilitator ill", now=created + timedelta(days=2))
 
     w4 = make_workshop(organiser=organiser, venue=venue_a, topic=topic_one, capacity=3,
-                       now=created, slots=sessions_on((2026, 6, 8), (2026, 6, 22)))
+                       now=created, slots=sessions_on(shift, (2026, 6, 8), (2026, 6, 22)))
     attend(sign_up(w4, "hugo", Channel.WEB, created), w4.sessions[0])
     sign_up(w4, "ines", Channel.SMS, created)
 
     w5 = make_workshop(organiser=organiser, venue=venue_a, topic=topic_one, now=created,
-                       slots=sessions_on((2026, 7, 1)))
+                       slots=sessions_on(shift, (2026, 7, 1)))
     sign_up(w5, "anna", Channel.WEB, created)
     db.session.commit()
     return World(one, two, a, b, c, topic_one, topic_two)
+
+
+@pytest.fixture
+def world(app_context):
+    """The world as of NOW (15 June 2026), for the queries."""
+    return build_world()
+
+
+@pytest.fixture
+def todays_world(app_context):
+    """The same world moved so that today is its 15 June 2026, for pages and exports."""
+    return build_world(timedelta(days=(local_today(datetime.now(UTC)) - date(2026, 6, 15)).days))
 
 
 def figures_of(figures):
@@ -277,3 +298,118 @@ def test_a_period_without_workshops_counts_nothing(world):
                    now=NOW)
     assert figures_of(result.city.figures) == NOTHING
     assert result.city.figures.attendance_rate is None
+
+
+def page(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def test_coordinators_see_the_dashboard_with_definitions_and_the_map_notice(client, auth,
+                                                                            todays_world):
+    auth.login_as(Role.COORDINATOR)
+    html = page(client, "/reach?lang=en")
+    assert "Alfa" in html and "Charlie" in html
+    assert "How these figures are counted" in html
+    assert "flask --app app places import-boundaries FILE.geojson" in html
+    for chart in ("chart-districts", "chart-months", "chart-channels"):
+        assert f'id="{chart}" role="img" aria-labelledby="{chart}-title {chart}-desc"' in html
+    assert "Priority neighbourhoods reached least" in html
+    assert "1 person waiting" in html  # Carles, on W1's list at Alfa
+
+
+def test_the_staff_home_links_coordinators_to_the_dashboard(client, auth, app_context):
+    auth.login_as(Role.COORDINATOR)
+    assert 'href="/reach"' in page(client, "/staff")
+    auth.logout()
+    auth.login_as(Role.ORGANISER)
+    assert 'href="/reach"' not in page(client, "/staff")
+
+
+def neighbourhood_order(html):
+    return [name for name in ("Alfa", "Bravo", "Charlie")
+            if f'<th scope="row">{name}</th>' in html] and sorted(
+        ("Alfa", "Bravo", "Charlie"), key=lambda n: html.index(f'<th scope="row">{n}</th>'))
+
+
+def test_the_table_sorts_by_any_column_without_javascript(client, auth, todays_world):
+    auth.login_as(Role.COORDINATOR)
+    html = page(client, "/reach?sort=attended&dir=desc")
+    assert neighbourhood_order(html) == ["Alfa", "Charlie", "Bravo"]
+    assert 'aria-sort="descending"' in html
+    html = page(client, "/reach?sort=per_thousand&dir=asc")
+    assert neighbourhood_order(html) == ["Alfa", "Bravo", "Charlie"]
+    html = page(client, "/reach?sort=name&dir=desc")
+    assert neighbourhood_order(html) == ["Charlie", "Bravo", "Alfa"]
+    assert page(client, "/reach?sort=nonsense&district=99&channel=fax")
+
+
+def test_the_csv_export_is_a_safe_semicolon_spreadsheet_with_the_same_figures(
+        client, auth, todays_world):
+    todays_world.b.name = "=HYPERLINK(\"http://evil\")"
+    db.session.commit()
+    auth.login_as(Role.COORDINATOR)
+    response = client.get("/reach.csv?lang=en")
+    assert response.status_code == 200
+    body = response.get_data()
+    assert body.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
+    header, *rows = rows
+    assert header[:5] == ["Level", "District code", "District", "Neighbourhood code",
+                          "Neighbourhood"]
+    by_row = {row[4] or row[2] or row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    assert by_row["Alfa"]["Residents who attended"] == "4"
+    assert by_row["Alfa"]["Attendance rate (%)"] == "63.6"  # 7 of 11
+    assert by_row["Barcelona"]["Residents registered"] == "7"
+    assert "'=HYPERLINK(\"http://evil\")" in by_row
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
+def test_the_json_export_has_the_same_figures_and_the_breakdowns(client, auth, todays_world):
+    auth.login_as(Role.COORDINATOR)
+    response = client.get("/reach.json?by=home")
+    document = json.loads(response.get_data())
+    assert document["counted_by"] == "home"
+    places = {row["name"] or row["kind"]: row for row in document["places"]}
+    assert places["Bravo"]["expected"] == 4
+    assert places["elsewhere"]["residents_attended"] == 1
+    assert places["city"]["residents_attended"] == 5
+    channels = {b["key"]: b["registrations"] for b in document["breakdowns"]["channel"]}
+    assert channels == {"sms": 3, "walk-in": 1, "web": 4}
+    assert {b["key"] for b in document["breakdowns"]["topic"]} == {todays_world.topic_one.key,
+                                                                  todays_world.topic_two.key}
+    assert 12 <= len(document["months"]) <= 13  # 12 when today is a month's last day
+
+
+def test_open_data_shows_small_counts_as_less_than_five_and_withholds_their_rates(
+        client, todays_world):
+    response = client.get("/open-data/reach.json")
+    assert response.status_code == 200
+    document = json.loads(response.get_data())
+    assert document["small_counts_suppressed"] is True
+    assert "breakdowns" not in document
+    places = {row["name"] or row["kind"]: row for row in document["places"]}
+    alfa, bravo = places["Alfa"], places["Bravo"]
+    # Only counts from 1 to 4 are hidden; 0 and 5 or more are shown.
+    assert alfa["registrations"] == 6 and alfa["expected"] == 11 and alfa["present"] == 7
+    assert alfa["residents_attended"] == "<5" and alfa["waitlisted"] == "<5"
+    assert alfa["attendance_rate"] == pytest.approx(7 / 11)
+    assert alfa["completion_rate"] is None  # 1 of 3: both counts are small
+    assert alfa["reached_per_1000"] is None  # 2 residents
+    assert bravo["registrations"] == 0 and bravo["attendance_rate"] is None
+    assert places["city"]["present"] == 10 and places["city"]["residents_attended"] == 5
+    assert places["city"]["first_time"] == "<5"
+    for row in document["places"]:
+        for value in row.values():
+            assert not (type(value) is int and 1 <= value <= 4), row
+    csv_body = client.get("/open-data/reach.csv?by=home&lang=en").get_data().decode("utf-8-sig")
+    assert ";<5;" in csv_body
+
+
+def test_open_data_is_public_but_the_dashboard_is_for_coordinators(client, auth, todays_world):
+    assert client.get("/open-data/reach.csv").status_code == 200
+    assert client.get("/reach").status_code == 302
+    assert client.get("/reach.csv").status_code == 302
+    auth.login_as(Role.FACILITATOR)
+    assert client.get("/reach.json").status_code == 403
