@@ -356,7 +356,7 @@ def test_the_csv_export_is_a_safe_semicolon_spreadsheet_with_the_same_figures(
     assert body.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
     header, *rows = rows
-    assert header[:5] == ["Level", "District code", "District", "Neighbourhood code",
+    assert header[:5] == ["Area", "District code", "District", "Neighbourhood code",
                           "Neighbourhood"]
     by_row = {row[4] or row[2] or row[0]: dict(zip(header, row, strict=True)) for row in rows}
     assert by_row["Alfa"]["Residents who attended"] == "4"

@@ -30,7 +30,7 @@ KIND_LABELS = {
 }
 # (record key, column heading) in the order of the CSV.
 CSV_COLUMNS = [
-    ("kind", _l("Level")),
+    ("kind", _l("Area")),
     ("district_code", _l("District code")),
     ("district", _l("District")),
     ("code", _l("Neighbourhood code")),
