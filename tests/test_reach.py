@@ -269,13 +269,15 @@ def test_breakdowns_by_channel_age_gender_and_topic(world):
     }
 
 
-def test_the_monthly_trend_counts_held_sessions_and_people_present(world):
+def test_the_monthly_trend_follows_the_month_each_workshop_began(world):
     result = reach(filters(), now=NOW)
-    months = {m.month: (m.sessions, m.present, m.residents_attended) for m in result.months}
+    months = {m.month: (m.workshops, m.sessions, m.present, m.residents_attended)
+              for m in result.months}
     assert len(months) == 13
-    assert months[date(2026, 3, 1)] == (3, 6, 3)
-    assert months[date(2026, 4, 1)] == (2, 3, 2)
-    assert months[date(2026, 6, 1)] == (1, 1, 1)
+    assert months[date(2026, 3, 1)] == (1, 3, 6, 3)
+    assert months[date(2026, 4, 1)] == (1, 2, 3, 2)
+    assert months[date(2026, 5, 1)] == (0, 0, 0, 0)  # W3 was cancelled
+    assert months[date(2026, 6, 1)] == (1, 1, 1, 1)  # W4: one of two sessions held
     assert sum(m.sessions for m in result.months) == 6
 
 

@@ -145,7 +145,8 @@ def as_json(result: Reach, rows: list[dict], *, public: bool,
                         for b in breakdowns]
             for dimension, breakdowns in result.breakdowns.items()
         }
-        document["months"] = [{"month": m.month.isoformat()[:7], "sessions_held": m.sessions,
+        document["months"] = [{"month": m.month.isoformat()[:7], "workshops_held": m.workshops,
+                               "sessions_held": m.sessions,
                                "times_present": m.present,
                                "residents_attended": m.residents_attended}
                               for m in result.months]

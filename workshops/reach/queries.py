@@ -21,12 +21,14 @@ How each figure is counted (the page shows the same definitions to coordinators)
 - *Completion rate*: of the participants of finished workshops (all sessions held) who came
   at least once, the share present at 75 % or more of the workshop's sessions.
 - *First-time participants*: residents who attended in the period and had never been
-  marked present at any session that started before the period.
+  marked present at a workshop that began before the period.
 - *Reached per 1,000 inhabitants*: residents who attended, living in the neighbourhood,
   per 1,000 of its 2024 population — always by where people live.
 - Erased residents keep their anonymous rows (home neighbourhood, age band, gender), so
   they still count. People without a home neighbourhood (outside Barcelona, or not given)
   count in the district and city totals and in a row of their own.
+- *Month by month*: workshops that began in each month, their sessions held, and the
+  residents who attended them (and how many times they were present).
 - The toggle decides which neighbourhood a registration counts in: where the workshop was
   held, or where the resident lives. The district filter follows the toggle.
 """
@@ -35,6 +37,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import (
+    Integer,
     String,
     and_,
     case,
@@ -42,6 +45,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    null,
     or_,
     select,
     union_all,
@@ -57,7 +61,6 @@ from workshops.catalogue.models import (
     WorkshopStatus,
 )
 from workshops.catalogue.schedule import local_to_utc, to_local
-from workshops.db_types import UTCDateTime
 from workshops.extensions import db
 from workshops.places.models import District, Neighbourhood, Venue
 from workshops.registrations.models import Registration, RegistrationStatus, Resident
@@ -160,7 +163,10 @@ class Breakdown:
 
 @dataclass
 class Month:
+    """Figures for the workshops that began in one month."""
+
     month: date
+    workshops: int
     sessions: int
     present: int
     residents_attended: int
@@ -177,11 +183,30 @@ class Reach:
     months: list[Month]
 
 
-def _scope(filters: ReachFilters):
-    """The workshops the figures are about, with their venue's neighbourhood."""
+def _materialized(query, name: str):
+    """A CTE computed once (SQLite and PostgreSQL both honour AS MATERIALIZED)."""
+    return query.cte(name).prefix_with("MATERIALIZED")
+
+
+def _month_began(filters: ReachFilters):
+    """The local calendar month (as "YYYY-MM-01") in which a workshop began."""
+    whens = []
+    for start in month_starts(filters):
+        following = (start + timedelta(days=32)).replace(day=1)
+        whens.append((Workshop.first_session_starts_at < local_to_utc(following, time.min),
+                      start.isoformat()))
+    return case(*whens, else_=None)
+
+
+def _scope(filters: ReachFilters, now: datetime):
+    """The workshops the figures are about, with their venue's neighbourhood, the month they
+    began and how many of their sessions were held."""
+    held = (select(func.count()).where(Session.workshop_id == Workshop.id, Session.ends_at < now)
+            .scalar_subquery())
     query = (
         select(Workshop.id.label("workshop_id"), Workshop.capacity, Workshop.topic_id,
-               Workshop.last_session_ends_at, Venue.neighbourhood_id.label("venue_nb"))
+               (Workshop.last_session_ends_at < now).label("finished"), held.label("held"),
+               _month_began(filters).label("month"), Venue.neighbourhood_id.label("venue_nb"))
         .join(Venue, Venue.id == Workshop.venue_id)
         .where(Workshop.status == WorkshopStatus.PUBLISHED,
                Workshop.first_session_starts_at >= filters.starts,
@@ -196,62 +221,53 @@ def _scope(filters: ReachFilters):
         query = (query.join(Neighbourhood, Neighbourhood.id == Venue.neighbourhood_id)
                  .join(District, District.id == Neighbourhood.district_id)
                  .where(District.code == filters.district))
-    return query.cte("scope")
+    return _materialized(query, "scope")
 
 
-def _held_sessions(scope, now: datetime):
-    return (
-        select(Session.id.label("session_id"), Session.workshop_id, Session.starts_at)
-        .join(scope, scope.c.workshop_id == Session.workshop_id)
-        .where(Session.ends_at < now)
-    ).cte("held_session")
+def _marks(scope, now: datetime, *, present_only: bool):
+    """A registration's marks at held sessions. Once a workshop is over every session was
+    held, and the count needs only the (registration, present) index."""
+    conditions = [Attendance.registration_id == Registration.id]
+    if present_only:
+        conditions.append(Attendance.present.is_(True))
+    all_marks = select(func.count()).select_from(Attendance).where(*conditions)
+    held_marks = (all_marks.join(Session, Session.id == Attendance.session_id)
+                  .where(Session.ends_at < now))
+    return case((scope.c.finished, all_marks.scalar_subquery()),
+                else_=held_marks.scalar_subquery())
 
 
-def _registrations(filters: ReachFilters, scope, held, now: datetime):
-    """One row per registration in scope, with its attendance summed: the base of every
+def _registrations(filters: ReachFilters, scope, now: datetime):
+    """One row per registration in scope, with its marks counted: the base of every
     distinct count. Cancelled registrations stay only when someone marked them."""
-    marks = (
-        select(Attendance.registration_id,
-               func.count().label("marked"),
-               func.sum(case((Attendance.present.is_(True), 1), else_=0)).label("present"))
-        .join(held, held.c.session_id == Attendance.session_id)
-        .group_by(Attendance.registration_id)
-    ).cte("marks")
-    held_count = (
-        select(held.c.workshop_id, func.count().label("held"))
-        .group_by(held.c.workshop_id)
-    ).cte("held_count")
     earlier = (
         select(Registration.resident_id)
-        .join(Attendance, Attendance.registration_id == Registration.id)
-        .join(Session, Session.id == Attendance.session_id)
-        .where(Attendance.present.is_(True), Session.starts_at < filters.starts)
+        .join(Workshop, Workshop.id == Registration.workshop_id)
+        .where(Workshop.first_session_starts_at < filters.starts,
+               exists().where(Attendance.registration_id == Registration.id,
+                              Attendance.present.is_(True)))
         .distinct()
     ).cte("earlier")
     home = aliased(Neighbourhood, name="home")
-    marked = func.coalesce(marks.c.marked, 0)
-    present = func.coalesce(marks.c.present, 0)
-    held_sessions = func.coalesce(held_count.c.held, 0)
+    marked = _marks(scope, now, present_only=False)
+    present = _marks(scope, now, present_only=True)
     confirmed = Registration.status == RegistrationStatus.CONFIRMED
     key_nb = scope.c.venue_nb if filters.by == BY_VENUE else Resident.home_neighbourhood_id
     query = (
         select(
             Registration.resident_id, Registration.status, Registration.channel,
-            scope.c.topic_id, key_nb.label("key_nb"),
+            scope.c.topic_id, scope.c.month, key_nb.label("key_nb"),
             Resident.home_neighbourhood_id.label("home_nb"),
             Resident.age_band, Resident.gender,
             func.coalesce(home.priority, False).label("home_priority"),
             present.label("present"),
-            case((confirmed, held_sessions), else_=marked).label("expected"),
-            held_sessions.label("held"),
-            (scope.c.last_session_ends_at < now).label("finished"),
+            case((confirmed, scope.c.held), else_=marked).label("expected"),
+            scope.c.held, scope.c.finished,
             earlier.c.resident_id.is_(None).label("new_resident"),
         )
         .join(scope, scope.c.workshop_id == Registration.workshop_id)
         .join(Resident, Resident.id == Registration.resident_id)
         .outerjoin(home, home.id == Resident.home_neighbourhood_id)
-        .outerjoin(marks, marks.c.registration_id == Registration.id)
-        .outerjoin(held_count, held_count.c.workshop_id == Registration.workshop_id)
         .outerjoin(earlier, earlier.c.resident_id == Registration.resident_id)
         .where(or_(Registration.status != RegistrationStatus.CANCELLED, marked > 0))
     )
@@ -261,71 +277,136 @@ def _registrations(filters: ReachFilters, scope, held, now: datetime):
         home_district = aliased(District, name="home_district")
         query = (query.join(home_district, home_district.id == home.district_id)
                  .where(home_district.code == filters.district))
-    return query.cte("reg")
+    return _materialized(query, "reg")
 
 
 def _distinct_when(condition, reg):
     return func.count(func.distinct(case((condition, reg.c.resident_id))))
 
 
-def _figure_columns(reg):
+PLACE_FIGURES = ("registrations", "waitlisted", "residents_registered", "residents_attended",
+                 "present", "expected", "completed", "completion_base", "first_time",
+                 "attended_from_priority")
+BREAKDOWN_FIGURES = ("registrations", "residents_registered", "residents_attended",
+                     "attended_from_priority")
+
+
+def _figure_columns(reg, wanted=PLACE_FIGURES):
+    """The aggregates by name; those not `wanted` are NULL (each distinct count costs a sort,
+    so a level computes only what the page shows for it)."""
     attended = reg.c.present > 0
     active = reg.c.status != RegistrationStatus.CANCELLED
     took_part = and_(reg.c.finished, attended)
-    return [
-        func.sum(case((active, 1), else_=0)).label("registrations"),
-        func.sum(case((reg.c.status == RegistrationStatus.WAITLISTED, 1), else_=0))
-        .label("waitlisted"),
-        _distinct_when(active, reg).label("residents_registered"),
-        _distinct_when(attended, reg).label("residents_attended"),
-        func.coalesce(func.sum(reg.c.present), 0).label("present"),
-        func.coalesce(func.sum(reg.c.expected), 0).label("expected"),
-        func.sum(case((and_(took_part, reg.c.present * 4 >= reg.c.held * 3), 1), else_=0))
-        .label("completed"),
-        func.sum(case((took_part, 1), else_=0)).label("completion_base"),
-        _distinct_when(and_(attended, reg.c.new_resident), reg).label("first_time"),
-        _distinct_when(and_(attended, reg.c.home_priority), reg)
-        .label("attended_from_priority"),
-    ]
+    figures = {
+        "registrations": lambda: func.sum(case((active, 1), else_=0)),
+        "waitlisted": lambda: func.sum(
+            case((reg.c.status == RegistrationStatus.WAITLISTED, 1), else_=0)),
+        "residents_registered": lambda: _distinct_when(active, reg),
+        "residents_attended": lambda: _distinct_when(attended, reg),
+        "present": lambda: func.coalesce(func.sum(reg.c.present), 0),
+        "expected": lambda: func.coalesce(func.sum(reg.c.expected), 0),
+        "completed": lambda: func.sum(
+            case((and_(took_part, reg.c.present * 4 >= reg.c.held * 3), 1), else_=0)),
+        "completion_base": lambda: func.sum(case((took_part, 1), else_=0)),
+        "first_time": lambda: _distinct_when(and_(attended, reg.c.new_resident), reg),
+        "attended_from_priority": lambda: _distinct_when(and_(attended, reg.c.home_priority),
+                                                         reg),
+    }
+    return [(make() if name in wanted else cast(null(), Integer)).label(name)
+            for name, make in figures.items()]
 
 
-def _grouped(reg):
+def _per_resident(reg):
+    """One row per person: their registrations summed, and whether they registered,
+    attended, were new, live in a priority neighbourhood. Levels that depend only on the
+    person (city, where they live, age, gender) then add up plain numbers."""
+    attended = reg.c.present > 0
+    active = reg.c.status != RegistrationStatus.CANCELLED
+    took_part = and_(reg.c.finished, attended)
+
+    def any_of(condition):
+        return func.max(case((condition, 1), else_=0))
+
+    def count_of(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    return _materialized(
+        select(
+            reg.c.resident_id,
+            func.max(reg.c.home_nb).label("home_nb"),
+            func.max(reg.c.age_band).label("age_band"),
+            func.max(reg.c.gender).label("gender"),
+            count_of(active).label("registrations"),
+            count_of(reg.c.status == RegistrationStatus.WAITLISTED).label("waitlisted"),
+            any_of(active).label("residents_registered"),
+            any_of(attended).label("residents_attended"),
+            func.sum(reg.c.present).label("present"),
+            func.sum(reg.c.expected).label("expected"),
+            count_of(and_(took_part, reg.c.present * 4 >= reg.c.held * 3)).label("completed"),
+            count_of(took_part).label("completion_base"),
+            any_of(and_(attended, reg.c.new_resident)).label("first_time"),
+            any_of(and_(attended, reg.c.home_priority)).label("attended_from_priority"),
+        ).group_by(reg.c.resident_id), "per_resident")
+
+
+def _summed_columns(person, wanted):
+    return [(func.coalesce(func.sum(person.c[name]), 0) if name in wanted
+             else cast(null(), Integer)).label(name)
+            for name in PLACE_FIGURES]
+
+
+def _grouped(filters: ReachFilters, reg):
     """Every distinct count at every level in one statement: people can't be summed across
-    neighbourhoods (someone may attend in two), so each level counts them itself."""
+    neighbourhoods (someone may attend in two), so each level counts them itself — through
+    the per-person rows when the level depends only on the person."""
+    person = _per_resident(reg)
     key_place = aliased(Neighbourhood, name="key_place")
-    levels = [
-        ("neighbourhood", cast(reg.c.key_nb, String)),
-        ("district", cast(key_place.district_id, String)),
-        ("city", literal("", String)),
-        ("home", cast(reg.c.home_nb, String)),
-        ("age", cast(reg.c.age_band, String)),
-        ("gender", cast(reg.c.gender, String)),
-        ("topic", cast(reg.c.topic_id, String)),
-        ("channel", cast(reg.c.channel, String)),
+    home_place = aliased(Neighbourhood, name="home_place")
+    by_home = filters.by == BY_HOME
+    parts = [
+        select(literal("city", String).label("level"), literal("", String).label("key"),
+               *_summed_columns(person, PLACE_FIGURES)),
+        select(literal("home", String), cast(person.c.home_nb, String),
+               *_summed_columns(person, PLACE_FIGURES)).group_by(person.c.home_nb),
+        select(literal("age", String), cast(person.c.age_band, String),
+               *_summed_columns(person, BREAKDOWN_FIGURES)).group_by(person.c.age_band),
+        select(literal("gender", String), cast(person.c.gender, String),
+               *_summed_columns(person, BREAKDOWN_FIGURES)).group_by(person.c.gender),
     ]
-    parts = []
-    for level, key in levels:
-        query = select(literal(level, String).label("level"), key.label("key"),
-                       *_figure_columns(reg)).select_from(reg)
-        if level == "district":
-            query = query.join(key_place, key_place.id == reg.c.key_nb)
-        parts.append(query.group_by(key) if level != "city" else query)
+    if by_home:
+        parts.append(
+            select(literal("district", String), cast(home_place.district_id, String),
+                   *_summed_columns(person, PLACE_FIGURES))
+            .join(home_place, home_place.id == person.c.home_nb)
+            .group_by(home_place.district_id))
+    else:
+        parts += [
+            select(literal("neighbourhood", String), cast(reg.c.key_nb, String),
+                   *_figure_columns(reg, PLACE_FIGURES)).group_by(reg.c.key_nb),
+            select(literal("district", String), cast(key_place.district_id, String),
+                   *_figure_columns(reg, PLACE_FIGURES))
+            .join(key_place, key_place.id == reg.c.key_nb).group_by(key_place.district_id),
+        ]
+    for level, key, wanted in [
+        ("topic", cast(reg.c.topic_id, String), BREAKDOWN_FIGURES),
+        ("channel", cast(reg.c.channel, String), BREAKDOWN_FIGURES),
+        ("month", reg.c.month, ("residents_attended", "present")),
+    ]:
+        parts.append(select(literal(level, String), key, *_figure_columns(reg, wanted))
+                     .group_by(key))
     return union_all(*parts)
 
 
-def _supply(scope, held):
-    """Workshops and sessions held and seats offered, by the venue's neighbourhood."""
-    per_workshop = (
-        select(held.c.workshop_id, func.count().label("held"))
-        .group_by(held.c.workshop_id)
-    ).subquery()
-    return (
-        select(scope.c.venue_nb, func.count().label("workshops"),
-               func.sum(per_workshop.c.held).label("sessions"),
+def _supply(scope):
+    """Workshops and sessions held and seats offered, by the venue's neighbourhood and by
+    the month the workshops began."""
+    return union_all(*(
+        select(literal(level, String).label("level"), cast(key, String).label("key"),
+               func.count().label("workshops"), func.sum(scope.c.held).label("sessions"),
                func.sum(scope.c.capacity).label("seats"))
-        .join(per_workshop, per_workshop.c.workshop_id == scope.c.workshop_id)
-        .group_by(scope.c.venue_nb)
-    )
+        .where(scope.c.held > 0)
+        .group_by(key)
+        for level, key in (("neighbourhood", scope.c.venue_nb), ("month", scope.c.month))))
 
 
 def month_starts(filters: ReachFilters) -> list[date]:
@@ -337,46 +418,6 @@ def month_starts(filters: ReachFilters) -> list[date]:
     return months
 
 
-def _monthly(filters: ReachFilters, held, months: list[date]):
-    """Held sessions, presences and people present, per local calendar month."""
-    bounds = []
-    for start in months:
-        following = (start + timedelta(days=32)).replace(day=1)
-        bounds.append((start.isoformat(), max(local_to_utc(start, time.min), filters.starts),
-                       min(local_to_utc(following, time.min), filters.ends)))
-    # A union of one-row selects: SQLite cannot name the columns of a VALUES list.
-    buckets = union_all(*(
-        select(literal(month, String).label("month"),
-               literal(begins, UTCDateTime).label("begins"),
-               literal(ends, UTCDateTime).label("ends"))
-        for month, begins, ends in bounds)).subquery("buckets")
-    presences = (
-        select(Attendance.session_id, Registration.resident_id)
-        .join(Registration, Registration.id == Attendance.registration_id)
-        .where(Attendance.present.is_(True))
-    )
-    if filters.channel:
-        presences = presences.where(Registration.channel == filters.channel)
-    if filters.district and filters.by == BY_HOME:
-        home = aliased(Neighbourhood, name="month_home")
-        home_district = aliased(District, name="month_home_district")
-        presences = (presences.join(Resident, Resident.id == Registration.resident_id)
-                     .join(home, home.id == Resident.home_neighbourhood_id)
-                     .join(home_district, home_district.id == home.district_id)
-                     .where(home_district.code == filters.district))
-    presences = presences.subquery("presences")
-    return (
-        select(buckets.c.month, func.count(func.distinct(held.c.session_id)).label("sessions"),
-               func.count(presences.c.resident_id).label("present"),
-               func.count(func.distinct(presences.c.resident_id)).label("residents"))
-        .select_from(held)
-        .join(buckets, and_(held.c.starts_at >= buckets.c.begins,
-                            held.c.starts_at < buckets.c.ends))
-        .outerjoin(presences, presences.c.session_id == held.c.session_id)
-        .group_by(buckets.c.month)
-    )
-
-
 def _figures(row, **extra) -> Figures:
     names = ("registrations", "waitlisted", "residents_registered", "residents_attended",
              "present", "expected", "completed", "completion_base", "first_time")
@@ -384,15 +425,10 @@ def _figures(row, **extra) -> Figures:
 
 
 def reach(filters: ReachFilters, *, now: datetime) -> Reach:
-    """All the figures for `filters`, in five queries."""
-    scope = _scope(filters)
-    held = _held_sessions(scope, now)
-    reg = _registrations(filters, scope, held, now)
-    grouped = db.session.execute(_grouped(reg)).all()
-    supply = {row.venue_nb: row for row in db.session.execute(_supply(scope, held))}
-    months = month_starts(filters)
-    monthly = {row.month: row for row in db.session.execute(
-        _monthly(filters, held, months))}
+    """All the figures for `filters`, in four queries."""
+    scope = _scope(filters, now)
+    grouped = db.session.execute(_grouped(filters, _registrations(filters, scope, now))).all()
+    supply = {(row.level, row.key): row for row in db.session.execute(_supply(scope))}
     places = db.session.execute(
         select(Neighbourhood, District).join(District, District.id == Neighbourhood.district_id)
         .order_by(District.code, Neighbourhood.code)).all()
@@ -400,6 +436,8 @@ def reach(filters: ReachFilters, *, now: datetime) -> Reach:
     by_level: dict[str, dict[str | None, object]] = {}
     for row in grouped:
         by_level.setdefault(row.level, {})[row.key] = row
+    if filters.by == BY_HOME:
+        by_level["neighbourhood"] = by_level.get("home", {})
     reached_home = {key: int(row.residents_attended)
                     for key, row in by_level.get("home", {}).items()}
 
@@ -410,7 +448,7 @@ def reach(filters: ReachFilters, *, now: datetime) -> Reach:
         key = str(neighbourhood.id)
         row = by_level.get("neighbourhood", {}).get(key)
         figures = _figures(row) if row is not None else Figures()
-        _add_supply(figures, supply.get(neighbourhood.id))
+        _add_supply(figures, supply.get(("neighbourhood", key)))
         figures.population = neighbourhood.population
         figures.reached_living_here = reached_home.get(key, 0)
         neighbourhoods.append(Place(
@@ -443,10 +481,13 @@ def reach(filters: ReachFilters, *, now: datetime) -> Reach:
         for dimension in ("age", "gender", "topic", "channel")
     }
     trend = []
-    for start in months:
-        row = monthly.get(start.isoformat())
-        trend.append(Month(start, int(row.sessions) if row else 0,
-                           int(row.present) if row else 0, int(row.residents) if row else 0))
+    for start in month_starts(filters):
+        row = by_level.get("month", {}).get(start.isoformat())
+        held = supply.get(("month", start.isoformat()))
+        trend.append(Month(start, int(held.workshops) if held else 0,
+                           int(held.sessions) if held else 0,
+                           int(row.present or 0) if row else 0,
+                           int(row.residents_attended or 0) if row else 0))
     return Reach(filters, neighbourhoods, list(districts.values()), city, elsewhere,
                  breakdowns, trend)
 

@@ -138,7 +138,7 @@ def _charts(result, lang: str) -> dict:
         "months": column_chart(
             "chart-months", _("Residents who attended, month by month"),
             _("One column per month: different residents marked present at least once at a "
-              "session that month. The table beside it has the same numbers."),
+              "workshop that began that month. The table beside it has the same numbers."),
             months),
         "channels": bar_chart(
             "chart-channels", _("Registrations by channel"),
