@@ -163,6 +163,9 @@ def generate_history() -> None:
         ["session_id", "registration_id", "present", "marked_at", "recorded_at", "change_id"],
         marks))
     db.session.commit()
+    with db.engine.connect() as connection:  # fresh statistics for the query planner
+        connection.exec_driver_sql("ANALYZE")
+        connection.commit()
 
 
 if __name__ == "__main__":

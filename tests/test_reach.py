@@ -415,3 +415,21 @@ def test_open_data_is_public_but_the_dashboard_is_for_coordinators(client, auth,
     assert client.get("/reach.csv").status_code == 302
     auth.login_as(Role.FACILITATOR)
     assert client.get("/reach.json").status_code == 403
+
+
+def test_the_figures_take_three_queries_whatever_the_data(world):
+    from sqlalchemy import event
+
+    statements = []
+
+    def count(_connection, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        reach(filters(), now=NOW)
+        reach(filters(by=BY_HOME, channel="sms"), now=NOW)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(statements) == 6
