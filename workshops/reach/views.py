@@ -86,6 +86,7 @@ def filters_from(form: ReachFilterForm, today: date) -> ReachFilters:
     if date_from > date_to:
         date_from, date_to = date_to, date_from
     date_from = max(date_from, date_to - timedelta(days=MAX_MONTHS * 30))
+    form.date_from.data, form.date_to.data = date_from, date_to  # show the period counted
     return ReachFilters(
         date_from=date_from, date_to=date_to,
         by=BY_HOME if form.by.data == BY_HOME else BY_VENUE,
