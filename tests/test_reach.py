@@ -344,7 +344,15 @@ def test_the_table_sorts_by_any_column_without_javascript(client, auth, todays_w
     assert neighbourhood_order(html) == ["Alfa", "Bravo", "Charlie"]
     html = page(client, "/reach?sort=name&dir=desc")
     assert neighbourhood_order(html) == ["Charlie", "Bravo", "Alfa"]
-    assert page(client, "/reach?sort=nonsense&district=99&channel=fax")
+    assert page(client, "/reach?sort=nonsense&district=99&channel=fax&date_from=yesterday")
+
+
+def test_a_reversed_or_very_long_period_is_put_right(client, auth, todays_world):
+    auth.login_as(Role.COORDINATOR)
+    html = page(client, "/reach?date_from=2026-03-31&date_to=2026-03-01&lang=en")
+    assert "from 1 March 2026 to 31 March 2026" in html
+    html = page(client, "/reach?date_from=1990-01-01&date_to=2026-03-31&lang=en")
+    assert "from 1 April 2023 to 31 March 2026" in html  # at most 36 months
 
 
 def test_the_csv_export_is_a_safe_semicolon_spreadsheet_with_the_same_figures(

@@ -68,7 +68,8 @@ from workshops.registrations.models import Registration, RegistrationStatus, Res
 BY_VENUE = "venue"
 BY_HOME = "home"
 COMPLETION_SHARE = 0.75
-MAX_MONTHS = 36
+MAX_YEARS = 3
+MAX_MONTHS = 12 * MAX_YEARS + 1
 
 
 @dataclass(frozen=True)
@@ -90,13 +91,13 @@ class ReachFilters:
         return local_to_utc(self.date_to + timedelta(days=1), time.min)
 
 
-def default_period(today: date) -> tuple[date, date]:
-    """The last 12 months, today included."""
+def default_period(today: date, years: int = 1) -> tuple[date, date]:
+    """The last 12 months (or `years` years), today included."""
     try:
-        year_ago = today.replace(year=today.year - 1)
+        years_ago = today.replace(year=today.year - years)
     except ValueError:  # 29 February
-        year_ago = today.replace(year=today.year - 1, day=28)
-    return year_ago + timedelta(days=1), today
+        years_ago = today.replace(year=today.year - years, day=28)
+    return years_ago + timedelta(days=1), today
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """The reach dashboard for coordinators, its exports, and the public open-data export."""
 
 import time
-from datetime import date, timedelta
+from datetime import date
 
 from flask import current_app, render_template, request, url_for
 from flask_babel import format_decimal, format_percent
@@ -23,7 +23,7 @@ from workshops.reach.forms import ReachFilterForm
 from workshops.reach.queries import (
     BY_HOME,
     BY_VENUE,
-    MAX_MONTHS,
+    MAX_YEARS,
     Place,
     ReachFilters,
     default_period,
@@ -85,7 +85,7 @@ def filters_from(form: ReachFilterForm, today: date) -> ReachFilters:
                  else default_from)
     if date_from > date_to:
         date_from, date_to = date_to, date_from
-    date_from = max(date_from, date_to - timedelta(days=MAX_MONTHS * 30))
+    date_from = max(date_from, default_period(date_to, years=MAX_YEARS)[0])
     form.date_from.data, form.date_to.data = date_from, date_to  # show the period counted
     return ReachFilters(
         date_from=date_from, date_to=date_to,
