@@ -54,6 +54,7 @@ DASHBOARD_TARGETS_MS = {"sqlite": 2000, "postgresql": 1000}
 DASHBOARD_MAX_RATIO = 1.5
 COORDINATOR = ("coordinator@example.org", "coordinator-demo-2026")
 BARE_RUNS = 5
+DASHBOARD_SECONDS = int(os.environ.get("BENCH_DASHBOARD_SECONDS", "30"))
 DURATION_SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL",
@@ -113,9 +114,10 @@ def write_webhook_requests(path: Path, base_url: str) -> None:
 
 def run_wrk(url: str, uncached: bool = False, script: str | None = None,
             env: dict | None = None, headers: tuple[str, ...] = (),
-            connections: int = CONNECTIONS) -> dict:
+            connections: int = CONNECTIONS, seconds: int = DURATION_SECONDS,
+            warm_up: bool = True) -> dict:
     header_args = [arg for header in headers for arg in ("-H", header)]
-    if script is None:
+    if script is None and warm_up:
         # Warm up: first requests compile templates and fill the connection pools.
         subprocess.run(["wrk", "-t1", "-c2", "-d1s", "--timeout", "60s", *header_args, url],
                        check=True, capture_output=True)
@@ -123,10 +125,12 @@ def run_wrk(url: str, uncached: bool = False, script: str | None = None,
         script = str(Path(__file__).parent / "cache_miss.lua")
     script = ["-s", script] if script else []
     output = subprocess.run(
-        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{DURATION_SECONDS}s",
+        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s",
          "--timeout", "60s", "--latency", *header_args, *script, url],
         check=True, capture_output=True, text=True, env=env,
     ).stdout
+    if re.search(r"\s0 requests in", output):
+        raise SystemExit(f"no request to {url} finished within {seconds}s")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: (.*)", output)
     return {
@@ -237,7 +241,10 @@ def bench_engine(engine: str) -> tuple[list, list]:
                            f"User-Agent: {USER_AGENT}")
                 dashboard = []
                 for (name, path), by in zip(DASHBOARD_ROUTES, ("venue", "home"), strict=True):
-                    page = run_wrk(base_url + path, headers=headers, connections=1)
+                    # One request at a time, long enough for several: the page's latency.
+                    # (Signing in above already served /reach once, so this is warm.)
+                    page = run_wrk(base_url + path, headers=headers, connections=1,
+                                   seconds=DASHBOARD_SECONDS, warm_up=False)
                     dashboard.append((name, path, page, bare_dashboard_sql(database_url, by)))
             finally:
                 server.terminate()
