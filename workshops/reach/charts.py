@@ -11,7 +11,7 @@ from markupsafe import Markup
 LABEL_WIDTH = 190
 BAR_AREA = 300
 ROW_HEIGHT = 30
-COLUMN_WIDTH = 44
+COLUMN_WIDTH = 60
 COLUMN_AREA = 180
 
 
