@@ -48,6 +48,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.orm import aliased
@@ -438,8 +439,18 @@ def statements(filters: ReachFilters, *, now: datetime) -> dict:
     }
 
 
+def tune_transaction() -> None:
+    """On PostgreSQL, for this transaction only: no JIT (compiling the big statement took
+    longer than running it: 2.6 s of 6 s measured) and memory enough to sort and hash the
+    registrations without spilling to disk."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL jit = off"))
+        db.session.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
 def reach(filters: ReachFilters, *, now: datetime) -> Reach:
     """All the figures for `filters`, in three queries."""
+    tune_transaction()
     sql = statements(filters, now=now)
     grouped = db.session.execute(sql["grouped"]).all()
     supply = {(row.level, row.key): row for row in db.session.execute(sql["supply"])}
