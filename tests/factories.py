@@ -130,3 +130,31 @@ def _workshop_by_id(workshop_id):
     from workshops.catalogue.models import Workshop
 
     return db.session.get(Workshop, workshop_id)
+
+
+def attend(registration, session, present=True):
+    """An attendance mark as the tablet would leave it (marked when the session ended)."""
+    from workshops.attendance.models import Attendance
+
+    mark = Attendance(session_id=session.id, registration_id=registration.id, present=present,
+                      marked_at=session.ends_at, recorded_at=session.ends_at, change_id="")
+    db.session.add(mark)
+    db.session.commit()
+    return mark
+
+
+def walk_in(workshop, session, phone, **overrides):
+    """Someone who turned up at `session` and was added at the door: confirmed even when the
+    workshop is full (they are in the room), and marked present."""
+    from workshops.registrations.models import Registration, RegistrationStatus
+    from workshops.registrations.services import upsert_resident
+
+    now = session.starts_at
+    registration = Registration(
+        workshop_id=workshop.id, status=RegistrationStatus.CONFIRMED, channel=Channel.WALK_IN,
+        resident=upsert_resident(resident_details(phone, **overrides), now=now),
+        created_at=now, queued_at=now, confirmed_at=now)
+    db.session.add(registration)
+    db.session.commit()
+    attend(registration, session)
+    return registration

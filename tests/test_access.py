@@ -11,7 +11,8 @@ PUBLIC_ENDPOINTS = {"static", "core.home", "core.healthz", "accounts.login",
                     "registrations.register", "registrations.manage", "registrations.cancel",
                     "registrations.sms_preference", "sms.inbound", "sms.delivery_status",
                     "calendars.feed", "calendars.workshop_calendar", "calendars.calendars_page",
-                    "calendars.staff_feed", "attendance.service_worker"}
+                    "calendars.staff_feed", "attendance.service_worker",
+                    "reach.open_data_csv", "reach.open_data_json"}
 ALL_STAFF = set(Role)
 ADMINS = {Role.ADMIN}
 COORDINATORS = {Role.ADMIN, Role.COORDINATOR}
@@ -52,6 +53,9 @@ STAFF_PAGES = [
     ("attendance.today", "/staff/attendance", ALL_STAFF),
     ("attendance.roster", "/staff/sessions/{session_id}/attendance", COORDINATORS),
     ("attendance.walk_in", "/staff/sessions/{session_id}/attendance/walk-in", COORDINATORS),
+    ("reach.dashboard", "/reach", COORDINATORS),
+    ("reach.dashboard_csv", "/reach.csv", COORDINATORS),
+    ("reach.dashboard_json", "/reach.json", COORDINATORS),
 ]
 # POST-only staff endpoints.
 STAFF_ACTIONS = [

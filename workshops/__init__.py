@@ -82,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
         pagecache,
         places,
         ratelimit,
+        reach,
         registrations,
         sms,
     )
@@ -96,3 +97,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(registrations.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(attendance.bp)
+    app.register_blueprint(reach.bp)

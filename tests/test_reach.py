@@ -1,0 +1,470 @@
+"""Reach statistics: every figure checked against a small dataset counted by hand."""
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import (
+    attend,
+    make_district,
+    make_neighbourhood,
+    make_topic,
+    make_user,
+    make_venue,
+    make_workshop,
+    register,
+    walk_in,
+)
+from workshops.accounts.models import Role
+from workshops.catalogue.schedule import Slot
+from workshops.catalogue.services import cancel as cancel_workshop
+from workshops.extensions import db
+from workshops.reach.queries import (
+    BY_HOME,
+    BY_VENUE,
+    ReachFilters,
+    default_period,
+    local_today,
+    reach,
+)
+from workshops.registrations.erasure import erase_resident
+from workshops.registrations.models import AgeBand, Channel, Gender
+from workshops.registrations.services import cancel as cancel_registration
+
+NOW = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
+PERIOD = default_period(date(2026, 6, 15))
+
+
+def sessions_on(shift, *days):
+    return [Slot(datetime(*day, 16, 0, tzinfo=UTC) + shift,
+                 datetime(*day, 18, 0, tzinfo=UTC) + shift) for day in days]
+
+
+@dataclass
+class World:
+    district_one: object
+    district_two: object
+    a: object  # priority, 20,000 inhabitants: the venue of W1 and W4
+    b: object  # not a priority, 10,000 inhabitants: nothing is held here
+    c: object  # priority, 5,000 inhabitants: the venue of W2
+    topic_one: object
+    topic_two: object
+
+
+def build_world(shift=timedelta(0)):
+    """Four people from A, B and C and one from outside Barcelona, in three workshops that
+    count, plus one cancelled workshop, one before the period and one still to come.
+
+    W1 (venue A, topic 1, for women, 2 seats, 3 sessions in March, all held):
+      Anna (lives A, web) present 3/3; Berta (lives B, SMS) present, absent, no mark;
+      Carles (lives C, web) waitlisted, never got a seat; Dolors (outside Barcelona) walks in
+      at the 2nd session, present at the 2nd and 3rd, no mark for the 1st.
+    W2 (venue C, topic 2, 5 seats, 2 sessions in April): Anna again (SMS) present 2/2 — she
+      attends outside her own neighbourhood; Eva (lives C, web) present, absent, and later
+      erased; Ferran (lives C, staff) cancelled before it began.
+    W3 (venue A) was cancelled; Gemma registered for it.
+    W4 (venue A, topic 1, 3 seats) is half-way: 8 June held, 22 June to come. Hugo (lives A,
+      web) present; Ines (lives B, SMS) not marked yet.
+    W0 (venue A, March 2025, before the period): Hugo was present, so he is not new.
+    W5 (venue A, July 2026, after the period): Anna registered; it does not count.
+
+    `shift` moves every date by whole days, so that pages (which count up to the real now)
+    see the same world relative to today as the queries see relative to NOW.
+    """
+    one = make_district(code="01", name="District One", population=30_000)
+    two = make_district(code="02", name="District Two", population=5_000)
+    a = make_neighbourhood(one, code=101, name="Alfa", population=20_000, income_index=70.0,
+                           priority=True)
+    b = make_neighbourhood(one, code=102, name="Bravo", population=10_000, income_index=110.0,
+                           priority=False)
+    c = make_neighbourhood(two, code=201, name="Charlie", population=5_000, income_index=60.0,
+                           priority=True)
+    venue_a, venue_c = make_venue(a), make_venue(c)
+    topic_one, topic_two = make_topic(), make_topic()
+    organiser = make_user([Role.ORGANISER])
+    people = {
+        "anna": dict(phone="611000001", home_neighbourhood=a, age_band=AgeBand.FROM_65,
+                     gender=Gender.WOMAN),
+        "berta": dict(phone="611000002", home_neighbourhood=b, age_band=AgeBand.FROM_30,
+                      gender=Gender.WOMAN),
+        "carles": dict(phone="611000003", home_neighbourhood=c, age_band=AgeBand.FROM_45,
+                       gender=Gender.MAN),
+        "dolors": dict(phone="611000004", lives_outside_barcelona=True),
+        "eva": dict(phone="611000005", home_neighbourhood=c, age_band=AgeBand.UNDER_30,
+                    gender=Gender.NON_BINARY),
+        "ferran": dict(phone="611000006", home_neighbourhood=c),
+        "gemma": dict(phone="611000007", home_neighbourhood=a),
+        "hugo": dict(phone="611000008", home_neighbourhood=a, age_band=AgeBand.FROM_75,
+                     gender=Gender.MAN),
+        "ines": dict(phone="611000009", home_neighbourhood=b, gender=Gender.WOMAN),
+    }
+
+    def sign_up(workshop, who, channel, now):
+        details = dict(people[who])
+        return register(workshop, details.pop("phone"), channel=channel, now=now, **details)
+
+    early = datetime(2025, 2, 1, tzinfo=UTC) + shift
+    w0 = make_workshop(organiser=organiser, venue=venue_a, topic=topic_one, now=early,
+                       slots=sessions_on(shift, (2025, 3, 10)))
+    attend(sign_up(w0, "hugo", Channel.WEB, early), w0.sessions[0])
+
+    created = datetime(2026, 2, 1, tzinfo=UTC) + shift
+    w1 = make_workshop(organiser=organiser, venue=venue_a, topic=topic_one, capacity=2,
+                       audiences=["women"], now=created,
+                       slots=sessions_on(shift, (2026, 3, 2), (2026, 3, 9), (2026, 3, 16)))
+    s1, s2, s3 = w1.sessions
+    anna = sign_up(w1, "anna", Channel.WEB, created)
+    berta = sign_up(w1, "berta", Channel.SMS, created)
+    sign_up(w1, "carles", Channel.WEB, created)  # full: waitlisted for good
+    for session in (s1, s2, s3):
+        attend(anna, session)
+    attend(berta, s1)
+    attend(berta, s2, present=False)
+    dolors = walk_in(w1, s2, people["dolors"]["phone"], lives_outside_barcelona=True)
+    attend(dolors, s3)
+
+    w2 = make_workshop(organiser=organiser, venue=venue_c, topic=topic_two, capacity=5,
+                       now=created, slots=sessions_on(shift, (2026, 4, 6), (2026, 4, 13)))
+    anna_again = sign_up(w2, "anna", Channel.SMS, created)
+    eva = sign_up(w2, "eva", Channel.WEB, created)
+    ferran = sign_up(w2, "ferran", Channel.STAFF, created)
+    cancel_registration(ferran, now=created + timedelta(days=1))
+    for session in w2.sessions:
+        attend(anna_again, session)
+    attend(eva, w2.sessions[0])
+    attend(eva, w2.sessions[1], present=False)
+    erase_resident(eva.resident, now=datetime(2026, 5, 1, tzinfo=UTC) + shift)
+
+    w3 = make_workshop(organiser=organiser, venue=venue_a, topic=topic_one, now=created,
+                       slots=sessions_on(shift, (2026, 5, 4)))
+    sign_up(w3, "gemma", Channel.WEB, created)
+    cancel_workshop(w3, reason="Facilitator ill", now=created + timedelta(days=2))
+
+    w4 = make_workshop(organiser=organiser, venue=venue_a, topic=topic_one, capacity=3,
+                       now=created, slots=sessions_on(shift, (2026, 6, 8), (2026, 6, 22)))
+    attend(sign_up(w4, "hugo", Channel.WEB, created), w4.sessions[0])
+    sign_up(w4, "ines", Channel.SMS, created)
+
+    w5 = make_workshop(organiser=organiser, venue=venue_a, topic=topic_one, now=created,
+                       slots=sessions_on(shift, (2026, 7, 1)))
+    sign_up(w5, "anna", Channel.WEB, created)
+    db.session.commit()
+    return World(one, two, a, b, c, topic_one, topic_two)
+
+
+@pytest.fixture
+def world(app_context):
+    """The world as of NOW (15 June 2026), for the queries."""
+    return build_world()
+
+
+@pytest.fixture
+def todays_world(app_context):
+    """The same world moved so that today is its 15 June 2026, for pages and exports."""
+    return build_world(timedelta(days=(local_today(datetime.now(UTC)) - date(2026, 6, 15)).days))
+
+
+def figures_of(figures):
+    return (figures.workshops, figures.sessions, figures.seats, figures.registrations,
+            figures.waitlisted, figures.residents_registered, figures.residents_attended,
+            figures.present, figures.expected, figures.completed, figures.completion_base,
+            figures.first_time, figures.reached_living_here)
+
+
+def by_name(result):
+    rows = {place.name: figures_of(place.figures) for place in result.neighbourhoods}
+    rows |= {place.code: figures_of(place.figures) for place in result.districts}
+    rows["city"] = figures_of(result.city.figures)
+    rows["elsewhere"] = figures_of(result.elsewhere.figures)
+    return rows
+
+
+def filters(**overrides):
+    return ReachFilters(date_from=PERIOD[0], date_to=PERIOD[1], **overrides)
+
+
+NOTHING = (0,) * 13
+
+
+def test_the_default_period_is_the_last_twelve_months():
+    assert default_period(date(2026, 6, 15)) == (date(2025, 6, 16), date(2026, 6, 15))
+    assert default_period(date(2028, 2, 29)) == (date(2027, 3, 1), date(2028, 2, 29))
+
+
+def test_figures_by_where_the_workshop_was_held_match_a_count_by_hand(world):
+    result = reach(filters(by=BY_VENUE), now=NOW)
+    # (workshops, sessions, seats, registrations, waitlisted, residents registered,
+    #  residents attended, present, expected, completed, completion base, first time,
+    #  attended and living here)
+    assert by_name(result) == {
+        # W1 + W4: Anna, Berta, Carles, Dolors, Hugo, Ines registered; Carles never came,
+        # Ines not marked yet. Present 3+1+2 (W1) + 1 (W4); expected 3+3+0+3 + 1+1.
+        # Completion over W1 only (W4 is not over): Anna of Anna, Berta, Dolors.
+        # New: Anna, Berta, Dolors (Hugo came in 2025). Living here and reached: Anna, Hugo.
+        "Alfa": (2, 4, 5, 6, 1, 6, 4, 7, 11, 1, 3, 3, 2),
+        # Berta reached (W1), Ines not yet.
+        "Bravo": (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1),
+        # W2: Anna and Eva (erased, still counted); Ferran cancelled. Eva lives here.
+        "Charlie": (1, 2, 5, 2, 0, 2, 2, 3, 4, 1, 2, 2, 1),
+        "01": (2, 4, 5, 6, 1, 6, 4, 7, 11, 1, 3, 3, 3),
+        "02": (1, 2, 5, 2, 0, 2, 2, 3, 4, 1, 2, 2, 1),
+        # Anna is one person in both districts: 7 registered, 5 attended, 4 new.
+        "city": (3, 6, 10, 8, 1, 7, 5, 10, 15, 2, 5, 4, 4),
+        "elsewhere": NOTHING,
+    }
+    city = result.city.figures
+    assert city.attendance_rate == pytest.approx(10 / 15)
+    assert city.completion_rate == pytest.approx(2 / 5)
+    assert city.population == 35_000
+    assert city.per_thousand == pytest.approx(4 * 1000 / 35_000)
+    alfa = result.neighbourhoods[0]
+    assert (alfa.priority, alfa.income_index) == (True, 70.0)
+    assert alfa.figures.per_thousand == pytest.approx(2 * 1000 / 20_000)
+
+
+def test_figures_by_where_residents_live_match_a_count_by_hand(world):
+    result = reach(filters(by=BY_HOME), now=NOW)
+    assert by_name(result) == {
+        # Anna (W1, W2) and Hugo (W4): present 3+2+1 of 3+2+1, both finished ones complete.
+        # Workshops, sessions and seats stay where the workshops were held.
+        "Alfa": (2, 4, 5, 3, 0, 2, 2, 6, 6, 2, 2, 1, 2),
+        # Berta present 1 of 3 (W1), Ines expected once, not marked.
+        "Bravo": (0, 0, 0, 2, 0, 2, 1, 1, 4, 0, 1, 1, 1),
+        # Carles waitlisted; Eva present 1 of 2.
+        "Charlie": (1, 2, 5, 2, 1, 2, 1, 1, 2, 0, 1, 1, 1),
+        "01": (2, 4, 5, 5, 0, 4, 3, 7, 10, 2, 3, 2, 3),
+        "02": (1, 2, 5, 2, 1, 2, 1, 1, 2, 0, 1, 1, 1),
+        "city": (3, 6, 10, 8, 1, 7, 5, 10, 15, 2, 5, 4, 4),
+        # Dolors, the walk-in from outside Barcelona: present 2 of 3 (no mark for the 1st).
+        "elsewhere": (0, 0, 0, 1, 0, 1, 1, 2, 3, 0, 1, 1, 0),
+    }
+
+
+def breakdown(result, dimension):
+    return {b.key: (b.registrations, b.residents_registered, b.residents_attended,
+                    b.attended_from_priority) for b in result.breakdowns[dimension]}
+
+
+def test_breakdowns_by_channel_age_gender_and_topic(world):
+    result = reach(filters(), now=NOW)
+    assert breakdown(result, "channel") == {
+        "web": (4, 4, 3, 3),  # Anna W1, Carles, Eva, Hugo W4; reached Anna, Eva, Hugo
+        "sms": (3, 3, 2, 1),  # Berta, Anna W2, Ines; reached Berta, Anna (A is a priority)
+        "walk-in": (1, 1, 1, 0),  # Dolors lives outside Barcelona
+    }
+    assert breakdown(result, "age") == {
+        "16-29": (1, 1, 1, 1), "30-44": (1, 1, 1, 0), "45-64": (1, 1, 0, 0),
+        "65-74": (2, 1, 1, 1), "75+": (1, 1, 1, 1), None: (2, 2, 1, 0),
+    }
+    assert breakdown(result, "gender") == {
+        "woman": (4, 3, 2, 1), "man": (2, 2, 1, 1), "non-binary": (1, 1, 1, 1),
+        "unsaid": (1, 1, 1, 0),
+    }
+    assert breakdown(result, "topic") == {
+        str(world.topic_one.id): (6, 6, 4, 2), str(world.topic_two.id): (2, 2, 2, 2),
+    }
+
+
+def test_the_monthly_trend_follows_the_month_each_workshop_began(world):
+    result = reach(filters(), now=NOW)
+    months = {m.month: (m.workshops, m.sessions, m.present, m.residents_attended)
+              for m in result.months}
+    assert len(months) == 13
+    assert months[date(2026, 3, 1)] == (1, 3, 6, 3)
+    assert months[date(2026, 4, 1)] == (1, 2, 3, 2)
+    assert months[date(2026, 5, 1)] == (0, 0, 0, 0)  # W3 was cancelled
+    assert months[date(2026, 6, 1)] == (1, 1, 1, 1)  # W4: one of two sessions held
+    assert sum(m.sessions for m in result.months) == 6
+
+
+def test_filters_narrow_every_figure(world):
+    sms = reach(filters(channel="sms"), now=NOW)
+    assert figures_of(sms.city.figures)[3:12] == (3, 0, 3, 2, 3, 6, 1, 2, 2)
+    topic_two = reach(filters(topic=world.topic_two.key), now=NOW)
+    assert by_name(topic_two)["city"] == (1, 2, 5, 2, 0, 2, 2, 3, 4, 1, 2, 2, 2)
+    women = reach(filters(audience="women"), now=NOW)
+    assert by_name(women)["Alfa"][:9] == (1, 3, 2, 4, 1, 4, 3, 6, 9)
+    district_two = reach(filters(district="02"), now=NOW)
+    assert [place.name for place in district_two.neighbourhoods] == ["Charlie"]
+    assert by_name(district_two)["city"][:12] == (1, 2, 5, 2, 0, 2, 2, 3, 4, 1, 2, 2)
+    lives_in_two = reach(filters(district="02", by=BY_HOME), now=NOW)
+    assert by_name(lives_in_two)["city"][3:12] == (2, 1, 2, 1, 1, 2, 0, 1, 1)
+
+
+def test_a_period_without_workshops_counts_nothing(world):
+    result = reach(ReachFilters(date_from=date(2024, 1, 1), date_to=date(2024, 12, 31)),
+                   now=NOW)
+    assert figures_of(result.city.figures) == NOTHING
+    assert result.city.figures.attendance_rate is None
+
+
+def page(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def test_coordinators_see_the_dashboard_with_definitions_and_the_map_notice(client, auth,
+                                                                            todays_world):
+    auth.login_as(Role.COORDINATOR)
+    html = page(client, "/reach?lang=en")
+    assert "Alfa" in html and "Charlie" in html
+    assert "How these figures are counted" in html
+    assert "flask --app app places import-boundaries FILE.geojson" in html
+    for chart in ("chart-districts", "chart-months", "chart-channels"):
+        assert f'id="{chart}" role="img" aria-labelledby="{chart}-title {chart}-desc"' in html
+    assert "Priority neighbourhoods reached least" in html
+    assert "1 person waiting" in html  # Carles, on W1's list at Alfa
+
+
+def test_the_staff_home_links_coordinators_to_the_dashboard(client, auth, app_context):
+    auth.login_as(Role.COORDINATOR)
+    assert 'href="/reach"' in page(client, "/staff")
+    auth.logout()
+    auth.login_as(Role.ORGANISER)
+    assert 'href="/reach"' not in page(client, "/staff")
+
+
+def neighbourhood_order(html):
+    return [name for name in ("Alfa", "Bravo", "Charlie")
+            if f'<th scope="row">{name}</th>' in html] and sorted(
+        ("Alfa", "Bravo", "Charlie"), key=lambda n: html.index(f'<th scope="row">{n}</th>'))
+
+
+def test_the_table_sorts_by_any_column_without_javascript(client, auth, todays_world):
+    auth.login_as(Role.COORDINATOR)
+    html = page(client, "/reach?sort=attended&dir=desc")
+    assert neighbourhood_order(html) == ["Alfa", "Charlie", "Bravo"]
+    assert 'aria-sort="descending"' in html
+    html = page(client, "/reach?sort=per_thousand&dir=asc")
+    assert neighbourhood_order(html) == ["Alfa", "Bravo", "Charlie"]
+    html = page(client, "/reach?sort=name&dir=desc")
+    assert neighbourhood_order(html) == ["Charlie", "Bravo", "Alfa"]
+    assert page(client, "/reach?sort=nonsense&district=99&channel=fax&date_from=yesterday")
+
+
+def test_a_reversed_or_very_long_period_is_put_right(client, auth, todays_world):
+    auth.login_as(Role.COORDINATOR)
+    html = page(client, "/reach?date_from=2026-03-31&date_to=2026-03-01&lang=en")
+    assert "from 1 March 2026 to 31 March 2026" in html
+    html = page(client, "/reach?date_from=1990-01-01&date_to=2026-03-31&lang=en")
+    assert "from 1 April 2023 to 31 March 2026" in html  # at most 36 months
+
+
+def test_the_csv_export_is_a_safe_semicolon_spreadsheet_with_the_same_figures(
+        client, auth, todays_world):
+    todays_world.b.name = "=HYPERLINK(\"http://evil\")"
+    db.session.commit()
+    auth.login_as(Role.COORDINATOR)
+    response = client.get("/reach.csv?lang=en")
+    assert response.status_code == 200
+    body = response.get_data()
+    assert body.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
+    header, *rows = rows
+    assert header[:5] == ["Area", "District code", "District", "Neighbourhood code",
+                          "Neighbourhood"]
+    by_row = {row[4] or row[2] or row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    assert by_row["Alfa"]["Residents who attended"] == "4"
+    assert by_row["Alfa"]["Attendance rate (%)"] == "63.6"  # 7 of 11
+    assert by_row["Barcelona"]["Residents registered"] == "7"
+    assert "'=HYPERLINK(\"http://evil\")" in by_row
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
+def test_the_json_export_has_the_same_figures_and_the_breakdowns(client, auth, todays_world):
+    auth.login_as(Role.COORDINATOR)
+    response = client.get("/reach.json?by=home")
+    document = json.loads(response.get_data())
+    assert document["counted_by"] == "home"
+    places = {row["name"] or row["kind"]: row for row in document["places"]}
+    assert places["Bravo"]["expected"] == 4
+    assert places["elsewhere"]["residents_attended"] == 1
+    assert places["city"]["residents_attended"] == 5
+    channels = {b["key"]: b["registrations"] for b in document["breakdowns"]["channel"]}
+    assert channels == {"sms": 3, "walk-in": 1, "web": 4}
+    assert {b["key"] for b in document["breakdowns"]["topic"]} == {todays_world.topic_one.key,
+                                                                  todays_world.topic_two.key}
+    assert 12 <= len(document["months"]) <= 13  # 12 when today is a month's last day
+
+
+def test_open_data_shows_small_counts_as_less_than_five_and_withholds_their_rates(
+        client, todays_world):
+    response = client.get("/open-data/reach.json")
+    assert response.status_code == 200
+    document = json.loads(response.get_data())
+    assert document["small_counts_suppressed"] is True
+    assert "breakdowns" not in document
+    places = {row["name"] or row["kind"]: row for row in document["places"]}
+    alfa, bravo = places["Alfa"], places["Bravo"]
+    # Only counts from 1 to 4 are hidden; 0 and 5 or more are shown.
+    assert alfa["registrations"] == 6 and alfa["expected"] == 11 and alfa["present"] == 7
+    assert alfa["residents_attended"] == "<5" and alfa["waitlisted"] == "<5"
+    assert alfa["attendance_rate"] == pytest.approx(7 / 11)
+    assert alfa["completion_rate"] is None  # 1 of 3: both counts are small
+    assert alfa["reached_per_1000"] is None  # 2 residents
+    assert bravo["registrations"] == 0 and bravo["attendance_rate"] is None
+    assert places["city"]["present"] == 10 and places["city"]["residents_attended"] == 5
+    assert places["city"]["first_time"] == "<5"
+    for row in document["places"]:
+        for value in row.values():
+            assert not (type(value) is int and 1 <= value <= 4), row
+    csv_body = client.get("/open-data/reach.csv?by=home&lang=en").get_data().decode("utf-8-sig")
+    assert ";<5;" in csv_body
+
+
+def test_open_data_is_public_but_the_dashboard_is_for_coordinators(client, auth, todays_world):
+    assert client.get("/open-data/reach.csv").status_code == 200
+    assert client.get("/reach").status_code == 302
+    assert client.get("/reach.csv").status_code == 302
+    auth.login_as(Role.FACILITATOR)
+    assert client.get("/reach.json").status_code == 403
+
+
+def test_the_figures_take_three_queries_whatever_the_data(world):
+    from sqlalchemy import event
+
+    statements = []
+
+    def count(_connection, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        reach(filters(), now=NOW)
+        reach(filters(by=BY_HOME, channel="sms"), now=NOW)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(statements) == 6
+
+
+def test_with_boundaries_imported_the_dashboard_draws_reach_on_the_map(
+        client, auth, todays_world, tmp_path):
+    from workshops.places.boundaries import import_boundaries
+    from workshops.places.models import Neighbourhood
+
+    def square(column: int) -> list:
+        west, south = 2.15 + column * 0.01, 41.40
+        return [[[west, south], [west + 0.01, south], [west + 0.01, south + 0.01],
+                 [west, south + 0.01], [west, south]]]
+
+    features = [{"type": "Feature", "properties": {"BARRI": str(n.code)},
+                 "geometry": {"type": "Polygon", "coordinates": square(column)}}
+                for column, n in enumerate(db.session.scalars(select(Neighbourhood)))]
+    path = tmp_path / "barris.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    import_boundaries(path, now=datetime.now(UTC))
+    db.session.commit()
+
+    auth.login_as(Role.COORDINATOR)
+    html = page(client, "/reach?lang=en")
+    assert "import-boundaries FILE.geojson" not in html
+    assert 'class="choropleth"' in html
+    assert "Residents reached per 1,000 inhabitants, by neighbourhood" in html
+    assert html.count("<path") >= len(features)

@@ -1,0 +1,153 @@
+"""The dashboard's figures as records, CSV and JSON — for coordinators, and as open data
+with small counts suppressed (DESIGN invariant 8)."""
+
+import csv
+import io
+import json
+
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from workshops.reach.queries import Place, Reach
+
+SMALL_COUNT = "<5"
+# Every count of people, workshops or marks: shown as "<5" in open data when 1 to 4.
+COUNT_KEYS = ("workshops", "sessions", "seats", "registrations", "waitlisted",
+              "residents_registered", "residents_attended", "present", "expected",
+              "completed", "completion_base", "first_time", "reached_living_here")
+# Each rate and the counts it is built on: withheld when any of them is suppressed.
+RATE_BASES = {
+    "attendance_rate": ("present", "expected"),
+    "completion_rate": ("completed", "completion_base"),
+    "reached_per_1000": ("reached_living_here",),
+}
+KIND_LABELS = {
+    "neighbourhood": _l("Neighbourhood"),
+    "district": _l("District"),
+    "city": _l("Barcelona"),
+    "elsewhere": _l("Outside Barcelona or not given"),
+}
+# (record key, column heading) in the order of the CSV.
+CSV_COLUMNS = [
+    ("kind", _l("Area")),
+    ("district_code", _l("District code")),
+    ("district", _l("District")),
+    ("code", _l("Neighbourhood code")),
+    ("name", _l("Neighbourhood")),
+    ("workshops", _l("Workshops held")),
+    ("sessions", _l("Sessions held")),
+    ("seats", _l("Seats offered")),
+    ("registrations", _l("Registrations")),
+    ("waitlisted", _l("Still on a waiting list")),
+    ("residents_registered", _l("Residents registered")),
+    ("residents_attended", _l("Residents who attended")),
+    ("present", _l("Times present")),
+    ("expected", _l("Times expected")),
+    ("attendance_rate", _l("Attendance rate (%)")),
+    ("completed", _l("Completed the workshop")),
+    ("completion_base", _l("Took part in a finished workshop")),
+    ("completion_rate", _l("Completion rate (%)")),
+    ("first_time", _l("First-time participants")),
+    ("reached_living_here", _l("Residents living here who attended")),
+    ("population", _l("Population (2024)")),
+    ("reached_per_1000", _l("Reached per 1,000 inhabitants")),
+    ("income_index", _l("Income index")),
+    ("priority", _l("Priority")),
+]
+
+
+def place_record(place: Place) -> dict:
+    figures = place.figures
+    return {
+        "kind": place.kind,
+        "district_code": place.district_code,
+        "district": place.district_name,
+        "code": place.code,
+        "name": place.name,
+        **{key: getattr(figures, key) for key in COUNT_KEYS},
+        "attendance_rate": figures.attendance_rate,
+        "completion_rate": figures.completion_rate,
+        "population": figures.population if place.kind != "elsewhere" else None,
+        "reached_per_1000": figures.per_thousand,
+        "income_index": place.income_index,
+        "priority": place.priority if place.kind == "neighbourhood" else None,
+    }
+
+
+def suppressed(record: dict) -> dict:
+    """Counts from 1 to 4 become "<5"; a rate built on such a count is withheld (None)."""
+    small = {key for key in COUNT_KEYS if 1 <= (record[key] or 0) <= 4}
+    result = dict(record)
+    for key in small:
+        result[key] = SMALL_COUNT
+    for rate, bases in RATE_BASES.items():
+        if small.intersection(bases):
+            result[rate] = None
+    return result
+
+
+def records(result: Reach, *, public: bool = False) -> list[dict]:
+    """Neighbourhoods, then districts, then people from elsewhere, then the city."""
+    places = [*result.neighbourhoods, *result.districts, result.elsewhere, result.city]
+    rows = [place_record(place) for place in places]
+    return [suppressed(row) for row in rows] if public else rows
+
+
+def _spreadsheet_safe(value) -> str:
+    """Stop a cell from being read as a formula by spreadsheet programs."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _cell(key: str, value):
+    if value is None or value == SMALL_COUNT:
+        return value
+    if key in ("attendance_rate", "completion_rate"):
+        return format_decimal(value * 100, "0.0")
+    if key in ("reached_per_1000", "income_index"):
+        return format_decimal(value, "0.0")
+    if key == "kind":
+        return str(KIND_LABELS[value])
+    if key == "priority":
+        return _("yes") if value else _("no")
+    return value
+
+
+def as_csv(rows: list[dict]) -> bytes:
+    buffer = io.StringIO()
+    # Semicolons and a byte-order mark: what spreadsheets in Catalan and Spanish expect.
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow([str(label) for _key, label in CSV_COLUMNS])
+    for row in rows:
+        writer.writerow([_spreadsheet_safe(_cell(key, row[key])) for key, _label in CSV_COLUMNS])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def as_json(result: Reach, rows: list[dict], *, public: bool,
+            topic_keys: dict[str, str]) -> bytes:
+    filters = result.filters
+    document = {
+        "period": {"from": filters.date_from.isoformat(), "to": filters.date_to.isoformat()},
+        "counted_by": filters.by,
+        "filters": {"district": filters.district, "topic": filters.topic,
+                    "audience": filters.audience, "channel": filters.channel},
+        "small_counts_suppressed": public,
+        "places": rows,
+    }
+    if not public:
+        document["breakdowns"] = {
+            dimension: [{"key": topic_keys.get(b.key, b.key) if dimension == "topic" else b.key,
+                         "registrations": b.registrations,
+                         "residents_registered": b.residents_registered,
+                         "residents_attended": b.residents_attended,
+                         "attended_from_priority_neighbourhoods": b.attended_from_priority}
+                        for b in breakdowns]
+            for dimension, breakdowns in result.breakdowns.items()
+        }
+        document["months"] = [{"month": m.month.isoformat()[:7], "workshops_held": m.workshops,
+                               "sessions_held": m.sessions,
+                               "times_present": m.present,
+                               "residents_attended": m.residents_attended}
+                              for m in result.months]
+    return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")

@@ -1,0 +1,275 @@
+"""The reach dashboard for coordinators, its exports, and the public open-data export."""
+
+import time
+from datetime import date
+
+from flask import current_app, render_template, request, url_for
+from flask_babel import format_decimal, format_percent
+from flask_babel import gettext as _
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from workshops.accounts.access import role_required
+from workshops.accounts.models import Role
+from workshops.catalogue.models import AUDIENCE_LABELS, Topic
+from workshops.db_types import utcnow
+from workshops.extensions import db
+from workshops.i18n import current_language
+from workshops.places.map import choropleth_svg
+from workshops.places.models import District, Neighbourhood
+from workshops.reach import bp
+from workshops.reach.charts import Datum, bar_chart, column_chart
+from workshops.reach.exports import as_csv, as_json, records
+from workshops.reach.forms import ReachFilterForm
+from workshops.reach.queries import (
+    BY_HOME,
+    BY_VENUE,
+    MAX_YEARS,
+    Place,
+    ReachFilters,
+    default_period,
+    local_today,
+    reach,
+)
+from workshops.registrations.models import AGE_BAND_LABELS, CHANNEL_LABELS, GENDER_LABELS
+
+WHERE_NEXT_LENGTH = 8
+# Column key → how to sort the neighbourhood table by it. Empty values sort last.
+SORT_KEYS = {
+    "name": lambda p: p.name.casefold(),
+    "district": lambda p: (p.district_code, p.name.casefold()),
+    "workshops": lambda p: p.figures.workshops,
+    "sessions": lambda p: p.figures.sessions,
+    "seats": lambda p: p.figures.seats,
+    "registrations": lambda p: p.figures.registrations,
+    "waitlisted": lambda p: p.figures.waitlisted,
+    "registered": lambda p: p.figures.residents_registered,
+    "attended": lambda p: p.figures.residents_attended,
+    "attendance": lambda p: p.figures.attendance_rate,
+    "completion": lambda p: p.figures.completion_rate,
+    "first_time": lambda p: p.figures.first_time,
+    "per_thousand": lambda p: p.figures.per_thousand,
+    "income": lambda p: p.income_index,
+}
+PUBLIC_CACHE_SECONDS = 600
+
+
+def _topics() -> list[Topic]:
+    return list(db.session.scalars(select(Topic).order_by(Topic.position, Topic.id)))
+
+
+def _filter_form(lang: str, topics: list[Topic]) -> ReachFilterForm:
+    form = ReachFilterForm(request.args)
+    anything = SelectChoice("", "—")
+    form.district.choices = [anything] + [
+        SelectChoice(d.code, d.name)
+        for d in db.session.scalars(select(District).order_by(District.code))]
+    form.topic.choices = [anything] + [SelectChoice(t.key, t.name(lang).text) for t in topics]
+    form.audience.choices = [anything] + [SelectChoice(k.value, v)
+                                          for k, v in AUDIENCE_LABELS.items()]
+    form.channel.choices = [anything] + [SelectChoice(k.value, v)
+                                         for k, v in CHANNEL_LABELS.items()]
+    return form
+
+
+def filters_from(form: ReachFilterForm, today: date) -> ReachFilters:
+    """Only values the form offers count; anything else falls back, never an error page."""
+    form.validate()
+
+    def offered(field) -> str:
+        allowed = {str(choice.value) for choice in field.choices if choice.value}
+        return field.data if field.data in allowed else ""
+
+    default_from, default_to = default_period(today)
+    date_to = form.date_to.data if form.date_to.data and not form.date_to.errors else default_to
+    date_from = (form.date_from.data if form.date_from.data and not form.date_from.errors
+                 else default_from)
+    if date_from > date_to:
+        date_from, date_to = date_to, date_from
+    date_from = max(date_from, default_period(date_to, years=MAX_YEARS)[0])
+    form.date_from.data, form.date_to.data = date_from, date_to  # show the period counted
+    return ReachFilters(
+        date_from=date_from, date_to=date_to,
+        by=BY_HOME if form.by.data == BY_HOME else BY_VENUE,
+        district=offered(form.district), topic=offered(form.topic),
+        audience=offered(form.audience), channel=offered(form.channel),
+    )
+
+
+def _sorted(places: list[Place], sort: str, descending: bool) -> list[Place]:
+    key = SORT_KEYS[sort]
+    present = [p for p in places if key(p) is not None]
+    missing = [p for p in places if key(p) is None]
+    return sorted(present, key=key, reverse=descending) + missing
+
+
+def where_next(places: list[Place]) -> dict[str, list[Place]]:
+    """Priority neighbourhoods reached least (per 1,000), and the longest waiting lists."""
+    priority = [p for p in places if p.priority and p.figures.per_thousand is not None]
+    waiting = [p for p in places if p.figures.waitlisted]
+    return {
+        "lowest_reach": sorted(priority, key=lambda p: (p.figures.per_thousand,
+                                                        p.name))[:WHERE_NEXT_LENGTH],
+        "longest_waitlists": sorted(waiting, key=lambda p: (-p.figures.waitlisted,
+                                                            p.name))[:WHERE_NEXT_LENGTH],
+    }
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else format_percent(value, "#,##0.0%")
+
+
+def decimal(value: float | None) -> str:
+    return "—" if value is None else format_decimal(value, "#,##0.0")
+
+
+def _reach_map(result):
+    """Residents reached per 1,000 inhabitants on the city's map, or None when no
+    neighbourhood boundaries have been imported."""
+    ids = dict(db.session.execute(select(Neighbourhood.code, Neighbourhood.id)).all())
+    values = {ids[int(place.code)]: place.figures.per_thousand
+              for place in result.neighbourhoods if int(place.code) in ids}
+    return choropleth_svg(
+        values, title=_("Residents reached per 1,000 inhabitants, by neighbourhood"),
+        description=_("Residents who live in each neighbourhood and attended at least once, "
+                      "per 1,000 inhabitants. The neighbourhoods table has the same numbers."),
+        formatter=decimal)
+
+
+def _charts(result, lang: str) -> dict:
+    districts = [Datum(d.name, d.figures.per_thousand or 0, decimal(d.figures.per_thousand))
+                 for d in result.districts]
+    months = [Datum(m.month.strftime("%m/%y"), m.residents_attended,
+                    format_decimal(m.residents_attended, "#,##0")) for m in result.months]
+    channels = [Datum(str(CHANNEL_LABELS[b.key]), b.registrations,
+                      format_decimal(b.registrations, "#,##0"))
+                for b in result.breakdowns["channel"]]
+    return {
+        "districts": bar_chart(
+            "chart-districts", _("Residents reached per 1,000 inhabitants, by district"),
+            _("One bar per district: residents who attended at least once, living in the "
+              "district, per 1,000 inhabitants. The table beside it has the same numbers."),
+            districts),
+        "months": column_chart(
+            "chart-months", _("Residents who attended, month by month"),
+            _("One column per month: different residents marked present at least once at a "
+              "workshop that began that month. The table beside it has the same numbers."),
+            months),
+        "channels": bar_chart(
+            "chart-channels", _("Registrations by channel"),
+            _("One bar per channel (web, SMS, staff, walk-in): registrations made through "
+              "it. The table beside it has the same numbers."),
+            channels),
+    }
+
+
+def _breakdown_labels(topics: list[Topic], lang: str) -> dict[str, dict]:
+    return {
+        "age": {k.value: v for k, v in AGE_BAND_LABELS.items()},
+        "gender": {k.value: v for k, v in GENDER_LABELS.items()},
+        "topic": {str(t.id): t.name(lang).text for t in topics},
+        "channel": {k.value: v for k, v in CHANNEL_LABELS.items()},
+    }
+
+
+def _current_filters():
+    lang = current_language()
+    topics = _topics()
+    form = _filter_form(lang, topics)
+    now = utcnow()
+    filters = filters_from(form, local_today(now))
+    return lang, topics, form, filters, now
+
+
+@bp.get("/reach")
+@role_required(Role.COORDINATOR)
+def dashboard():
+    lang, topics, form, filters, now = _current_filters()
+    result = reach(filters, now=now)
+    sort = request.args.get("sort", "")
+    sort = sort if sort in SORT_KEYS else "district"
+    descending = request.args.get("dir") == "desc"
+    args = {key: value for key, value in request.args.items()
+            if key not in ("sort", "dir") and value}
+
+    def sort_url(column: str) -> str:
+        flip = "asc" if column == sort and descending else (
+            "desc" if column == sort or column not in ("name", "district") else "asc")
+        return url_for("reach.dashboard", **args, sort=column, dir=flip,
+                       _anchor="neighbourhoods")
+
+    return render_template(
+        "reach/dashboard.html", form=form, filters=filters, result=result, lang=lang,
+        rows=_sorted(result.neighbourhoods, sort, descending), sort=sort,
+        descending=descending, sort_url=sort_url, where_next=where_next(result.neighbourhoods),
+        charts=_charts(result, lang), reach_map=_reach_map(result),
+        labels=_breakdown_labels(topics, lang),
+        percent=percent, decimal=decimal, BY_HOME=BY_HOME,
+        export_args=args,
+    )
+
+
+def _download(body: bytes, content_type: str, filename: str, cache: str = "no-store"):
+    return body, 200, {"Content-Type": content_type,
+                       "Content-Disposition": f'attachment; filename="{filename}"',
+                       "Cache-Control": cache}
+
+
+def _filename(filters: ReachFilters, extension: str, prefix: str = "") -> str:
+    return f"{prefix}reach-{filters.by}-{filters.date_from}-{filters.date_to}.{extension}"
+
+
+@bp.get("/reach.csv")
+@role_required(Role.COORDINATOR)
+def dashboard_csv():
+    _lang, _topics_, _form, filters, now = _current_filters()
+    result = reach(filters, now=now)
+    return _download(as_csv(records(result)), "text/csv; charset=utf-8",
+                     _filename(filters, "csv"))
+
+
+@bp.get("/reach.json")
+@role_required(Role.COORDINATOR)
+def dashboard_json():
+    _lang, topics, _form, filters, now = _current_filters()
+    result = reach(filters, now=now)
+    body = as_json(result, records(result), public=False,
+                   topic_keys={str(t.id): t.key for t in topics})
+    return _download(body, "application/json", _filename(filters, "json"))
+
+
+def _open_data(extension: str):
+    """The last 12 months for the whole city, by venue or by home, small counts suppressed.
+
+    No other filter: narrow slices would let anyone subtract their way to small numbers.
+    Kept for a few minutes, since anyone may ask for it and it scans every attendance row.
+    """
+    now = utcnow()
+    by = BY_HOME if request.args.get("by") == BY_HOME else BY_VENUE
+    lang = current_language()
+    key = (extension, by, lang, local_today(now))
+    cache = current_app.extensions.setdefault("reach_open_data", {})
+    cached = cache.get(key)
+    if cached is None or cached[0] < time.monotonic():
+        date_from, date_to = default_period(local_today(now))
+        result = reach(ReachFilters(date_from=date_from, date_to=date_to, by=by), now=now)
+        rows = records(result, public=True)
+        body = (as_csv(rows) if extension == "csv"
+                else as_json(result, rows, public=True, topic_keys={}))
+        for old in [old for old in cache if old[3] != key[3]]:
+            del cache[old]
+        cached = cache[key] = (time.monotonic() + PUBLIC_CACHE_SECONDS, body)
+    content_type = "text/csv; charset=utf-8" if extension == "csv" else "application/json"
+    filters = ReachFilters(*default_period(local_today(now)), by=by)
+    return _download(cached[1], content_type, _filename(filters, extension, "open-data-"),
+                     cache=f"public, max-age={PUBLIC_CACHE_SECONDS}")
+
+
+@bp.get("/open-data/reach.csv")
+def open_data_csv():
+    return _open_data("csv")
+
+
+@bp.get("/open-data/reach.json")
+def open_data_json():
+    return _open_data("json")
