@@ -242,14 +242,15 @@ def _marks(scope, now: datetime, *, present_only: bool):
 def _registrations(filters: ReachFilters, scope, now: datetime):
     """One row per registration in scope, with its marks counted: the base of every
     distinct count. Cancelled registrations stay only when someone marked them."""
-    earlier = (
+    # Driven from the workshops that began before the period (an IN, not a join: with a
+    # join SQLite scanned every registration, 1.4 s instead of 0.05 s on the bench data).
+    earlier = _materialized(
         select(Registration.resident_id)
-        .join(Workshop, Workshop.id == Registration.workshop_id)
-        .where(Workshop.first_session_starts_at < filters.starts,
+        .where(Registration.workshop_id.in_(
+                   select(Workshop.id).where(Workshop.first_session_starts_at < filters.starts)),
                exists().where(Attendance.registration_id == Registration.id,
                               Attendance.present.is_(True)))
-        .distinct()
-    ).cte("earlier")
+        .distinct(), "earlier")
     home = aliased(Neighbourhood, name="home")
     marked = _marks(scope, now, present_only=False)
     present = _marks(scope, now, present_only=True)
