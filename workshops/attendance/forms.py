@@ -1,17 +1,17 @@
 """Forms of the roster pages."""
 
-import secrets
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SearchField, SelectField, StringField, TelField
+from wtforms import SearchField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Length
 
-from workshops.registrations.forms import ResidentForm
+from workshops.registrations.forms import RegistrationForm
 
 
-class WalkInForm(ResidentForm):
-    """Someone who came without registering. No consent question: walk-ins get no SMS."""
+class WalkInForm(RegistrationForm):
+    """Someone who came without registering. No consent question: walk-ins get no SMS.
+    Its submission key (from RegistrationForm) makes a double submit add the person once."""
 
     phone_required = False
     phone = TelField(
@@ -26,13 +26,6 @@ class WalkInForm(ResidentForm):
         validators=[DataRequired(_l("Choose the neighbourhood where the person lives."))])
     sms_consent = None
     email = None
-    # Random per page view: sending the same form twice adds the person once.
-    submission_key = HiddenField()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.submission_key.data:
-            self.submission_key.data = secrets.token_urlsafe(16)
 
 
 class RosterFilterForm(FlaskForm):
