@@ -1,8 +1,6 @@
 """The dashboard's figures as records, CSV and JSON — for coordinators, and as open data
 with small counts suppressed (DESIGN invariant 8)."""
 
-import csv
-import io
 import json
 
 from flask_babel import format_decimal
@@ -10,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from workshops.reach.queries import Place, Reach
+from workshops.spreadsheets import csv_bytes
 
 SMALL_COUNT = "<5"
 # Every count of people, workshops or marks: shown as "<5" in open data when 1 to 4.
@@ -94,12 +93,6 @@ def records(result: Reach, *, public: bool = False) -> list[dict]:
     return [suppressed(row) for row in rows] if public else rows
 
 
-def _spreadsheet_safe(value) -> str:
-    """Stop a cell from being read as a formula by spreadsheet programs."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _cell(key: str, value):
     if value is None or value == SMALL_COUNT:
         return value
@@ -115,13 +108,8 @@ def _cell(key: str, value):
 
 
 def as_csv(rows: list[dict]) -> bytes:
-    buffer = io.StringIO()
-    # Semicolons and a byte-order mark: what spreadsheets in Catalan and Spanish expect.
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([str(label) for _key, label in CSV_COLUMNS])
-    for row in rows:
-        writer.writerow([_spreadsheet_safe(_cell(key, row[key])) for key, _label in CSV_COLUMNS])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return csv_bytes([str(label) for _key, label in CSV_COLUMNS],
+                     ([_cell(key, row[key]) for key, _label in CSV_COLUMNS] for row in rows))
 
 
 def as_json(result: Reach, rows: list[dict], *, public: bool,
