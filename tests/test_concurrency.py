@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import TEST_CONFIG
 from tests.factories import make_workshop, mobile, register
@@ -252,3 +252,28 @@ def test_a_web_and_an_sms_signup_racing_for_the_last_place(server, app_context, 
         assert [status for (status, _l, _b), _s in outcomes] == [303, 200]
     report("web vs SMS for the last place (5 rounds)", engine_name,
            [o for outcomes in rounds for o in outcomes], wall)
+
+
+def test_one_person_signing_up_for_ten_workshops_at_once_keeps_their_reach_facts_whole(
+        server, app_context, engine_name):
+    """Each sign-up writes again all of the person's reach facts: the ten take turns."""
+    from workshops.reach.facts import stale_rows
+
+    workshops = [make_workshop(capacity=5) for _ in range(10)]
+    home = neighbourhood_id()
+    jobs = []
+    for workshop in workshops:
+        client = Client(server)
+        fields = client.signup_fields(workshop.id, mobile(42), home)
+        jobs.append(lambda c=client, f=fields, w=workshop.id: c.request(
+            "POST", f"/workshops/{w}/register", f))
+
+    outcomes, wall = all_at_once(jobs)
+    report("one person, 10 workshops at once", engine_name, outcomes, wall)
+
+    assert [status for (status, _l, _b), _s in outcomes] == [303] * 10
+    db.session.rollback()
+    assert db.session.execute(
+        select(func.count(), func.count(func.distinct(Registration.resident_id)))
+        .where(Registration.workshop_id.in_([w.id for w in workshops]))).one() == (10, 1)
+    assert stale_rows() == []

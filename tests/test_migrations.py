@@ -41,3 +41,20 @@ def test_upgrading_keeps_existing_data(app_context):
     assert (row[0], bool(row[1]), row[2]) == ("+34612345678", False, "confirmed")
     message = db.session.execute(text("SELECT kind, body FROM outbox_message")).one()
     assert message == ("registration-confirmed", "")
+
+
+def test_upgrading_to_reach_facts_fills_them_from_the_registrations_already_there(
+        app_context):
+    from sqlalchemy import func, select
+
+    from tests.test_reach import build_world
+    from workshops.reach.facts import ReachFact, stale_rows
+
+    build_world()
+    kept = db.session.scalar(select(func.count()).select_from(ReachFact))
+    db.session.remove()
+    downgrade(revision="0008_reach_indexes")
+    assert "reach_fact" not in inspect(db.engine).get_table_names()
+    upgrade()
+    assert db.session.scalar(select(func.count()).select_from(ReachFact)) == kept > 0
+    assert stale_rows() == []

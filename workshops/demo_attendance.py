@@ -21,6 +21,7 @@ from workshops.catalogue.models import Session, Workshop
 from workshops.catalogue.schedule import to_local
 from workshops.demo_registrations import AGE_WEIGHTS, FIRST_NAMES, GENDER_WEIGHTS, LAST_NAMES
 from workshops.extensions import db
+from workshops.reach import facts as reach_facts
 from workshops.registrations.models import Channel, Registration, RegistrationStatus, Resident
 
 CANCEL_SHARE = 0.06
@@ -52,13 +53,15 @@ class DemoAttendance:
         return sum(m.present for m in self.marks) / len(self.marks) if self.marks else 0.0
 
     def insert_attendance(self) -> None:
-        """One multi-row INSERT, after the flush has given sessions and registrations ids."""
+        """One multi-row INSERT, after the flush has given sessions and registrations ids;
+        then the reach facts of the people marked, which an INSERT through Core bypasses."""
         if self.marks:
             db.session.execute(insert(Attendance), [
                 {"session_id": m.session.id, "registration_id": m.registration.id,
                  "present": m.present, "marked_at": m.marked_at, "recorded_at": m.recorded_at,
                  "marked_by_id": m.marked_by.id, "change_id": m.change_id}
                 for m in self.marks])
+            reach_facts.refresh({m.registration.resident_id for m in self.marks})
 
 
 def _weighted(rng: random.Random, pairs):

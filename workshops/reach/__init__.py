@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("reach", __name__)
 
-from workshops.reach import indexes, views  # noqa: E402,F401  (indexes, routes)
+from workshops.reach import facts, indexes, views  # noqa: E402,F401  (model, indexes, routes)
