@@ -24,6 +24,7 @@ from workshops.accounts.models import Role
 from workshops.catalogue.schedule import Slot
 from workshops.catalogue.services import cancel as cancel_workshop
 from workshops.extensions import db
+from workshops.reach.facts import stale_rows
 from workshops.reach.queries import (
     BY_HOME,
     BY_VENUE,
@@ -301,6 +302,87 @@ def test_a_period_without_workshops_counts_nothing(world):
                    now=NOW)
     assert figures_of(result.city.figures) == NOTHING
     assert result.city.figures.attendance_rate is None
+
+
+PERIODS = [PERIOD, (date(2026, 3, 5), date(2026, 4, 30)), (date(2025, 1, 1), date(2026, 12, 31))]
+
+
+def assert_kept_facts_count_as_a_recount(periods=PERIODS):
+    """People counted from the kept `prev_*` times are the people a distinct count finds."""
+    assert stale_rows() == []
+    for date_from, date_to in periods:
+        for by in (BY_VENUE, BY_HOME):
+            period = ReachFilters(date_from=date_from, date_to=date_to, by=by)
+            assert reach(period, now=NOW) == reach(period, now=NOW, recount=True), (period, by)
+
+
+def test_counting_people_from_the_kept_facts_gives_the_figures_of_a_recount(world):
+    assert_kept_facts_count_as_a_recount()
+
+
+def test_the_kept_facts_follow_every_change_that_moves_a_figure(world):
+    from workshops.catalogue.models import Workshop
+    from workshops.catalogue.services import move_session
+    from workshops.registrations.models import Registration, Resident
+
+    w4 = db.session.scalars(select(Workshop).where(Workshop.capacity == 3)).one()
+    hugo, ines = (db.session.scalars(select(Registration).where(
+        Registration.workshop_id == w4.id).order_by(Registration.id)).all())
+    move_session(w4.sessions[1], sessions_on(timedelta(0), (2026, 7, 6))[0], now=NOW)
+    db.session.commit()
+    assert_kept_facts_count_as_a_recount()
+    attend(ines, w4.sessions[0])  # marked late: Ines came on 8 June after all
+    assert_kept_facts_count_as_a_recount()
+    berta = db.session.scalars(select(Resident).where(Resident.phone == "+34611000002")).one()
+    berta.home_neighbourhood = world.c  # she moved house
+    world.c.venues[0].neighbourhood = world.b  # and W2's civic centre is counted in B now
+    db.session.commit()
+    assert_kept_facts_count_as_a_recount()
+    # By SMS Berta (now in C), Anna and Ines came; with B a priority all three live in one.
+    assert breakdown(reach(filters(), now=NOW), "channel")["sms"][3] == 2
+    world.b.priority = True
+    db.session.commit()
+    assert breakdown(reach(filters(), now=NOW), "channel")["sms"][3] == 3
+    cancel_registration(hugo, now=NOW)
+    assert_kept_facts_count_as_a_recount()
+
+
+def test_on_a_random_history_the_kept_facts_count_people_as_a_recount_does(app_context):
+    """Forty people, thirty workshops over eighteen months in five neighbourhoods: sign-ups
+    by every channel, full courses, marks present and absent, cancellations."""
+    import random
+
+    rng = random.Random(2026)  # noqa: S311  (repeatable test data)
+    one, two = make_district(), make_district()
+    places = [make_neighbourhood(one, priority=n % 2 == 0) for n in range(3)]
+    places += [make_neighbourhood(two, priority=False) for _ in range(2)]
+    venues = [make_venue(place) for place in places[:4]]
+    topics = [make_topic() for _ in range(3)]
+    organiser = make_user([Role.ORGANISER])
+    people = [dict(phone=f"6220000{n:02d}", home_neighbourhood=rng.choice([*places, None]),
+                   age_band=rng.choice([*AgeBand, None]), gender=rng.choice(list(Gender)))
+              for n in range(40)]
+    for n in range(30):
+        first = datetime(2025, 1, 6, 17, tzinfo=UTC) + timedelta(days=18 * n + rng.randint(0, 9))
+        slots = [Slot(first + timedelta(weeks=week), first + timedelta(weeks=week, hours=2))
+                 for week in range(rng.randint(1, 3))]
+        created = first - timedelta(days=20)
+        workshop = make_workshop(organiser=organiser, venue=rng.choice(venues),
+                                 topic=rng.choice(topics), capacity=rng.randint(2, 5),
+                                 now=created, slots=slots)
+        for who in rng.sample(people, rng.randint(2, 7)):
+            details = dict(who)
+            registration = register(workshop, details.pop("phone"), now=created,
+                                    channel=rng.choice(list(Channel)[:3]), **details)
+            if rng.random() < 0.1:
+                cancel_registration(registration, now=created + timedelta(days=1))
+                continue
+            for session in workshop.sessions:
+                if session.ends_at < NOW and rng.random() < 0.8:
+                    attend(registration, session, present=rng.random() < 0.7)
+    assert_kept_facts_count_as_a_recount([
+        (date(2025, 1, 1), date(2026, 12, 31)), (date(2025, 6, 1), date(2026, 6, 15)),
+        (date(2025, 9, 10), date(2025, 12, 20)), (date(2026, 5, 1), date(2026, 6, 30))])
 
 
 def page(client, url):

@@ -1,5 +1,8 @@
 """Reach figures, computed in SQL: a dashboard costs a fixed number of queries, whatever
-the size of the data.
+the size of the data. They read the kept facts (`facts.ReachFact`, one row per registration
+that counts), not the registrations themselves. For the whole city, different people are
+counted from the facts' `prev_*` times as plain sums; once a filter leaves registrations
+out, by distinct counts over the (fewer) rows left.
 
 How each figure is counted (the page shows the same definitions to coordinators):
 
@@ -13,8 +16,7 @@ How each figure is counted (the page shows the same definitions to coordinators)
   and sign-ups made by staff included. *Waitlisted*: those still on a waiting list now —
   demand the programme did not meet.
 - *Residents registered* / *residents who attended*: different people, each counted once
-  per row however many workshops they joined; "attended" means marked present at least once
-  at a held session.
+  per row however many workshops they joined; "attended" means marked present at least once.
 - *Attendance rate*: present ÷ expected over held sessions. Expected at a held session: the
   registrations with an attendance row for it (present or absent, walk-ins included) plus
   the confirmed registrations without a row.
@@ -43,6 +45,7 @@ from sqlalchemy import (
     case,
     cast,
     exists,
+    false,
     func,
     literal,
     null,
@@ -51,7 +54,6 @@ from sqlalchemy import (
     text,
     union_all,
 )
-from sqlalchemy.orm import aliased
 
 from workshops.attendance.models import Attendance
 from workshops.catalogue.models import (
@@ -64,7 +66,8 @@ from workshops.catalogue.models import (
 from workshops.catalogue.schedule import local_to_utc, to_local
 from workshops.extensions import db
 from workshops.places.models import District, Neighbourhood, Venue
-from workshops.registrations.models import Registration, RegistrationStatus, Resident
+from workshops.reach.facts import ReachFact, local_month
+from workshops.registrations.models import RegistrationStatus
 
 BY_VENUE = "venue"
 BY_HOME = "home"
@@ -190,25 +193,15 @@ def _materialized(query, name: str):
     return query.cte(name).prefix_with("MATERIALIZED")
 
 
-def _month_began(filters: ReachFilters):
-    """The local calendar month (as "YYYY-MM-01") in which a workshop began."""
-    whens = []
-    for start in month_starts(filters):
-        following = (start + timedelta(days=32)).replace(day=1)
-        whens.append((Workshop.first_session_starts_at < local_to_utc(following, time.min),
-                      start.isoformat()))
-    return case(*whens, else_=None)
-
-
 def _scope(filters: ReachFilters, now: datetime):
     """The workshops the figures are about, with their venue's neighbourhood, the month they
-    began and how many of their sessions were held."""
+    began and how many of their sessions were held: the supply side."""
     held = (select(func.count()).where(Session.workshop_id == Workshop.id, Session.ends_at < now)
             .scalar_subquery())
     query = (
-        select(Workshop.id.label("workshop_id"), Workshop.capacity, Workshop.topic_id,
-               (Workshop.last_session_ends_at < now).label("finished"), held.label("held"),
-               _month_began(filters).label("month"), Venue.neighbourhood_id.label("venue_nb"))
+        select(Workshop.id.label("workshop_id"), Workshop.capacity, held.label("held"),
+               local_month(Workshop.first_session_starts_at).label("month"),
+               Venue.neighbourhood_id.label("venue_nb"))
         .join(Venue, Venue.id == Workshop.venue_id)
         .where(Workshop.status == WorkshopStatus.PUBLISHED,
                Workshop.first_session_starts_at >= filters.starts,
@@ -226,65 +219,122 @@ def _scope(filters: ReachFilters, now: datetime):
     return _materialized(query, "scope")
 
 
-def _marks(scope, now: datetime, *, present_only: bool):
-    """A registration's marks at held sessions. Once a workshop is over every session was
-    held, and the count needs only the (registration, present) index."""
-    conditions = [Attendance.registration_id == Registration.id]
-    if present_only:
-        conditions.append(Attendance.present.is_(True))
-    all_marks = select(func.count()).select_from(Attendance).where(*conditions)
-    held_marks = (all_marks.join(Session, Session.id == Attendance.session_id)
-                  .where(Session.ends_at < now))
-    return case((scope.c.finished, all_marks.scalar_subquery()),
-                else_=held_marks.scalar_subquery())
+def is_filtered(filters: ReachFilters) -> bool:
+    return bool(filters.district or filters.topic or filters.audience or filters.channel)
 
 
-def _registrations(filters: ReachFilters, scope, now: datetime):
-    """One row per registration in scope, with its marks counted: the base of every
-    distinct count. Cancelled registrations stay only when someone marked them."""
-    # Driven from the workshops that began before the period (an IN, not a join: with a
-    # join SQLite scanned every registration, 1.4 s instead of 0.05 s on the bench data).
-    earlier = _materialized(
-        select(Registration.resident_id)
-        .where(Registration.workshop_id.in_(
-                   select(Workshop.id).where(Workshop.first_session_starts_at < filters.starts)),
-               exists().where(Attendance.registration_id == Registration.id,
-                              Attendance.present.is_(True)))
-        .distinct(), "earlier")
-    home = aliased(Neighbourhood, name="home")
-    marked = _marks(scope, now, present_only=False)
-    present = _marks(scope, now, present_only=True)
-    confirmed = Registration.status == RegistrationStatus.CONFIRMED
-    key_nb = scope.c.venue_nb if filters.by == BY_VENUE else Resident.home_neighbourhood_id
-    query = (
-        select(
-            Registration.resident_id, Registration.status, Registration.channel,
-            scope.c.topic_id, scope.c.month, key_nb.label("key_nb"),
-            Resident.home_neighbourhood_id.label("home_nb"),
-            Resident.age_band, Resident.gender,
-            func.coalesce(home.priority, False).label("home_priority"),
-            present.label("present"),
-            case((confirmed, scope.c.held), else_=marked).label("expected"),
-            scope.c.held, scope.c.finished,
-            earlier.c.resident_id.is_(None).label("new_resident"),
-        )
-        .join(scope, scope.c.workshop_id == Registration.workshop_id)
-        .join(Resident, Resident.id == Registration.resident_id)
-        .outerjoin(home, home.id == Resident.home_neighbourhood_id)
-        .outerjoin(earlier, earlier.c.resident_id == Registration.resident_id)
-        .where(or_(Registration.status != RegistrationStatus.CANCELLED, marked > 0))
+class _Rows:
+    """What each figure asks of a kept row (`facts.ReachFact`), for a period and a moment,
+    for the workshops that are over (`finished`) or for those still under way.
+
+    Once a workshop is over every session was held, and the kept counts are the answer:
+    those rows, nearly all of them, are read alone. Only for the few workshops under way
+    are the sessions held so far and their marks counted, joined rather than as subqueries
+    so that PostgreSQL can share the work between cores."""
+
+    def __init__(self, filters: ReachFilters, now: datetime, *, finished: bool):
+        fact = ReachFact
+        self.filters, self.now, self.finished = filters, now, finished
+        self.joins = []
+        if finished:
+            held, self.present, marked = fact.sessions, fact.present_marks, fact.marks
+        else:
+            under_way = and_(Workshop.first_session_starts_at < now,
+                             Workshop.last_session_ends_at >= now)
+            held_so_far = (
+                select(Session.workshop_id, func.count().label("held"))
+                .join(Workshop, Workshop.id == Session.workshop_id)
+                .where(under_way, Session.ends_at < now).group_by(Session.workshop_id)
+                .subquery("held_so_far"))
+            marks_so_far = (
+                select(Attendance.registration_id, func.count().label("marks"),
+                       func.count().filter(Attendance.present.is_(True)).label("present"))
+                .join(Session, Session.id == Attendance.session_id)
+                .join(Workshop, Workshop.id == Session.workshop_id)
+                .where(under_way, Session.ends_at < now).group_by(Attendance.registration_id)
+                .subquery("marks_so_far"))
+            self.joins = [(held_so_far, held_so_far.c.workshop_id == fact.workshop_id),
+                          (marks_so_far, marks_so_far.c.registration_id == fact.registration_id)]
+            held = func.coalesce(held_so_far.c.held, 0)
+            self.present = func.coalesce(marks_so_far.c.present, 0)
+            marked = func.coalesce(marks_so_far.c.marks, 0)
+        self.expected = case((fact.status == RegistrationStatus.CONFIRMED, held), else_=marked)
+        self.active = fact.status != RegistrationStatus.CANCELLED
+        self.waitlisted = fact.status == RegistrationStatus.WAITLISTED
+        self.attended = fact.present_marks > 0
+        # Completion is counted over finished workshops only.
+        self.took_part = self.attended if finished else false()
+        self.completed = and_(self.took_part, self.present * 4 >= held * 3)
+        self.new = fact.first_present_began_at >= filters.starts
+        self.from_priority = fact.home_neighbourhood_id.in_(
+            select(Neighbourhood.id).where(Neighbourhood.priority.is_(True)))
+
+    def first_registered(self, level: str):
+        """The person's first registration in the period at `level` (see `facts`)."""
+        previous = getattr(ReachFact, f"prev_registered{level}")
+        return and_(self.active, or_(previous.is_(None), previous < self.filters.starts))
+
+    def first_attended(self, level: str):
+        previous = getattr(ReachFact, f"prev_attended{level}")
+        return and_(self.attended, or_(previous.is_(None), previous < self.filters.starts))
+
+    def in_scope(self, query):
+        filters, fact = self.filters, ReachFact
+        query = query.select_from(fact)
+        for joined, condition in self.joins:
+            query = query.outerjoin(joined, condition)
+        query = query.where(fact.began_at >= filters.starts, fact.began_at < filters.ends,
+                            (fact.ends_at < self.now) if self.finished
+                            else (fact.ends_at >= self.now))
+        if filters.topic:
+            query = query.where(fact.topic_id.in_(select(Topic.id)
+                                                  .where(Topic.key == filters.topic)))
+        if filters.audience:
+            query = query.where(exists().where(WorkshopAudience.workshop_id == fact.workshop_id,
+                                               WorkshopAudience.audience == filters.audience))
+        if filters.channel:
+            query = query.where(fact.channel == filters.channel)
+        if filters.district:
+            district = (fact.venue_district_id if filters.by == BY_VENUE
+                        else fact.home_district_id)
+            query = query.where(district.in_(select(District.id)
+                                             .where(District.code == filters.district)))
+        return query
+
+
+def _both(filters: ReachFilters, now: datetime, build):
+    """`build(rows)` for the finished workshops and for those under way, as one."""
+    return union_all(*(build(_Rows(filters, now, finished=finished))
+                       for finished in (True, False)))
+
+
+def _registrations(filters: ReachFilters, now: datetime):
+    """One row per registration in scope with its conditions as 0/1 columns: the base of
+    the distinct counts."""
+    return _materialized(_both(filters, now, _registration_rows), "reg")
+
+
+def _registration_rows(rows: _Rows):
+    fact = ReachFact
+    by_venue = rows.filters.by == BY_VENUE
+
+    def flag(*conditions):
+        return case((and_(*conditions), 1), else_=0)
+
+    query = select(
+        fact.resident_id, fact.channel, fact.topic_id, fact.began_month.label("month"),
+        (fact.venue_neighbourhood_id if by_venue else fact.home_neighbourhood_id)
+        .label("key_nb"),
+        (fact.venue_district_id if by_venue else fact.home_district_id).label("key_district"),
+        fact.home_neighbourhood_id.label("home_nb"), fact.age_band, fact.gender,
+        flag(rows.active).label("active"), flag(rows.waitlisted).label("waitlisted"),
+        rows.present.label("present"), rows.expected.label("expected"),
+        flag(rows.took_part).label("took_part"), flag(rows.completed).label("completed"),
+        flag(rows.attended).label("attended"),
+        flag(rows.attended, rows.new).label("new_attended"),
+        flag(rows.attended, rows.from_priority).label("priority_attended"),
     )
-    if filters.channel:
-        query = query.where(Registration.channel == filters.channel)
-    if filters.district and filters.by == BY_HOME:
-        home_district = aliased(District, name="home_district")
-        query = (query.join(home_district, home_district.id == home.district_id)
-                 .where(home_district.code == filters.district))
-    return _materialized(query, "reg")
-
-
-def _distinct_when(condition, reg):
-    return func.count(func.distinct(case((condition, reg.c.resident_id))))
+    return rows.in_scope(query)
 
 
 PLACE_FIGURES = ("registrations", "waitlisted", "residents_registered", "residents_attended",
@@ -292,112 +342,135 @@ PLACE_FIGURES = ("registrations", "waitlisted", "residents_registered", "residen
                  "attended_from_priority")
 BREAKDOWN_FIGURES = ("registrations", "residents_registered", "residents_attended",
                      "attended_from_priority")
+MONTH_FIGURES = ("residents_attended", "present")
 
 
-def _figure_columns(reg, wanted=PLACE_FIGURES):
-    """The aggregates by name; those not `wanted` are NULL (each distinct count costs a sort,
-    so a level computes only what the page shows for it)."""
-    attended = reg.c.present > 0
-    active = reg.c.status != RegistrationStatus.CANCELLED
-    took_part = and_(reg.c.finished, attended)
+def _figure_columns(reg, wanted):
+    """The aggregates by name, people counted with distinct counts (right for any subset of
+    the registrations, but each one costs a sort); those not `wanted` are NULL."""
+    def people(flag):
+        return func.count(func.distinct(case((flag == 1, reg.c.resident_id))))
+
     figures = {
-        "registrations": lambda: func.sum(case((active, 1), else_=0)),
-        "waitlisted": lambda: func.sum(
-            case((reg.c.status == RegistrationStatus.WAITLISTED, 1), else_=0)),
-        "residents_registered": lambda: _distinct_when(active, reg),
-        "residents_attended": lambda: _distinct_when(attended, reg),
-        "present": lambda: func.coalesce(func.sum(reg.c.present), 0),
-        "expected": lambda: func.coalesce(func.sum(reg.c.expected), 0),
-        "completed": lambda: func.sum(
-            case((and_(took_part, reg.c.present * 4 >= reg.c.held * 3), 1), else_=0)),
-        "completion_base": lambda: func.sum(case((took_part, 1), else_=0)),
-        "first_time": lambda: _distinct_when(and_(attended, reg.c.new_resident), reg),
-        "attended_from_priority": lambda: _distinct_when(and_(attended, reg.c.home_priority),
-                                                         reg),
+        "registrations": lambda: func.sum(reg.c.active),
+        "waitlisted": lambda: func.sum(reg.c.waitlisted),
+        "residents_registered": lambda: people(reg.c.active),
+        "residents_attended": lambda: people(reg.c.attended),
+        "present": lambda: func.sum(reg.c.present),
+        "expected": lambda: func.sum(reg.c.expected),
+        "completed": lambda: func.sum(reg.c.completed),
+        "completion_base": lambda: func.sum(reg.c.took_part),
+        "first_time": lambda: people(reg.c.new_attended),
+        "attended_from_priority": lambda: people(reg.c.priority_attended),
     }
-    return [(make() if name in wanted else cast(null(), Integer)).label(name)
+    return [(func.coalesce(make(), 0) if name in wanted else cast(null(), Integer)).label(name)
             for name, make in figures.items()]
 
 
-def _per_resident(reg):
-    """One row per person: their registrations summed, and whether they registered,
-    attended, were new, live in a priority neighbourhood. Levels that depend only on the
-    person (city, where they live, age, gender) then add up plain numbers."""
-    attended = reg.c.present > 0
-    active = reg.c.status != RegistrationStatus.CANCELLED
-    took_part = and_(reg.c.finished, attended)
+def _distinct_levels(filters: ReachFilters, reg):
+    """Every level counted with distinct counts: for a filtered set of registrations."""
+    def level(name, key, wanted):
+        return (select(literal(name, String).label("level"), cast(key, String).label("key"),
+                       *_figure_columns(reg, wanted)).group_by(key))
 
-    def any_of(condition):
-        return func.max(case((condition, 1), else_=0))
-
-    def count_of(condition):
-        return func.sum(case((condition, 1), else_=0))
-
-    return _materialized(
-        select(
-            reg.c.resident_id,
-            func.max(reg.c.home_nb).label("home_nb"),
-            func.max(reg.c.age_band).label("age_band"),
-            func.max(reg.c.gender).label("gender"),
-            count_of(active).label("registrations"),
-            count_of(reg.c.status == RegistrationStatus.WAITLISTED).label("waitlisted"),
-            any_of(active).label("residents_registered"),
-            any_of(attended).label("residents_attended"),
-            func.sum(reg.c.present).label("present"),
-            func.sum(reg.c.expected).label("expected"),
-            count_of(and_(took_part, reg.c.present * 4 >= reg.c.held * 3)).label("completed"),
-            count_of(took_part).label("completion_base"),
-            any_of(and_(attended, reg.c.new_resident)).label("first_time"),
-            any_of(and_(attended, reg.c.home_priority)).label("attended_from_priority"),
-        ).group_by(reg.c.resident_id), "per_resident")
-
-
-def _summed_columns(person, wanted):
-    return [(func.coalesce(func.sum(person.c[name]), 0) if name in wanted
-             else cast(null(), Integer)).label(name)
-            for name in PLACE_FIGURES]
-
-
-def _grouped(filters: ReachFilters, reg):
-    """Every distinct count at every level in one statement: people can't be summed across
-    neighbourhoods (someone may attend in two), so each level counts them itself — through
-    the per-person rows when the level depends only on the person."""
-    person = _per_resident(reg)
-    key_place = aliased(Neighbourhood, name="key_place")
-    home_place = aliased(Neighbourhood, name="home_place")
     by_home = filters.by == BY_HOME
-    parts = [
+    return [
         select(literal("city", String).label("level"), literal("", String).label("key"),
-               *_summed_columns(person, PLACE_FIGURES)),
-        select(literal("home", String), cast(person.c.home_nb, String),
-               *_summed_columns(person, PLACE_FIGURES)).group_by(person.c.home_nb),
-        select(literal("age", String), cast(person.c.age_band, String),
-               *_summed_columns(person, BREAKDOWN_FIGURES)).group_by(person.c.age_band),
-        select(literal("gender", String), cast(person.c.gender, String),
-               *_summed_columns(person, BREAKDOWN_FIGURES)).group_by(person.c.gender),
+               *_figure_columns(reg, PLACE_FIGURES)),
+        level("home", reg.c.home_nb, PLACE_FIGURES if by_home else ("residents_attended",)),
+        level("age", reg.c.age_band, BREAKDOWN_FIGURES),
+        level("gender", reg.c.gender, BREAKDOWN_FIGURES),
+        *([] if by_home else [level("neighbourhood", reg.c.key_nb, PLACE_FIGURES)]),
+        level("district", reg.c.key_district, PLACE_FIGURES),
+        level("topic", reg.c.topic_id, BREAKDOWN_FIGURES),
+        level("channel", reg.c.channel, BREAKDOWN_FIGURES),
+        level("month", reg.c.month, MONTH_FIGURES),
+    ]
+
+
+SUMMED = ("registrations", "waitlisted", "present", "expected", "completed", "completion_base")
+PEOPLE = ("residents_registered", "residents_attended", "first_time", "attended_from_priority")
+
+
+def _cube(filters: ReachFilters, now: datetime, keys, levels, name):
+    """Sums of the registrations in scope by `keys`, with, for each of `levels`, its people
+    counted as the rows that are their first at that level in the period: a few hundred rows,
+    read straight from the kept facts, from which the levels are then added up."""
+    def count_where(*conditions):
+        return func.count().filter(and_(*conditions))
+
+    return _materialized(_both(filters, now, lambda rows: rows.in_scope(
+        select(*keys, *_cube_columns(rows, levels, count_where))).group_by(*keys)), name)
+
+
+def _cube_columns(rows: _Rows, levels, count_where):
+    columns = [
+        count_where(rows.active).label("registrations"),
+        count_where(rows.waitlisted).label("waitlisted"),
+        func.sum(rows.present).label("present"), func.sum(rows.expected).label("expected"),
+        count_where(rows.completed).label("completed"),
+        count_where(rows.took_part).label("completion_base"),
+    ]
+    for level in levels:
+        columns += [
+            count_where(rows.first_registered(level)).label(f"residents_registered{level}"),
+            count_where(rows.first_attended(level)).label(f"residents_attended{level}"),
+            count_where(rows.first_attended(level), rows.new).label(f"first_time{level}"),
+            count_where(rows.first_attended(level), rows.from_priority)
+            .label(f"attended_from_priority{level}"),
+        ]
+    return columns
+
+
+def _first_levels(filters: ReachFilters, now: datetime):
+    """Every level from the kept `prev_*` times: plain sums, for the whole city."""
+    fact = ReachFact
+    person = _cube(filters, now, (fact.home_neighbourhood_id.label("home_nb"),
+                          fact.home_district_id.label("home_district"), fact.age_band,
+                          fact.gender), ("",), "by_person")
+    subject = _cube(filters, now, (fact.topic_id, fact.channel, fact.began_month.label("month")),
+                    ("_topic", "_channel", "_month"), "by_subject")
+
+    def level(name, cube, key, suffix, wanted):
+        figures = [
+            (func.coalesce(func.sum(cube.c[f"{figure}{suffix}" if figure in PEOPLE else figure]),
+                           0) if figure in wanted else cast(null(), Integer)).label(figure)
+            for figure in PLACE_FIGURES]
+        if key is None:
+            return select(literal(name, String).label("level"),
+                          literal("", String).label("key"), *figures)
+        return (select(literal(name, String), cast(cube.c[key], String), *figures)
+                .group_by(cube.c[key]))
+
+    by_home = filters.by == BY_HOME
+    levels = [
+        level("city", person, None, "", PLACE_FIGURES),
+        level("home", person, "home_nb", "", PLACE_FIGURES if by_home else ("residents_attended",)),
+        level("age", person, "age_band", "", BREAKDOWN_FIGURES),
+        level("gender", person, "gender", "", BREAKDOWN_FIGURES),
+        level("topic", subject, "topic_id", "_topic", BREAKDOWN_FIGURES),
+        level("channel", subject, "channel", "_channel", BREAKDOWN_FIGURES),
+        level("month", subject, "month", "_month", MONTH_FIGURES),
     ]
     if by_home:
-        parts.append(
-            select(literal("district", String), cast(home_place.district_id, String),
-                   *_summed_columns(person, PLACE_FIGURES))
-            .join(home_place, home_place.id == person.c.home_nb)
-            .group_by(home_place.district_id))
+        levels.append(level("district", person, "home_district", "", PLACE_FIGURES))
     else:
-        parts += [
-            select(literal("neighbourhood", String), cast(reg.c.key_nb, String),
-                   *_figure_columns(reg, PLACE_FIGURES)).group_by(reg.c.key_nb),
-            select(literal("district", String), cast(key_place.district_id, String),
-                   *_figure_columns(reg, PLACE_FIGURES))
-            .join(key_place, key_place.id == reg.c.key_nb).group_by(key_place.district_id),
-        ]
-    for level, key, wanted in [
-        ("topic", cast(reg.c.topic_id, String), BREAKDOWN_FIGURES),
-        ("channel", cast(reg.c.channel, String), BREAKDOWN_FIGURES),
-        ("month", reg.c.month, ("residents_attended", "present")),
-    ]:
-        parts.append(select(literal(level, String), key, *_figure_columns(reg, wanted))
-                     .group_by(key))
-    return union_all(*parts)
+        venue = _cube(filters, now, (fact.venue_neighbourhood_id.label("key_nb"),
+                             fact.venue_district_id.label("key_district")),
+                      ("_place", "_district"), "by_venue")
+        levels += [level("neighbourhood", venue, "key_nb", "_place", PLACE_FIGURES),
+                   level("district", venue, "key_district", "_district", PLACE_FIGURES)]
+    return levels
+
+
+def _grouped(filters: ReachFilters, now: datetime, *, recount: bool):
+    """Every figure at every level in one statement. People can't be summed across
+    neighbourhoods (someone may attend in two), so each level counts them itself: from the
+    kept `prev_*` times for the whole city, by distinct counts once a filter leaves some
+    registrations out (a `prev_*` time may be that of a row left out)."""
+    if recount or is_filtered(filters):
+        return union_all(*_distinct_levels(filters, _registrations(filters, now)))
+    return union_all(*_first_levels(filters, now))
 
 
 def _supply(scope):
@@ -427,13 +500,15 @@ def _figures(row, **extra) -> Figures:
     return Figures(**{name: int(getattr(row, name) or 0) for name in names}, **extra)
 
 
-def statements(filters: ReachFilters, *, now: datetime) -> dict:
+def statements(filters: ReachFilters, *, now: datetime, recount: bool = False) -> dict:
     """The SQL the dashboard runs, by name: the grouped figures, the supply of workshops,
-    and the list of places. The bench times these bare, against the page."""
-    scope = _scope(filters, now)
+    and the list of places. The bench times these bare, against the page.
+
+    `recount` counts people with distinct counts even for the whole city: slower, and the
+    same figures (the tests check that it is)."""
     return {
-        "grouped": _grouped(filters, _registrations(filters, scope, now)),
-        "supply": _supply(scope),
+        "grouped": _grouped(filters, now, recount=recount),
+        "supply": _supply(_scope(filters, now)),
         "places": select(Neighbourhood, District)
         .join(District, District.id == Neighbourhood.district_id)
         .order_by(District.code, Neighbourhood.code),
@@ -449,10 +524,10 @@ def tune_transaction() -> None:
         db.session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
-def reach(filters: ReachFilters, *, now: datetime) -> Reach:
+def reach(filters: ReachFilters, *, now: datetime, recount: bool = False) -> Reach:
     """All the figures for `filters`, in three queries."""
     tune_transaction()
-    sql = statements(filters, now=now)
+    sql = statements(filters, now=now, recount=recount)
     grouped = db.session.execute(sql["grouped"]).all()
     supply = {(row.level, row.key): row for row in db.session.execute(sql["supply"])}
     places = db.session.execute(sql["places"]).all()
