@@ -3,7 +3,7 @@ up, are marked, move house or see their workshop move: the dashboard reads these
 without joining five tables and counting marks for every registration.
 
 Counting *different people* is what makes reach figures slow: each level (neighbourhood,
-district, topic, channel, the person) needs its own distinct count. Each row therefore
+district, topic, channel, month, the person) needs its own distinct count. Each row therefore
 carries, per level, when the same person's previous registration at that level began
 (`prev_*`). For a period that starts at S, a row is the person's first at that level in the
 period exactly when its previous one began before S (or there is none), so a distinct count
@@ -117,10 +117,6 @@ class ReachFact(db.Model):
     prev_attended_channel: Mapped[datetime | None] = mapped_column(UTCDateTime)
     prev_registered_month: Mapped[datetime | None] = mapped_column(UTCDateTime)
     prev_attended_month: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    @property
-    def attended(self) -> bool:
-        return self.present_marks > 0
 
 
 # (level, the partition beyond the person) for the prev_* columns.
