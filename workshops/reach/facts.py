@@ -14,12 +14,14 @@ when the figures are asked for.
 """
 
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
     String,
+    bindparam,
     case,
     delete,
     event,
@@ -130,8 +132,11 @@ LEVELS = {
 }
 
 
-def _facts_select(resident_ids=None):
-    """The rows of `reach_fact`, for every resident or only for `resident_ids`."""
+@cache
+def _facts_select(some_residents: bool):
+    """The rows of `reach_fact`, for every resident or only for those in the expanding
+    parameter `resident_ids`. Built once: building it costs more than running it for one
+    person."""
     def marks(*conditions):
         return (select(func.count()).select_from(Attendance)
                 .where(Attendance.registration_id == Registration.id, *conditions)
@@ -170,9 +175,9 @@ def _facts_select(resident_ids=None):
                               Attendance.present.is_(True)))
         .group_by(Registration.resident_id)
     )
-    if resident_ids is not None:
-        base = base.where(Registration.resident_id.in_(resident_ids))
-        first_present = first_present.where(Registration.resident_id.in_(resident_ids))
+    if some_residents:
+        base = base.where(Registration.resident_id.in_(_RESIDENT_IDS))
+        first_present = first_present.where(Registration.resident_id.in_(_RESIDENT_IDS))
     base = base.subquery("base")
     first_present = first_present.subquery("first_present")
     # Cancelled registrations count only when someone marked them.
@@ -197,20 +202,29 @@ def _facts_select(resident_ids=None):
     )
 
 
-def _write_facts(connection, resident_ids=None) -> None:
-    rows = _facts_select(resident_ids)
-    clear = delete(ReachFact)
-    if resident_ids is not None:
+_RESIDENT_IDS = bindparam("resident_ids", expanding=True)
+
+
+@cache
+def _write_statements(some_residents: bool) -> list:
+    rows = _facts_select(some_residents)
+    statements = [delete(ReachFact),
+                  insert(ReachFact).from_select([c.name for c in rows.selected_columns], rows)]
+    if some_residents:
+        statements[0] = statements[0].where(ReachFact.resident_id.in_(_RESIDENT_IDS))
         # Two transactions writing the same person's rows take turns (on PostgreSQL; SQLite
         # has one writer anyway): the second then replaces what the first wrote instead of
         # colliding with it. FOR NO KEY UPDATE, because every transaction that adds one of
         # their registrations holds FOR KEY SHARE on the person already (the foreign key).
-        connection.execute(select(Resident.id).where(Resident.id.in_(resident_ids))
-                           .order_by(Resident.id).with_for_update(key_share=True))
-        clear = clear.where(ReachFact.resident_id.in_(resident_ids))
-    connection.execute(clear)
-    connection.execute(insert(ReachFact).from_select([c.name for c in rows.selected_columns],
-                                                     rows))
+        statements.insert(0, select(Resident.id).where(Resident.id.in_(_RESIDENT_IDS))
+                          .order_by(Resident.id).with_for_update(key_share=True))
+    return statements
+
+
+def _write_facts(connection, resident_ids=None) -> None:
+    parameters = {} if resident_ids is None else {"resident_ids": resident_ids}
+    for statement in _write_statements(resident_ids is not None):
+        connection.execute(statement, parameters)
 
 
 def rebuild(connection=None) -> None:
@@ -282,13 +296,16 @@ def _keep_facts_current(session, _flush_context) -> None:
         refresh(residents, session.connection())
 
 
+@cache
+def _differences() -> tuple:
+    fresh = _facts_select(False).subquery("fresh")
+    stored = select(*(ReachFact.__table__.c[c.name] for c in fresh.c))
+    expected = select(*fresh.c)
+    return stored.except_(expected), expected.except_(stored)
+
+
 def stale_rows(connection=None) -> list:
     """Kept rows that a rebuild would not write, and rows it would write that are not kept:
     the tests' check that every change kept the facts current."""
     connection = connection or db.session.connection()
-    fresh = _facts_select().subquery("fresh")
-    stored = select(*(ReachFact.__table__.c[c.name] for c in fresh.c))
-    expected = select(*fresh.c)
-    return [*connection.execute(stored.except_(expected)),
-            *connection.execute(expected.except_(stored))]
-
+    return [row for statement in _differences() for row in connection.execute(statement)]
