@@ -369,16 +369,23 @@ def _figure_columns(reg, wanted):
             for name, make in figures.items()]
 
 
+def _level(name: str, key, figures):
+    """One level's rows: its name, its key as text (grouped by it) and its figures."""
+    if key is None:
+        return select(literal(name, String).label("level"), literal("", String).label("key"),
+                      *figures)
+    return (select(literal(name, String).label("level"), cast(key, String).label("key"),
+                   *figures).group_by(key))
+
+
 def _distinct_levels(filters: ReachFilters, reg):
     """Every level counted with distinct counts: for a filtered set of registrations."""
     def level(name, key, wanted):
-        return (select(literal(name, String).label("level"), cast(key, String).label("key"),
-                       *_figure_columns(reg, wanted)).group_by(key))
+        return _level(name, key, _figure_columns(reg, wanted))
 
     by_home = filters.by == BY_HOME
     return [
-        select(literal("city", String).label("level"), literal("", String).label("key"),
-               *_figure_columns(reg, PLACE_FIGURES)),
+        level("city", None, PLACE_FIGURES),
         level("home", reg.c.home_nb, PLACE_FIGURES if by_home else ("residents_attended",)),
         level("age", reg.c.age_band, BREAKDOWN_FIGURES),
         level("gender", reg.c.gender, BREAKDOWN_FIGURES),
@@ -390,7 +397,6 @@ def _distinct_levels(filters: ReachFilters, reg):
     ]
 
 
-SUMMED = ("registrations", "waitlisted", "present", "expected", "completed", "completion_base")
 PEOPLE = ("residents_registered", "residents_attended", "first_time", "attended_from_priority")
 
 
@@ -398,14 +404,14 @@ def _cube(filters: ReachFilters, now: datetime, keys, levels, name):
     """Sums of the registrations in scope by `keys`, with, for each of `levels`, its people
     counted as the rows that are their first at that level in the period: a few hundred rows,
     read straight from the kept facts, from which the levels are then added up."""
+    return _materialized(_both(filters, now, lambda rows: rows.in_scope(
+        select(*keys, *_cube_columns(rows, levels))).group_by(*keys)), name)
+
+
+def _cube_columns(rows: _Rows, levels):
     def count_where(*conditions):
         return func.count().filter(and_(*conditions))
 
-    return _materialized(_both(filters, now, lambda rows: rows.in_scope(
-        select(*keys, *_cube_columns(rows, levels, count_where))).group_by(*keys)), name)
-
-
-def _cube_columns(rows: _Rows, levels, count_where):
     columns = [
         count_where(rows.active).label("registrations"),
         count_where(rows.waitlisted).label("waitlisted"),
@@ -447,11 +453,7 @@ def _first_levels(filters: ReachFilters, now: datetime):
             (func.coalesce(func.sum(cube.c[f"{figure}{suffix}" if figure in PEOPLE else figure]),
                            0) if figure in wanted else cast(null(), Integer)).label(figure)
             for figure in PLACE_FIGURES]
-        if key is None:
-            return select(literal(name, String).label("level"),
-                          literal("", String).label("key"), *figures)
-        return (select(literal(name, String), cast(cube.c[key], String), *figures)
-                .group_by(cube.c[key]))
+        return _level(name, None if key is None else cube.c[key], figures)
 
     levels = [
         level("city", person, None, "", PLACE_FIGURES),
