@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test bench install compile-translations translations database lint system-deps bench-deps
+.PHONY: run test bench install lock compile-translations translations database lint system-deps bench-deps
 
 run: database
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
@@ -21,11 +21,19 @@ bench: install compile-translations bench-deps
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Exact versions from the lock file (hash-checked), so a new release of anything cannot change
+# a run without a commit here; then the project itself, built with the locked setuptools.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+# After changing dependencies in pyproject.toml: pin every package again (newest allowed).
+lock: install
+	$(BIN)/python -m pip install --quiet uv
+	echo "setuptools>=69" | $(BIN)/uv pip compile pyproject.toml - --extra test --universal \
+		--python-version 3.11 --generate-hashes --quiet -o requirements.lock
 
 compile-translations: install
 	$(BIN)/pybabel compile --statistics -d translations -D messages
