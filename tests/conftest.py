@@ -8,11 +8,15 @@ import contextvars
 import os
 import re
 import uuid
+from collections import Counter
+from datetime import UTC, datetime
 
 import flask_migrate
 import pytest
+import time_machine
 from flask import has_app_context
 from flask.testing import FlaskClient
+from hypothesis import settings
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
@@ -43,8 +47,44 @@ TEST_CONFIG = {
 }
 
 
+# Where every test's clock starts (it then runs on). Nothing in the suite depends on the
+# machine's date: a test builds its dates from this clock, or passes `now=` explicitly.
+# A test that must read the machine's clock says so with @pytest.mark.real_clock: those
+# whose server runs in another process (gunicorn) or whose browser keeps its own clock.
+TEST_NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+
+# In CI the property-based tests draw the same examples every run: a red build is then a
+# bug to read, never chance. Locally they explore anew each run.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
+
+# Requests the property-based tests sent, per engine, and how many answered 5xx.
+FUZZ_TALLY: Counter = Counter()
+
+
 def pytest_report_header(config):
     return f"database engines: {', '.join(ENGINES)}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    for engine in ENGINES:
+        if FUZZ_TALLY[engine, "requests"]:
+            terminalreporter.write_line(
+                f"property-based requests on {engine}: {FUZZ_TALLY[engine, 'requests']}, "
+                f"5xx: {FUZZ_TALLY[engine, '5xx']}")
+
+
+@pytest.fixture(autouse=True)
+def clock(request):
+    """The app's one clock (`workshops.clock`), travelled to TEST_NOW for the test."""
+    if request.node.get_closest_marker("real_clock") or request.node.get_closest_marker(
+            "browser"):
+        yield None
+        return
+    with time_machine.travel(TEST_NOW, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(scope="session", params=ENGINES)

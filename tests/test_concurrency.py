@@ -28,6 +28,9 @@ from workshops.registrations import services
 from workshops.registrations.models import Registration, RegistrationStatus
 from workshops.sms.models import MessageKind, OutboxMessage
 
+# gunicorn runs in its own processes, on the machine's clock: so does the test.
+pytestmark = pytest.mark.real_clock
+
 WORKERS = 4
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 
@@ -54,18 +57,21 @@ def server(migrated_database_url, seeded):
          "--log-level", "warning", "--timeout", "60", "app:app"],
         cwd=PROJECT_ROOT, env=env)
     deadline = time.monotonic() + 30
-    while True:
-        try:
-            if Client(port).request("GET", "/healthz")[0] == 200:
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise
-            time.sleep(0.1)
+    while not _answers_healthz(port):
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            pytest.fail("gunicorn did not answer /healthz within 30 s")
+        time.sleep(0.1)
     yield port
     process.terminate()
     process.wait(timeout=30)
+
+
+def _answers_healthz(port: int) -> bool:
+    try:
+        return Client(port).request("GET", "/healthz")[0] == 200
+    except OSError:
+        return False
 
 
 class Client:
@@ -229,7 +235,7 @@ def test_a_web_and_an_sms_signup_racing_for_the_last_place(server, app_context, 
         db.session.commit()
         web = Client(server)
         fields = web.signup_fields(workshop.id, mobile(round_number), home)
-        sms = {"MessageSid": f"SMrace{round_number:026d}", "From": f"+347{round_number:08d}",
+        sms = {"MessageSid": f"SM{round_number:032x}", "From": f"+347{round_number:08d}",
                "Body": "ALTA 777"}
         signature = RequestValidator(TEST_CONFIG["TWILIO_AUTH_TOKEN"]).compute_signature(
             base + "/sms/inbound", sms)
@@ -277,3 +283,56 @@ def test_one_person_signing_up_for_ten_workshops_at_once_keeps_their_reach_facts
         select(func.count(), func.count(func.distinct(Registration.resident_id)))
         .where(Registration.workshop_id.in_([w.id for w in workshops]))).one() == (10, 1)
     assert stale_rows() == []
+
+
+# Attempt limits under the same real concurrency: of simultaneous attempts, exactly the
+# limit get through (each process counts under a lock the others wait for).
+
+def login_fields(client, email, password):
+    _status, _location, html = client.request("GET", "/login")
+    return {"csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1),
+            "email": email, "password": password, "next": ""}
+
+
+def test_simultaneous_wrong_passwords_get_exactly_the_limit_of_answers(server, app,
+                                                                       app_context,
+                                                                       engine_name):
+    from tests.factories import make_user
+    from workshops.ratelimit import RateLimitHit
+
+    make_user(email="target@example.org")
+    limit = app.config["LOGIN_LIMIT_PER_EMAIL"]
+    clients = [Client(server) for _ in range(limit + 20)]
+    forms = [login_fields(c, "target@example.org", "a wrong password") for c in clients]
+
+    outcomes, wall = all_at_once([(lambda c=c, f=f: c.request("POST", "/login", f))
+                                  for c, f in zip(clients, forms, strict=True)])
+    report(f"{len(clients)} wrong passwords, limit {limit}", engine_name, outcomes, wall)
+
+    answers = [status for (status, _l, _b), _s in outcomes]
+    assert (answers.count(422), answers.count(429)) == (limit, 20)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(RateLimitHit).where(
+        RateLimitHit.scope == "login-email-address")) == limit
+
+
+def test_simultaneous_signups_from_one_phone_stop_at_its_limit(server, app, app_context,
+                                                               engine_name):
+    limit = app.config["REGISTRATION_LIMIT_PER_PHONE"]
+    workshops = [make_workshop(capacity=5) for _ in range(limit + 15)]
+    home = neighbourhood_id()
+    jobs = []
+    for workshop in workshops:
+        client = Client(server)
+        fields = client.signup_fields(workshop.id, mobile(7), home)
+        jobs.append(lambda c=client, f=fields, w=workshop.id: c.request(
+            "POST", f"/workshops/{w}/register", f))
+
+    outcomes, wall = all_at_once(jobs)
+    report(f"{len(jobs)} sign-ups from one phone, limit {limit}", engine_name, outcomes, wall)
+
+    answers = [status for (status, _l, _b), _s in outcomes]
+    assert (answers.count(303), answers.count(429)) == (limit, 15)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Registration).where(
+        Registration.workshop_id.in_([w.id for w in workshops]))) == limit

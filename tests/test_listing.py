@@ -1,16 +1,17 @@
 """The public catalogue: home, listing filters, pagination, poster; a fixed number of queries."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import event, select
 
+from tests.conftest import TEST_NOW
 from tests.factories import make_topic, make_venue, make_workshop
 from workshops.catalogue.schedule import Slot, local_to_utc
 from workshops.extensions import db
 from workshops.places.models import Neighbourhood
 
-NOW = datetime.now(UTC)
+NOW = TEST_NOW  # where the suite's clock starts (see conftest)
 
 
 def slot_in(days, hours=2):

@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
+from workshops.clock import utcnow  # noqa: F401  (model defaults and older imports read it here)
+
 
 class UTCDateTime(TypeDecorator):
     """Stores aware datetimes as UTC and always returns aware UTC datetimes.
@@ -32,10 +34,6 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def str_enum(enum_class, length: int = 20) -> Enum:

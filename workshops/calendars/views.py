@@ -38,6 +38,7 @@ from workshops.calendars.forms import FeedFilterForm, ScheduleExportForm
 from workshops.calendars.schedule import schedule_rows, waiting_counts
 from workshops.catalogue.models import WorkshopStatus
 from workshops.catalogue.queries import public_workshop
+from workshops.clock import local_today
 from workshops.db_types import utcnow
 from workshops.extensions import db
 from workshops.forms import ActionForm
@@ -206,7 +207,7 @@ def _staff_calendars_page(export_form: ScheduleExportForm, status: int = 200):
 
 
 def _default_export_form() -> ScheduleExportForm:
-    today = utcnow().date()
+    today = local_today()
     return ScheduleExportForm(formdata=None, date_from=today, date_to=today + timedelta(days=90))
 
 
