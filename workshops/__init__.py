@@ -5,8 +5,11 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from workshops import (
+    boundary,
+    database,  # noqa: F401  (engine events)
+)
 from workshops import config as config_module
-from workshops import database  # noqa: F401  (engine events)
 from workshops.config import PROJECT_ROOT
 from workshops.extensions import babel, csrf, db, login_manager, migrate
 
@@ -35,10 +38,12 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
     _init_extensions(app)
+    boundary.install_converters(app)
     _register_blueprints(app)
 
     from workshops import commands, errors, i18n, security
 
+    boundary.init_app(app)
     errors.init_app(app)
     security.init_app(app)
     i18n.init_app(app)

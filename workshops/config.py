@@ -42,6 +42,8 @@ def from_environment(instance_path: str) -> dict:
         "PREFERRED_URL_SCHEME": "https" if served_over_https else "http",
         # Number of proxies in front of the app (X-Forwarded-*); 0 = trust none.
         "PROXY_FIX_HOPS": int(os.environ.get("PROXY_FIX_HOPS", "0")),
+        # No form, upload or webhook of this portal comes near this: a larger body is a 413.
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", served_over_https),
@@ -58,9 +60,12 @@ def from_environment(instance_path: str) -> dict:
         "ARGON2_TIME_COST": 3,
         "ARGON2_MEMORY_COST_KIB": 64 * 1024,
         "ARGON2_PARALLELISM": 4,
-        # Login attempts allowed per window before answering 429.
+        # Failed sign-ins allowed per window before answering 429: for one email from one
+        # address, from one address, and for one account from everywhere (a ceiling high
+        # enough that nobody can lock a named colleague out).
         "LOGIN_LIMIT_PER_EMAIL": 5,
         "LOGIN_LIMIT_PER_ADDRESS": 20,
+        "LOGIN_LIMIT_PER_ACCOUNT": 100,
         "LOGIN_LIMIT_WINDOW_SECONDS": 15 * 60,
         # Sign-up attempts per hour. A library or civic centre shares one address.
         "REGISTRATION_LIMIT_PER_ADDRESS": int(os.environ.get("REGISTRATION_LIMIT_PER_ADDRESS",

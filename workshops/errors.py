@@ -5,6 +5,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.exceptions import TooManyRequests as _TooManyRequests
 
+from workshops.extensions import db
+
 
 class TooManyRequests(_TooManyRequests):
     """429 that tells the client (header) and the person (page) when to come back."""
@@ -21,9 +23,14 @@ def _minutes(seconds: int | None) -> int | None:
 def handle_http_error(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
+    # An error ends the request's transaction: nothing it wrote is kept, and on PostgreSQL a
+    # failed statement leaves the session unusable until it rolls back (the page itself
+    # reads the signed-in user and the language).
+    db.session.rollback()
     page = render_template(
         "errors/error.html",
         code=error.code,
+        message=getattr(error, "user_message", None),
         retry_after_minutes=_minutes(getattr(error, "retry_after_seconds", None)),
         csrf_failed=isinstance(error, CSRFError),
     )

@@ -4,6 +4,7 @@ Every tap is a form post, so the roster works without JavaScript; with it, atten
 sends the same changes to the JSON sync endpoint and queues them while offline.
 """
 
+import json
 import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,13 +31,14 @@ from workshops.attendance import bp
 from workshops.attendance import services as attendance
 from workshops.attendance.forms import RosterFilterForm, WalkInForm
 from workshops.attendance.services import AttendanceError, Change
+from workshops.boundary import MAX_ID, parse_id
 from workshops.catalogue.models import Session
 from workshops.db_types import utcnow
 from workshops.extensions import db
 from workshops.i18n import current_language
 from workshops.places.models import Neighbourhood
 from workshops.places.queries import districts_with_neighbourhoods
-from workshops.registrations.forms import OUTSIDE_BARCELONA
+from workshops.registrations.forms import OUTSIDE_BARCELONA, SUBMISSION_KEY_MAX_LENGTH
 from workshops.registrations.models import AgeBand, Gender
 from workshops.registrations.services import RegistrationError, ResidentDetails
 
@@ -69,9 +71,9 @@ def today():
     districts = []
     if current_user.has_role(Role.COORDINATOR):
         districts = districts_with_neighbourhoods()
-        chosen = request.args.get("neighbourhood", "")
-        if chosen.isdigit() and db.session.get(Neighbourhood, int(chosen)) is not None:
-            neighbourhood_id = int(chosen)
+        chosen = parse_id(request.args.get("neighbourhood"))
+        if chosen is not None and db.session.get(Neighbourhood, chosen) is not None:
+            neighbourhood_id = chosen
     listing = attendance.sessions_for(_user(), now=utcnow(), neighbourhood_id=neighbourhood_id)
     present = attendance.present_counts(
         [s.id for s in listing.today + listing.coming + listing.recent])
@@ -111,13 +113,13 @@ def _back_to_roster(session: Session, anchor: str | None = None):
 def mark(session_id: int):
     """One tap without JavaScript: a form post, then back to the same place in the list."""
     session = session_for_staff(session_id)
-    registration_id = request.form.get("registration_id", "")
+    registration_id = parse_id(request.form.get("registration_id"))
     present = request.form.get("present", "")
-    if not registration_id.isdigit() or present not in ("0", "1"):
+    if registration_id is None or present not in ("0", "1"):
         abort(400)
     now = utcnow()
     change = Change(request.form.get("change_id", "") or attendance.new_change_id(),
-                    int(registration_id), present == "1", now)
+                    registration_id, present == "1", now)
     try:
         attendance.mark(session, change, by=_user(), now=now)
     except AttendanceError as error:
@@ -134,8 +136,9 @@ def _change_from_json(item) -> Change:
         present, marked_at_ms = item["present"], item["marked_at"]
     except (KeyError, TypeError):
         raise AttendanceError("bad_change") from None
-    if (not isinstance(change_id, str) or not isinstance(registration_id, int)
-            or not isinstance(present, bool) or not isinstance(marked_at_ms, int | float)):
+    if (not isinstance(change_id, str) or not isinstance(present, bool)
+            or type(registration_id) is not int or not 0 < registration_id <= MAX_ID
+            or not isinstance(marked_at_ms, int | float)):
         raise AttendanceError("bad_change")
     return Change(change_id, registration_id, present, _time_from_ms(marked_at_ms))
 
@@ -146,6 +149,7 @@ def _walk_in_from_json(session: Session, item, now: datetime):
     change_id = item.get("change_id") if isinstance(item, dict) else None
     marked_at_ms = item.get("marked_at") if isinstance(item, dict) else None
     if (not isinstance(fields, dict) or not isinstance(change_id, str)
+            or not 0 < len(change_id) <= SUBMISSION_KEY_MAX_LENGTH
             or not isinstance(marked_at_ms, int | float)):
         raise AttendanceError("bad_change")
     formdata = MultiDict({key: str(value) for key, value in fields.items()
@@ -168,6 +172,14 @@ def _time_from_ms(milliseconds) -> datetime:
         raise AttendanceError("bad_change") from None
 
 
+def _json_body():
+    """The request's JSON, or 400: deeply nested JSON raises RecursionError, not ValueError."""
+    try:
+        return json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError):
+        abort(400)
+
+
 @bp.post("/staff/sessions/<int:session_id>/attendance/sync")
 @role_required(*ALL_STAFF)
 def sync(session_id: int):
@@ -177,7 +189,7 @@ def sync(session_id: int):
     retry a rejected one.
     """
     session = session_for_staff(session_id)
-    payload = request.get_json(silent=True)
+    payload = _json_body()
     changes = payload.get("changes") if isinstance(payload, dict) else None
     walk_ins = payload.get("walk_ins", []) if isinstance(payload, dict) else None
     if (not isinstance(changes, list) or not isinstance(walk_ins, list)

@@ -2,10 +2,11 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectChoice, SelectField
+from wtforms import SelectChoice, SelectField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
 from workshops.catalogue.forms import LANGUAGE_NAMES_FOR_TEXTS, WorkshopFilterForm
+from workshops.forms import BoundedDateField
 
 LONGEST_EXPORT = timedelta(days=2 * 366)
 
@@ -28,8 +29,10 @@ class ScheduleExportForm(FlaskForm):
     class Meta:
         csrf = False
 
-    date_from = DateField(_l("From"), validators=[DataRequired(_l("Enter a start date."))])
-    date_to = DateField(_l("Until"), validators=[DataRequired(_l("Enter an end date."))])
+    date_from = BoundedDateField(_l("From"), validators=[DataRequired(_l("Enter a start date."))],
+                                 years_back=10, years_ahead=10)
+    date_to = BoundedDateField(_l("Until"), validators=[DataRequired(_l("Enter an end date."))],
+                               years_back=10, years_ahead=10)
 
     def validate_date_to(self, field):
         if self.date_from.data and field.data:

@@ -4,7 +4,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -13,7 +12,14 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from workshops.catalogue.models import (
     AUDIENCE_LABELS,
@@ -23,7 +29,7 @@ from workshops.catalogue.models import (
 from workshops.catalogue.queries import active_topics
 from workshops.catalogue.schedule import MAX_SERIES_LENGTH
 from workshops.catalogue.services import MAX_CAPACITY, MIN_CAPACITY
-from workshops.forms import MultiCheckboxField
+from workshops.forms import BoundedDateField, MultiCheckboxField
 from workshops.places.queries import districts_with_neighbourhoods
 
 LANGUAGE_NAMES_FOR_TEXTS = {"ca": _l("Catalan"), "es": _l("Spanish"), "en": _l("English")}
@@ -39,6 +45,8 @@ def parse_dates(text: str) -> list[date]:
         parts = chunk.replace("/", "-").replace(".", "-").split("-")
         if len(parts) != 3 or not all(p.isdigit() for p in parts):
             raise ValueError(chunk)
+        if not all(p.isascii() and 1 <= len(p) <= 4 for p in parts):
+            raise ValueError(chunk)  # "²" passes isdigit(); 20 digits overflow date()
         if len(parts[0]) == 4:
             year, month, day = map(int, parts)
         else:
@@ -85,10 +93,11 @@ class WorkshopForm(FlaskForm):
         _l("SMS code"), validators=[Optional(), Length(max=4)],
         description=_l("3 or 4 digits that people text to sign up. Leave empty to get one."),
         render_kw={"inputmode": "numeric", "autocomplete": "off"})
-    registration_opens = DateField(_l("Registration opens on"), validators=[Optional()],
-                                   description=_l("Optional. Empty: open as soon as published."))
-    registration_closes = DateField(
-        _l("Registration closes on"), validators=[Optional()],
+    registration_opens = BoundedDateField(
+        _l("Registration opens on"), validators=[Optional()], years_back=10, years_ahead=3,
+        description=_l("Optional. Empty: open as soon as published."))
+    registration_closes = BoundedDateField(
+        _l("Registration closes on"), validators=[Optional()], years_back=10, years_ahead=3,
         description=_l("Optional. Empty: closes when the first session starts."))
 
 
@@ -99,8 +108,9 @@ class SessionsForm(FlaskForm):
         SelectChoice("once", _l("One session")),
         SelectChoice("weekly", _l("Every week")),
     ])
-    date = DateField(_l("Date (first date for a series)"),
-                     validators=[InputRequired(_l("Enter the date."))])
+    date = BoundedDateField(_l("Date (first date for a series)"),
+                            validators=[InputRequired(_l("Enter the date."))],
+                            years_back=10, years_ahead=3)
     start_time = TimeField(_l("Starts at"), validators=[InputRequired(_l("Enter the start time."))])
     end_time = TimeField(_l("Ends at"), validators=[InputRequired(_l("Enter the end time."))])
     count = IntegerField(
@@ -115,7 +125,7 @@ class SessionsForm(FlaskForm):
         try:
             parse_dates(field.data or "")
         except ValueError:
-            raise ValueError(_l("Write dates like 8/12/2026, separated by commas.")) from None
+            raise ValidationError(_l("Write dates like 8/12/2026, separated by commas.")) from None
 
 
 class CancelForm(FlaskForm):
@@ -175,8 +185,10 @@ class ListingFilterForm(WorkshopFilterForm):
     """The public listing's filters."""
 
     language = SelectField(_l("Taught in"), validators=[Optional()], validate_choice=False)
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("Until"), validators=[Optional()])
+    date_from = BoundedDateField(_l("From"), validators=[Optional()], years_back=10,
+                                 years_ahead=10)
+    date_to = BoundedDateField(_l("Until"), validators=[Optional()], years_back=10,
+                               years_ahead=10)
     step_free = BooleanField(_l("Step-free access only"))
     free_seats = BooleanField(_l("Only with free places"))
 

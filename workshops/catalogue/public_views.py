@@ -4,6 +4,7 @@ import segno
 from flask import abort, current_app, render_template, request, url_for
 from flask_login import current_user
 
+from workshops.boundary import parse_page
 from workshops.catalogue import bp
 from workshops.catalogue.forms import ListingFilterForm
 from workshops.catalogue.models import (
@@ -43,7 +44,7 @@ def filters_from(form: ListingFilterForm) -> ListingFilters:
         date_to=None if form.date_to.errors else form.date_to.data,
         step_free=bool(form.step_free.data),
         free_seats=bool(form.free_seats.data),
-        page=int(page) if page.isdigit() else 1,
+        page=parse_page(page),
     )
 
 

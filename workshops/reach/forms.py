@@ -1,8 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectChoice, SelectField
+from wtforms import RadioField, SelectChoice, SelectField
 from wtforms.validators import Optional
 
+from workshops.forms import BoundedDateField
 from workshops.reach.queries import BY_HOME, BY_VENUE
 
 
@@ -12,8 +13,11 @@ class ReachFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("Until"), validators=[Optional()])
+    # The programme's figures go back years; a period ending far ahead counts nothing more.
+    date_from = BoundedDateField(_l("From"), validators=[Optional()], years_back=30,
+                                 years_ahead=5)
+    date_to = BoundedDateField(_l("Until"), validators=[Optional()], years_back=30,
+                               years_ahead=5)
     by = RadioField(_l("Count each registration in"), default=BY_VENUE,
                     validators=[Optional()], validate_choice=False, choices=[
                         SelectChoice(BY_VENUE, _l("the neighbourhood where the workshop was held")),

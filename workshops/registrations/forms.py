@@ -72,13 +72,19 @@ class ResidentForm(FlaskForm):
             raise ValidationError(_l("Choose the neighbourhood where you live."))
 
 
+# Leaves room for the walk-in prefix in a 64-character change id (see attendance.services).
+SUBMISSION_KEY_MAX_LENGTH = 48
+
+
 class RegistrationForm(ResidentForm):
     # Random per page view: a second submit of the same page finds the first registration.
-    submission_key = HiddenField()
+    submission_key = HiddenField(validators=[Length(max=SUBMISSION_KEY_MAX_LENGTH)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if not self.submission_key.data:
+        # Nobody types this field: one that is missing or was tampered with is replaced.
+        key = self.submission_key.data
+        if not key or len(key) > SUBMISSION_KEY_MAX_LENGTH:
             self.submission_key.data = secrets.token_urlsafe(16)
 
 

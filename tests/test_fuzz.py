@@ -1,0 +1,309 @@
+"""No input reaches a 5xx, and a rejected request changes nothing (invariant 11).
+
+Hypothesis sends odd values (any Unicode, NUL, numbers past what a column holds, digits of
+other scripts, dates in year 9999, very long texts, markup) to every public form and
+filter, the staff forms and the attendance sync, on each engine. After each request it
+checks the status, and when the request was refused (4xx), that no table changed.
+"""
+
+import json
+import string
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from tests.conftest import FUZZ_TALLY, csrf_fields_from
+from tests.factories import make_venue, make_workshop, mobile, register
+from workshops.accounts.models import Role
+from workshops.catalogue.models import Topic
+from workshops.catalogue.schedule import Slot
+from workshops.catalogue.seed import seed_topics
+from workshops.clock import utcnow
+from workshops.extensions import db
+from workshops.places.models import Neighbourhood
+
+# Tables a refused request may still write to: attempt counters, and the staff session a
+# sign-in opens.
+COUNTERS = {"rate_limit_hit", "staff_session"}
+
+ODD_VALUES = [
+    "", " ", "\x00", "a\x00b", "9" * 40, str(2**31), str(2**63), "-1", "0", "²", "٨٥٠", "८५०",
+    "９", "9999-12-31", "0001-01-01", "2026-02-30", "99999-01-01", "31/12/9999", "1e308", "NaN",
+    "<script>alert(1)</script>", "' OR '1'='1", "=HYPERLINK(\"x\")", "\r\n", "\u202e", "x" * 5000,
+    "🙂" * 300, "%00", "null", "[]", "outside", "y", "on", "weekly", "once", "ca", "xx",
+    "beginner", "admin", "@example.org", "a@b", "+34612345678", "612 34 56 78",
+]
+odd_text = st.one_of(
+    st.sampled_from(ODD_VALUES),
+    st.text(max_size=60),
+    st.text(alphabet=string.digits + "-/.:, ", max_size=24),
+    st.text(min_size=300, max_size=2000),
+)
+
+FUZZ_SETTINGS = settings(max_examples=40, deadline=None, derandomize=False,
+                         suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                HealthCheck.too_slow])
+
+
+def row_counts() -> dict[str, int]:
+    db.session.commit()  # a fresh snapshot on SQLite
+    return {table.name: db.session.scalar(select(func.count()).select_from(table))
+            for table in db.metadata.sorted_tables if table.name not in COUNTERS}
+
+
+def check(response, before, engine_name, what):
+    FUZZ_TALLY[engine_name, "requests"] += 1
+    if response.status_code >= 500:
+        FUZZ_TALLY[engine_name, "5xx"] += 1
+    assert response.status_code < 500, (what, response.status_code)
+    if 400 <= response.status_code < 500:
+        assert row_counts() == before, (what, response.status_code)
+
+
+def form_values(data, fields: dict) -> dict:
+    """For each field, a valid value or an odd one; sometimes a field left out."""
+    values = {}
+    for name, valid in fields.items():
+        choice = data.draw(st.sampled_from(["valid", "odd", "missing"]))
+        if choice == "valid" and valid:
+            values[name] = data.draw(st.sampled_from(valid))
+        elif choice != "missing":
+            values[name] = data.draw(odd_text)
+    if data.draw(st.booleans()):
+        values[data.draw(st.text(min_size=1, max_size=20))] = data.draw(odd_text)
+    return values
+
+
+@pytest.fixture
+def places(app_context, seeded):
+    seed_topics()
+    neighbourhoods = [str(n) for n in db.session.scalars(select(Neighbourhood.id).limit(5))]
+    return {"neighbourhoods": neighbourhoods,
+            "venue": make_venue(neighbourhood=db.session.get(Neighbourhood,
+                                                             int(neighbourhoods[0]))),
+            "topic": db.session.scalars(select(Topic)).first()}
+
+
+FILTER_KEYS = ["district", "neighbourhood", "topic", "language", "audience", "date_from",
+               "date_to", "step_free", "free_seats", "page", "lang", "by", "channel",
+               "feed_lang", "near", "q"]
+
+
+@FUZZ_SETTINGS
+@given(data=st.data())
+def test_no_query_string_on_a_public_page_reaches_a_5xx(client, places, engine_name, data):
+    path = data.draw(st.sampled_from(["/", "/workshops", "/calendar.ics", "/calendars",
+                                      "/open-data/reach.csv", "/open-data/reach.json"]))
+    query = data.draw(st.lists(st.tuples(st.sampled_from(FILTER_KEYS), odd_text), max_size=6))
+    before = row_counts()
+    check(client.get(path, query_string=query), before, engine_name, (path, query))
+
+
+@FUZZ_SETTINGS
+@given(data=st.data())
+def test_no_query_string_on_the_reach_dashboard_or_its_exports_reaches_a_5xx(
+        client, auth, places, engine_name, data):
+    if not getattr(client, "signed_in", False):
+        auth.login_as(Role.COORDINATOR)
+        client.signed_in = True
+    path = data.draw(st.sampled_from(["/reach", "/reach.csv", "/reach.json",
+                                      "/staff/calendars/schedule.csv", "/staff/attendance",
+                                      "/staff/workshops"]))
+    query = data.draw(st.lists(st.tuples(st.sampled_from(FILTER_KEYS), odd_text), max_size=6))
+    before = row_counts()
+    check(client.get(path, query_string=query), before, engine_name, (path, query))
+
+
+@pytest.fixture
+def open_workshop(places):
+    workshop = make_workshop(venue=places["venue"], capacity=3)
+    register(workshop, mobile(1))
+    return workshop
+
+
+@FUZZ_SETTINGS
+@given(data=st.data())
+def test_no_sign_up_form_reaches_a_5xx_and_a_refused_one_stores_nothing(
+        app, client, places, open_workshop, engine_name, data):
+    app.config["REGISTRATION_LIMIT_PER_ADDRESS"] = 10**6
+    app.config["REGISTRATION_LIMIT_PER_PHONE"] = 10**6
+    page = client.get(f"/workshops/{open_workshop.id}")
+    fields = form_values(data, {
+        "phone": [mobile(n) for n in range(1, 6)] + ["93 402 70 00", "+33 6 12 34 56 78"],
+        "name": ["Ada Lovelace", "Núria Puig i Ferrer"],
+        "home_neighbourhood": places["neighbourhoods"] + ["outside"],
+        "sms_consent": ["y"], "email": ["ada@example.org"], "age_band": ["65_plus", ""],
+        "gender": ["woman", "unsaid"], "submission_key": ["k" * 22],
+    })
+    before = row_counts()
+    response = client.post(f"/workshops/{open_workshop.id}/register",
+                           data=csrf_fields_from(page.get_data(as_text=True)) | fields)
+    check(response, before, engine_name, fields)
+
+
+@FUZZ_SETTINGS
+@given(data=st.data(), token=odd_text)
+def test_no_manage_link_reaches_a_5xx(client, places, open_workshop, engine_name, data, token):
+    path = data.draw(st.sampled_from(["/r/{}", "/r/{}/cancel", "/r/{}/sms"]))
+    method = "GET" if path == "/r/{}" else data.draw(st.sampled_from(["GET", "POST"]))
+    before = row_counts()
+    response = client.open(path.format(token.replace("/", "_") or "x"), method=method,
+                           data={"confirm": data.draw(odd_text)})
+    check(response, before, engine_name, (path, token))
+
+
+@FUZZ_SETTINGS
+@given(data=st.data())
+def test_no_sign_in_form_reaches_a_5xx(client, places, engine_name, data):
+    page = client.get("/login")
+    fields = form_values(data, {"email": ["organiser@example.org"], "password": ["x" * 12],
+                                "next": ["/staff", "//evil.example", "https://evil.example"]})
+    before = row_counts()
+    response = client.post("/login", data=csrf_fields_from(page.get_data(as_text=True)) | fields)
+    check(response, before, engine_name, fields)
+
+
+def _workshop_fields(places):
+    today = utcnow().date()
+    return {
+        "w-title_ca": ["El meu primer mòbil"], "w-summary_ca": ["Trucar i fotos."],
+        "w-description_ca": ["Grups petits."], "w-title_es": [""], "w-title_en": [""],
+        "w-level": ["beginner", "intermediate"], "w-instruction_language": ["ca", "es"],
+        "w-capacity": ["12", "1", "500"], "w-public_code": ["", "4321"],
+        "w-venue": [str(places["venue"].id)], "w-topic": [str(places["topic"].id)],
+        "w-registration_opens": [""], "w-registration_closes": [""],
+        "s-repeat": ["weekly", "once"], "s-date": [str(today.replace(day=1).replace(
+            year=today.year + 1))], "s-start_time": ["10:00", "23:30"],
+        "s-end_time": ["12:00", "09:00"], "s-count": ["3", "52", "53"],
+        "s-skip_dates": ["", "8/12/2027"],
+    }
+
+
+@FUZZ_SETTINGS
+@given(data=st.data())
+def test_no_organiser_form_reaches_a_5xx_and_a_refused_one_changes_nothing(
+        client, auth, places, engine_name, data):
+    if not getattr(client, "signed_in", False):
+        auth.login_as(Role.ORGANISER)
+        client.signed_in = True
+    page = client.get("/staff/workshops/new")
+    fields = form_values(data, _workshop_fields(places))
+    before = row_counts()
+    response = client.post("/staff/workshops/new",
+                           data=csrf_fields_from(page.get_data(as_text=True)) | fields)
+    check(response, before, engine_name, fields)
+
+
+@FUZZ_SETTINGS
+@given(data=st.data())
+def test_no_admin_or_coordinator_form_reaches_a_5xx_and_a_refused_one_changes_nothing(
+        client, auth, places, open_workshop, engine_name, data):
+    if not getattr(client, "signed_in", False):
+        auth.login_as(Role.ADMIN)
+        client.signed_in = True
+    workshop_id, session_id = open_workshop.id, open_workshop.sessions[0].id
+    resident = {"phone": [mobile(n) for n in range(1, 4)], "name": ["Ada"],
+                "home_neighbourhood": places["neighbourhoods"], "sms_consent": ["y"]}
+    path, fields = data.draw(st.sampled_from([
+        ("/staff/topics/new", {"name_ca": ["Mòbil"], "name_es": ["Móvil"],
+                               "name_en": ["Phone"], "active": ["1", "0"]}),
+        ("/staff/venues/new", {"name": ["Casal"], "address": ["Carrer Major, 1"],
+                               "neighbourhood_id": places["neighbourhoods"],
+                               "directions_ca": ["L4"], "step_free_access": ["y"]}),
+        ("/admin/users/new", {"name": ["Ada"], "email": ["ada@example.org"],
+                              "password": ["a-long-password"], "roles": ["organiser"],
+                              "preferred_language": ["ca", "es"]}),
+        ("/staff/residents/erase", {"phone": ["612 34 56 78"]}),
+        (f"/staff/workshops/{workshop_id}/registrations/new", resident),
+        (f"/staff/workshops/{workshop_id}/cancel", {"reason": ["Pluja"]}),
+        (f"/staff/sessions/{session_id}/edit", {
+            "date": [str(utcnow().date().replace(day=1, year=utcnow().year + 1))],
+            "start_time": ["10:00"], "end_time": ["12:00"]}),
+        ("/account", {"preferred_language": ["ca", "en"]}),
+    ]))
+    page = client.get(path)
+    assert page.status_code == 200, path
+    values = form_values(data, fields)
+    before = row_counts()
+    response = client.post(path, data=csrf_fields_from(page.get_data(as_text=True)) | values)
+    check(response, before, engine_name, (path, values))
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | odd_text,
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.sampled_from(["change_id", "registration_id", "present",
+                                       "marked_at", "fields", "name", "phone",
+                                       "home_neighbourhood"]) | st.text(max_size=8),
+                      children, max_size=5),
+    max_leaves=20)
+
+
+@pytest.fixture
+def roster_page(client, auth, places):
+    now = utcnow().replace(second=0, microsecond=0)
+    facilitator = auth.login_as(Role.FACILITATOR)
+    workshop = make_workshop(facilitators=[facilitator], venue=places["venue"],
+                             now=now - timedelta(days=1),
+                             slots=[Slot(now - timedelta(minutes=30), now + timedelta(hours=1))])
+    registration = register(workshop, mobile(1), now=now - timedelta(hours=2))
+    session = workshop.sessions[0]
+    page = client.get(f"/staff/sessions/{session.id}/attendance")
+    return {"session": session, "registration": registration,
+            "csrf": csrf_fields_from(page.get_data(as_text=True))["csrf_token"]}
+
+
+@FUZZ_SETTINGS
+@given(data=st.data())
+def test_no_attendance_sync_body_reaches_a_5xx_and_a_refused_one_changes_nothing(
+        client, roster_page, engine_name, data):
+    registration_id = roster_page["registration"].id
+    change = st.fixed_dictionaries({
+        "change_id": st.text(min_size=1, max_size=80) | odd_text,
+        "registration_id": st.sampled_from([registration_id, 2**31, 2**63, -1, True])
+        | st.integers(),
+        "present": st.booleans() | json_values,
+        "marked_at": st.sampled_from([0, 1e300, -1e300, float("nan")]) | st.floats()
+        | st.integers(),
+    })
+    walk_in = st.fixed_dictionaries({
+        "change_id": st.text(max_size=60) | odd_text,
+        "marked_at": st.integers() | st.floats(),
+        "fields": st.dictionaries(st.sampled_from(["name", "phone", "home_neighbourhood"]),
+                                  odd_text, max_size=3),
+    })
+    body = data.draw(st.one_of(
+        json_values.map(json.dumps),
+        st.fixed_dictionaries({"changes": st.lists(change | json_values, max_size=4),
+                               "walk_ins": st.lists(walk_in | json_values, max_size=2)})
+        .map(json.dumps),
+        odd_text,
+    ))
+    before = row_counts()
+    response = client.post(f"/staff/sessions/{roster_page['session'].id}/attendance/sync",
+                           data=body, content_type="application/json",
+                           headers={"X-CSRFToken": roster_page["csrf"]})
+    check(response, before, engine_name, body)
+
+
+@FUZZ_SETTINGS
+@given(data=st.data())
+def test_no_walk_in_or_tap_form_reaches_a_5xx_and_a_refused_one_changes_nothing(
+        client, roster_page, places, engine_name, data):
+    session_id = roster_page["session"].id
+    path, fields = data.draw(st.sampled_from([
+        (f"/staff/sessions/{session_id}/attendance/walk-in", {
+            "phone": [mobile(n) for n in range(1, 4)] + [""], "name": ["Ada"],
+            "home_neighbourhood": places["neighbourhoods"] + ["outside"],
+            "submission_key": ["k" * 22]}),
+        (f"/staff/sessions/{session_id}/attendance/mark", {
+            "registration_id": [str(roster_page["registration"].id)],
+            "present": ["0", "1"], "change_id": ["c1"], "q": ["Ada"]}),
+    ]))
+    values = form_values(data, fields)
+    before = row_counts()
+    response = client.post(path, data={"csrf_token": roster_page["csrf"]} | values)
+    check(response, before, engine_name, (path, values))
