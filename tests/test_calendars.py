@@ -2,11 +2,14 @@
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import icalendar
 import pytest
 import vobject
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event
 
 from tests.conftest import TEST_CONFIG, post_form
@@ -19,6 +22,7 @@ from tests.factories import (
     mobile,
     register,
 )
+from tests.test_spreadsheets import cells_starting_a_formula, rows_read_with
 from workshops import create_app
 from workshops.accounts.models import Role
 from workshops.calendars.feeds import FeedFilters, public_feed_events
@@ -98,6 +102,98 @@ def test_every_event_has_the_required_properties(app_context, client):
     assert str(item["URL"]) == f"http://localhost/workshops/{workshop.id}?lang=ca"
     assert item["SEQUENCE"] == workshop.sequence
     assert str(item["STATUS"]) == "CONFIRMED"
+
+
+# Every kind of line break and a few other control characters, as pasted or imported texts
+# bring them. PostgreSQL cannot store NUL (requests holding one get 400 at the boundary), so
+# only SQLite can bring it to a feed.
+NASTY = "Línia u\r\nlínia dos\rtres\nquatre\x00cinc\x0bsis\x1bset, vuit; nou\\"
+ANY_CONTROL_BUT_TAB = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def storable(text: str, engine_name: str) -> str:
+    return text if engine_name == "sqlite" else text.replace("\x00", "")
+
+
+def nasty_world(text: str) -> dict:
+    """A workshop whose every text holds `text`: title and summary in each language, topic,
+    venue, neighbourhood, facilitator (whose name titles their feed), cancellation reason
+    (of a second workshop)."""
+    topic = make_topic(key="nasty", name_ca=text, name_es=text, name_en=text)
+    place = make_neighbourhood(name=text)
+    texts = {"ca": text, "es": text, "en": text}
+    workshop = make_workshop(slots=[later(3), later(10)], titles=texts, summaries=texts,
+                             topic=topic, venue=make_venue(place, name=text, address=text))
+    cancelled = make_workshop(slots=[later(4)], titles=texts, summaries=ALL, topic=topic,
+                              venue=workshop.venue)
+    catalogue.cancel(cancelled, reason=text, now=datetime.now(UTC))
+    facilitator = make_user([Role.FACILITATOR], name=text)
+    facilitator.calendar_token = "n" * 43
+    workshop.facilitators = cancelled.facilitators = [facilitator]
+    db.session.commit()
+    return {"workshop": workshop, "place": place, "topic": topic}
+
+
+def feed_urls(world: dict) -> dict[str, str]:
+    return {"workshop": f"/workshops/{world['workshop'].id}.ics",
+            "public": f"/calendar.ics?topic={world['topic'].key}"
+                      f"&neighbourhood={world['place'].code}",
+            "staff": f"/calendar/staff/{'n' * 43}.ics"}
+
+
+def assert_valid_feed(body: bytes) -> icalendar.Calendar:
+    """Lines end in CRLF and hold no other control character but tabs; `icalendar` and
+    `vobject` read the whole calendar."""
+    assert body.endswith(b"\r\n")
+    for line in body[:-2].split(b"\r\n"):
+        assert not ANY_CONTROL_BUT_TAB.search(line), line
+    parsed = vobject.readOne(body.decode("utf-8"))
+    calendar = icalendar.Calendar.from_ical(body)
+    assert len(parsed.vevent_list) == len(calendar.walk("VEVENT"))
+    return calendar
+
+
+@pytest.mark.parametrize(("kind", "events"), [("workshop", 2), ("public", 3), ("staff", 3)])
+def test_line_breaks_and_control_characters_in_any_text_leave_every_feed_valid(
+        app_context, client, engine_name, kind, events):
+    world = nasty_world(storable(NASTY, engine_name))
+    body = fetch(client, feed_urls(world)[kind]).data
+    calendar = assert_valid_feed(body)
+
+    assert len(calendar.walk("VEVENT")) == events
+    for item in calendar.walk("VEVENT"):
+        for single_line in (item["SUMMARY"], item["LOCATION"], *item["CATEGORIES"].cats):
+            assert "Línia u línia dos tres quatre" in single_line
+            assert "\n" not in single_line
+        assert "Línia u\nlínia dos\ntres\nquatre" in str(item["DESCRIPTION"])
+        assert "set, vuit; nou\\" in str(item["DESCRIPTION"])
+    name = vobject.readOne(body.decode("utf-8")).contents["x-wr-calname"][0].value
+    assert "Línia u línia dos tres quatre" in name and "\n" not in name
+
+
+@pytest.fixture
+def plain_world(app_context) -> dict:
+    return nasty_world("x")
+
+
+@given(title=st.text(max_size=100), summary=st.text(max_size=100),
+       topic=st.text(max_size=100), venue=st.text(max_size=100), person=st.text(max_size=100))
+@settings(max_examples=50, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_text_in_a_workshop_gives_feeds_that_parse(
+        client, engine_name, plain_world, title, summary, topic, venue, person):
+    title, summary, topic, venue, person = (storable(text, engine_name)
+                                            for text in (title, summary, topic, venue, person))
+    workshop = plain_world["workshop"]
+    workshop.title_ca = workshop.title_en = title
+    workshop.summary_ca = summary
+    plain_world["topic"].name_ca = topic
+    workshop.venue.name = workshop.venue.address = plain_world["place"].name = venue
+    workshop.facilitators[0].name = person
+    db.session.commit()
+
+    for url in feed_urls(plain_world).values():
+        assert_valid_feed(fetch(client, url).data)
 
 
 @pytest.mark.parametrize(("day", "utc_hour"), [
@@ -478,6 +574,25 @@ def test_the_schedule_export_lists_every_session_in_the_range(app_context, clien
     assert first[10] == "'=Laia Formula", "cells that look like formulas are escaped"
     assert first[11:] == ["1", "1", "1"]
     assert rows[1][1] == "17:00"
+
+
+def test_the_schedule_export_holds_no_formula_whatever_separator_it_is_split_on(
+        app_context, client, auth):
+    facilitator = make_user([Role.FACILITATOR], name="Laia\t=1+1")
+    workshop = make_workshop(
+        slots=[later(3)], titles={"ca": "Mòbil,=HYPERLINK(1)", "es": "", "en": ""},
+        topic=make_topic(name_en="Phones;@SUM(1)"),
+        venue=make_venue(name="Casal|-2+3", address="C. Nou, 1"))
+    workshop.facilitators = [facilitator]
+    db.session.commit()
+
+    auth.login_as(Role.COORDINATOR)
+    response = client.get("/staff/calendars/schedule.csv?lang=en")
+    assert response.status_code == 200
+    (row,) = rows_read_with(response.data, ";")[1:]
+    assert (row[3], row[6], row[7], row[10]) == (
+        "Mòbil,'=HYPERLINK(1)", "Phones;'@SUM(1)", "Casal|'-2+3", "Laia\t'=1+1")
+    assert cells_starting_a_formula(response.data) == []
 
 
 @pytest.mark.parametrize(("query", "message"), [

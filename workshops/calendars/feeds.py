@@ -7,13 +7,14 @@ feeds for `CANCELLED_KEPT_FOR` as `STATUS:CANCELLED`, so subscribed calendars dr
 instead of keeping a ghost. No personal data goes into a public feed.
 """
 
+import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from icalendar import Calendar, Event, Timezone
+from icalendar import Calendar, Event, Timezone, vText
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import contains_eager
 
@@ -51,6 +52,24 @@ MADRID_VTIMEZONE = Timezone.from_ical(
     "DTSTART:19701025T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\n"
     "END:STANDARD\r\n"
     "END:VTIMEZONE\r\n")
+# RFC 5545 allows no control character in a text value but HTAB, and a line break only as
+# the two characters "\n". Staff type, paste (a Word soft line break is VT) and import these
+# texts, so they may hold any of them.
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_LINE_BREAKS = re.compile(r"\r\n|[\n\r\x0b\x0c\x85\u2028\u2029]")
+_SPACED_LINE_BREAKS = re.compile(r"\s*\n\s*")
+
+
+def feed_text(text: str) -> str:
+    """`text` for a multi-line value (DESCRIPTION). Each line break, whatever its kind (CRLF,
+    a lone CR, VT, FF, NEL, LS, PS), becomes one LF, which `icalendar` escapes; every other
+    control character but the tab is removed."""
+    return _LINE_BREAKS.sub("\n", _CONTROLS.sub("", text))
+
+
+def feed_line(text: str) -> str:
+    """`text` for a single-line value (SUMMARY, LOCATION, a name): line breaks become spaces."""
+    return _SPACED_LINE_BREAKS.sub(" ", feed_text(text)).strip()
 
 
 @dataclass(frozen=True)
@@ -238,12 +257,12 @@ def _vevent(event: FeedEvent, texts: _WorkshopTexts, uid_domain: str, extra_line
     item.add("last-modified", event.stamp)
     item.add("dtstart", event.starts_at.astimezone(MADRID))
     item.add("dtend", event.ends_at.astimezone(MADRID))
-    item.add("summary", _("Cancelled: %(title)s", title=texts.title) if event.cancelled
-             else texts.title)
-    item.add("description", _description(event, texts, extra_lines))
-    item.add("location", texts.location)
+    item.add("summary", feed_line(_("Cancelled: %(title)s", title=texts.title)
+                                  if event.cancelled else texts.title))
+    item.add("description", feed_text(_description(event, texts, extra_lines)))
+    item.add("location", feed_line(texts.location))
     item.add("url", texts.url)
-    item.add("categories", [texts.category])
+    item.add("categories", [feed_line(texts.category)])
     item.add("sequence", event.workshop.sequence)
     item.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
     item.add("transp", "OPAQUE")
@@ -252,16 +271,22 @@ def _vevent(event: FeedEvent, texts: _WorkshopTexts, uid_domain: str, extra_line
 
 def calendar(name: str, description: str, language: str, events: list[FeedEvent],
              extra_lines=None) -> bytes:
-    """The whole VCALENDAR, CRLF lines folded at 75 octets (done by `icalendar`)."""
+    """The whole VCALENDAR, CRLF lines folded at 75 octets (done by `icalendar`).
+
+    Every text goes through `feed_line` or `feed_text`. The names and the X-WR-CALDESC are
+    given as `vText`: `icalendar` does not know those properties and would write them
+    unescaped, so one line break in a workshop's title would end the line (and the request,
+    in an assertion of `icalendar`).
+    """
     with force_locale(language):
         cal = Calendar()
         cal.add("prodid", PRODID)
         cal.add("version", "2.0")
         cal.add("calscale", "GREGORIAN")
-        cal.add("name", name)
-        cal.add("x-wr-calname", name)
-        cal.add("description", description)
-        cal.add("x-wr-caldesc", description)
+        cal.add("name", vText(feed_line(name)))
+        cal.add("x-wr-calname", vText(feed_line(name)))
+        cal.add("description", feed_text(description))
+        cal.add("x-wr-caldesc", vText(feed_text(description)))
         cal.add("x-wr-timezone", "Europe/Madrid")
         cal.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
         cal.add("x-published-ttl", "PT6H")
