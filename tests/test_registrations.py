@@ -10,8 +10,10 @@ from sqlalchemy import func, select
 
 from tests.conftest import csrf_fields_from, post_form
 from tests.factories import make_user, make_workshop, mobile, register, resident_details
+from tests.test_spreadsheets import cells_starting_a_formula, rows_read_with
 from workshops.accounts.models import Role
 from workshops.catalogue import services as catalogue
+from workshops.catalogue.models import Workshop
 from workshops.catalogue.schedule import Slot
 from workshops.extensions import db
 from workshops.registrations import services
@@ -24,9 +26,15 @@ from workshops.registrations.models import (
 )
 from workshops.registrations.phones import InvalidPhone, display_phone, parse_phone
 from workshops.registrations.services import RegistrationError
+from workshops.sms.inbound import handle as handle_sms
 from workshops.sms.models import MessageKind, OutboxMessage
 
-NOW = datetime.now(UTC)
+
+@pytest.fixture
+def now():
+    """The test's clock, read as the test starts: a test passes it, or a time from it, to
+    the services as `now=`, so it agrees with the clock the views read."""
+    return datetime.now(UTC)
 
 
 def outbox(kind=None):
@@ -77,10 +85,10 @@ def test_places_are_confirmed_until_full_then_people_wait_in_order(app_context):
     assert workshop.seats_taken == 2
 
 
-def test_a_cancellation_promotes_the_first_person_waiting_exactly_once(app_context):
+def test_a_cancellation_promotes_the_first_person_waiting_exactly_once(app_context, now):
     workshop = make_workshop(capacity=1)
     first, second, third = (register(workshop, mobile(n)) for n in range(3))
-    promoted = services.cancel(first, now=NOW)
+    promoted = services.cancel(first, now=now)
     db.session.commit()
     assert promoted == second and second.status == RegistrationStatus.CONFIRMED
     assert second.promoted_at is not None
@@ -88,16 +96,66 @@ def test_a_cancellation_promotes_the_first_person_waiting_exactly_once(app_conte
     assert workshop.seats_taken == 1
     assert [m.registration_id for m in outbox(MessageKind.PROMOTED)] == [second.id]
     with pytest.raises(RegistrationError):
-        services.cancel(first, now=NOW)
+        services.cancel(first, now=now)
     assert len(outbox(MessageKind.PROMOTED)) == 1
 
 
-def test_leaving_the_waiting_list_promotes_nobody(app_context):
+def test_leaving_the_waiting_list_promotes_nobody(app_context, now):
     workshop = make_workshop(capacity=1)
     register(workshop, mobile(1))
     waiting = register(workshop, mobile(2))
-    assert services.cancel(waiting, now=NOW) is None
+    assert services.cancel(waiting, now=now) is None
     assert workshop.seats_taken == 1
+
+
+def finished_workshop_with_a_queue(now):
+    """A workshop that ended yesterday: one person held its only place, one was waiting."""
+    workshop = make_workshop(now=now - timedelta(days=10), capacity=1, slots=[
+        Slot(now - timedelta(days=1, hours=2), now - timedelta(days=1))])
+    return workshop, register_past(workshop, mobile(1)), register_past(workshop, mobile(2))
+
+
+def stored_state():
+    """What a cancellation would change: registrations, places taken, messages queued."""
+    db.session.expire_all()
+    registrations = [(r.id, r.status, r.confirmed_at, r.cancelled_at, r.promoted_at)
+                     for r in db.session.scalars(select(Registration).order_by(Registration.id))]
+    return registrations, [w.seats_taken for w in db.session.scalars(select(Workshop))], [
+        (m.id, m.kind) for m in outbox()]
+
+
+def test_no_cancellation_once_the_workshop_is_over(app_context, now):
+    _workshop, holder, _waiting = finished_workshop_with_a_queue(now)
+    before = stored_state()
+
+    with pytest.raises(RegistrationError) as error:
+        services.cancel(holder, now=now)
+    db.session.rollback()
+
+    assert error.value.code == "cancellation_closed"
+    assert stored_state() == before
+
+
+def test_sms_and_the_registrations_service_stop_cancellations_at_the_same_moment(
+        app_context, now):
+    ends = (now + timedelta(days=7)).replace(microsecond=0)
+    workshop = make_workshop(capacity=4, slots=[Slot(ends - timedelta(hours=2), ends)])
+    on_the_web, by_sms = register(workshop, mobile(1)), register(workshop, mobile(2))
+    leave = f"LEAVE {workshop.public_code}"
+    just_after = ends + timedelta(seconds=1)
+
+    with pytest.raises(RegistrationError) as error:
+        services.cancel(on_the_web, now=just_after)
+    db.session.rollback()
+    handle_sms("SM" + "1" * 32, by_sms.resident.phone, leave, now=just_after)
+    db.session.commit()
+    assert error.value.code == "cancellation_closed"
+    assert (on_the_web.status, by_sms.status) == ("confirmed", "confirmed")
+
+    services.cancel(on_the_web, now=ends)
+    handle_sms("SM" + "2" * 32, by_sms.resident.phone, leave, now=ends)
+    db.session.commit()
+    assert (on_the_web.status, by_sms.status) == ("cancelled", "cancelled")
 
 
 def test_the_same_phone_twice_gives_one_registration(app_context):
@@ -112,46 +170,46 @@ def test_the_same_phone_twice_gives_one_registration(app_context):
     assert db.session.scalar(select(func.count()).select_from(Resident)) == 1
 
 
-def test_signing_up_again_after_cancelling_goes_to_the_end_of_the_queue(app_context):
+def test_signing_up_again_after_cancelling_goes_to_the_end_of_the_queue(app_context, now):
     workshop = make_workshop(capacity=1)
     first = register(workshop, mobile(1))
-    register(workshop, mobile(2), now=NOW + timedelta(seconds=1))
-    services.cancel(first, now=NOW + timedelta(seconds=2))
-    register(workshop, mobile(3), now=NOW + timedelta(seconds=3))
-    again = register(workshop, mobile(1), now=NOW + timedelta(seconds=4))
+    register(workshop, mobile(2), now=now + timedelta(seconds=1))
+    services.cancel(first, now=now + timedelta(seconds=2))
+    register(workshop, mobile(3), now=now + timedelta(seconds=3))
+    again = register(workshop, mobile(1), now=now + timedelta(seconds=4))
     assert again.id == first.id
     assert (again.status, services.waitlist_position(again)) == ("waitlisted", 2)
 
 
 @pytest.mark.parametrize("setup, code", [
-    (lambda w: catalogue.cancel(w, reason="Closed", now=NOW), "workshop_cancelled"),
-    (lambda w: catalogue.unpublish(w, now=NOW), "not_published"),
-    (lambda w: setattr(w, "registration_closes_at", NOW - timedelta(hours=1)),
+    (lambda w, now: catalogue.cancel(w, reason="Closed", now=now), "workshop_cancelled"),
+    (lambda w, now: catalogue.unpublish(w, now=now), "not_published"),
+    (lambda w, now: setattr(w, "registration_closes_at", now - timedelta(hours=1)),
      "registration_closed"),
-    (lambda w: setattr(w, "registration_opens_at", NOW + timedelta(days=1)),
+    (lambda w, now: setattr(w, "registration_opens_at", now + timedelta(days=1)),
      "registration_not_open_yet"),
 ])
-def test_no_registration_when_the_workshop_is_not_open(app_context, setup, code):
+def test_no_registration_when_the_workshop_is_not_open(app_context, now, setup, code):
     workshop = make_workshop()
-    setup(workshop)
+    setup(workshop, now)
     db.session.commit()
     with pytest.raises(RegistrationError) as error:
         register(workshop, mobile(1))
     assert error.value.code == code
 
 
-def test_no_registration_once_the_workshop_is_over(app_context):
-    workshop = make_workshop(now=NOW - timedelta(days=10),
-                             slots=[Slot(NOW - timedelta(days=5), NOW - timedelta(days=5) +
+def test_no_registration_once_the_workshop_is_over(app_context, now):
+    workshop = make_workshop(now=now - timedelta(days=10),
+                             slots=[Slot(now - timedelta(days=5), now - timedelta(days=5) +
                                          timedelta(hours=2))])
     with pytest.raises(RegistrationError) as error:
         register(workshop, mobile(1))
     assert error.value.code == "workshop_over"
 
 
-def test_staff_may_add_people_after_registration_closed(app_context):
+def test_staff_may_add_people_after_registration_closed(app_context, now):
     workshop = make_workshop()
-    workshop.registration_closes_at = NOW - timedelta(hours=1)
+    workshop.registration_closes_at = now - timedelta(hours=1)
     db.session.commit()
     assert register(workshop, mobile(1), channel=Channel.STAFF).status == "confirmed"
 
@@ -166,11 +224,11 @@ def test_messages_are_queued_only_for_consenting_mobiles(app_context):
     assert [kind for kind, _id in kinds] == [MessageKind.REGISTRATION_CONFIRMED]
 
 
-def test_cancelling_a_workshop_tells_everyone_registered(app_context):
+def test_cancelling_a_workshop_tells_everyone_registered(app_context, now):
     workshop = make_workshop(capacity=1)
     register(workshop, mobile(1))
     register(workshop, mobile(2))
-    catalogue.cancel(workshop, reason="La sala és en obres", now=NOW)
+    catalogue.cancel(workshop, reason="La sala és en obres", now=now)
     db.session.commit()
     cancelled = outbox(MessageKind.WORKSHOP_CANCELLED)
     assert len(cancelled) == 2
@@ -194,9 +252,9 @@ def test_manage_tokens_carry_at_least_128_random_bits(app_context):
 # Erasure
 
 
-def test_erasure_removes_personal_data_and_keeps_anonymous_figures(app_context):
-    past = make_workshop(now=NOW - timedelta(days=20),
-                         slots=[Slot(NOW - timedelta(days=14), NOW - timedelta(days=14) +
+def test_erasure_removes_personal_data_and_keeps_anonymous_figures(app_context, now):
+    past = make_workshop(now=now - timedelta(days=20),
+                         slots=[Slot(now - timedelta(days=14), now - timedelta(days=14) +
                                      timedelta(hours=2))])
     old = register_past(past, mobile(1))
     upcoming = make_workshop(capacity=1)
@@ -205,7 +263,7 @@ def test_erasure_removes_personal_data_and_keeps_anonymous_figures(app_context):
     resident = mine.resident
     old_token = mine.manage_token
 
-    erase_resident(resident, now=NOW)
+    erase_resident(resident, now=now)
     db.session.commit()
 
     assert (resident.name, resident.phone, resident.email) == ("", None, "")
@@ -312,6 +370,41 @@ def test_cancelling_through_the_manage_link_needs_confirmation(client, workshop)
     assert (mine.status, waiting.status) == ("cancelled", "confirmed")
 
 
+CANCELLATION_CLOSED = (
+    "This workshop has finished, so this registration can no longer be cancelled.")
+
+
+def test_the_manage_link_cannot_cancel_a_place_once_the_workshop_is_over(
+        client, app_context, now):
+    _workshop, holder, _waiting = finished_workshop_with_a_queue(now)
+    before = stored_state()
+
+    response = post_form(client, f"/r/{holder.manage_token}?lang=en",
+                         f"/r/{holder.manage_token}/cancel")
+
+    assert response.status_code == 303
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert '<p class="flash flash-error">' + CANCELLATION_CLOSED in html
+    assert stored_state() == before
+
+
+def test_the_manage_page_offers_no_cancellation_once_the_workshop_is_over_and_says_why(
+        client, app_context, now):
+    _workshop, holder, waiting = finished_workshop_with_a_queue(now)
+    upcoming = register(make_workshop(), mobile(3))
+
+    for registration in (holder, waiting):
+        token = registration.manage_token
+        html = client.get(f"/r/{token}?lang=en").get_data(as_text=True)
+        assert f"/r/{token}/cancel" not in html
+        assert CANCELLATION_CLOSED in html
+        confirm = client.get(f"/r/{token}/cancel")
+        assert (confirm.status_code, confirm.headers["Location"]) == (303, f"/r/{token}")
+    html = client.get(f"/r/{upcoming.manage_token}?lang=en").get_data(as_text=True)
+    assert f"/r/{upcoming.manage_token}/cancel" in html
+    assert CANCELLATION_CLOSED not in html
+
+
 def test_an_unknown_manage_token_is_404(client, app_context):
     assert client.get("/r/not-a-real-token").status_code == 404
     assert client.get("/r/" + "x" * 200).status_code == 404
@@ -362,11 +455,27 @@ def test_the_registrations_csv_opens_in_catalan_and_spanish_spreadsheets(client,
     response = client.get(f"/staff/workshops/{workshop.id}/registrations.csv?lang=es")
     body = response.data.decode("utf-8")
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
-    assert body.startswith("\ufeffEstado;")
+    assert body.startswith("\ufeff\"Estado\";")
     rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff")), delimiter=";"))
     assert rows[0][:3] == ["Estado", "Posición en la lista de espera", "Nombre"]
     assert rows[1][:4] == ["Confirmada", "", "Núria Puig", "600 00 00 01"]
     assert rows[2][:3] == ["Lista de espera", "1", "'=HYPERLINK(\"x\")"]
+
+
+def test_the_registrations_csv_holds_no_formula_whatever_separator_it_is_split_on(
+        client, auth, app_context):
+    organiser = auth.login_as(Role.ORGANISER)
+    workshop = make_workshop(organiser=organiser)
+    register(workshop, mobile(1), name='Pau,=HYPERLINK("http://evil.example")',
+             email="pau@example.org\r\n+1")
+    register(workshop, "+33 6 12 34 56 78", name="Anna\t@SUM(1)")
+    response = client.get(f"/staff/workshops/{workshop.id}/registrations.csv?lang=en")
+
+    _header, pau, anna = rows_read_with(response.data, ";")
+    assert pau[2:5] == ['Pau,\'=HYPERLINK("http://evil.example")', "600 00 00 01",
+                        "pau@example.org\n'+1"]
+    assert anna[2:4] == ["Anna\t'@SUM(1)", "'+33 6 12 34 56 78"]
+    assert cells_starting_a_formula(response.data) == []
 
 
 def test_only_the_workshops_team_sees_its_registrations(client, auth, app_context):

@@ -42,6 +42,8 @@ class RegistrationError(Exception):
             "This phone number is already registered for this workshop. Use the personal "
             "link you received to see or cancel your place."),
         "already_cancelled": _l("This registration was already cancelled."),
+        "cancellation_closed": _l(
+            "This workshop has finished, so this registration can no longer be cancelled."),
     }
 
     def __init__(self, code: str, registration: Registration | None = None):
@@ -171,15 +173,25 @@ def register(workshop_id: int, details: ResidentDetails, *, channel: Channel, no
     return registration
 
 
+def cancellation_open(workshop: Workshop, now: datetime) -> bool:
+    """A place can be given up until the workshop's last session has ended, by any channel
+    (an SMS finds the places it may cancel with this rule, in SQL). After that the
+    registration is history: attendance and reach figures count it."""
+    return not workshop.is_over(now)
+
+
 def cancel(registration: Registration, *, now: datetime) -> Registration | None:
     """Cancel a place. A freed place goes to the first person waiting, exactly once.
 
-    Returns the promoted registration, if any.
+    Returns the promoted registration, if any. Raises RegistrationError("cancellation_closed")
+    once the workshop is over (see `cancellation_open`).
     """
     workshop = lock_workshop(registration.workshop_id)
     db.session.refresh(registration)
     if registration.status == RegistrationStatus.CANCELLED:
         raise RegistrationError("already_cancelled")
+    if not cancellation_open(workshop, now):
+        raise RegistrationError("cancellation_closed")
     was_confirmed = registration.status == RegistrationStatus.CONFIRMED
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
@@ -192,7 +204,8 @@ def cancel(registration: Registration, *, now: datetime) -> Registration | None:
 
 
 def _promote_next(workshop: Workshop, *, now: datetime) -> Registration | None:
-    if workshop.status != WorkshopStatus.PUBLISHED or workshop.is_over(now):
+    """Only `cancel` calls this, so the workshop is not over."""
+    if workshop.status != WorkshopStatus.PUBLISHED:
         return None
     if workshop.seats_taken >= workshop.capacity:
         return None

@@ -58,10 +58,8 @@ def _attempt_limits(phone_e164: str):
 def _limit_attempts(phone_e164: str) -> None:
     """Raise when the address or the phone is over its limit, else count this attempt."""
     window, limits = _attempt_limits(phone_e164)
-    now = utcnow()
-    for scope, key, limit in limits:
-        ratelimit.check(scope, key, limit=limit, window=window, now=now)
-    _count_attempt(phone_e164)
+    ratelimit.hit([ratelimit.Limit(scope, key, limit, window) for scope, key, limit in limits],
+                  now=utcnow())
 
 
 def _count_attempt(phone_e164: str) -> None:
@@ -145,9 +143,11 @@ def _private(response):
 @bp.get("/r/<token>")
 def manage(token: str):
     registration = _registration_or_404(token)
+    now = utcnow()
     response = current_app.make_response(render_template(
         "registrations/manage.html", registration=registration,
-        workshop=registration.workshop, lang=current_language(), now=utcnow(),
+        workshop=registration.workshop, lang=current_language(), now=now,
+        cancellation_open=registrations.cancellation_open(registration.workshop, now),
         position=registrations.waitlist_position(registration),
         manage_url=current_app.config["PUBLIC_BASE_URL"] + url_for(
             "registrations.manage", token=token)))
@@ -168,6 +168,9 @@ def cancel(token: str):
             db.session.commit()
             flash(_("Your place is cancelled. Thank you for letting us know: someone on the "
                     "waiting list can now come."), "success")
+        return _private(redirect(url_for("registrations.manage", token=token), 303))
+    if not registrations.cancellation_open(registration.workshop, utcnow()):
+        # No button to offer: the manage page says why.
         return _private(redirect(url_for("registrations.manage", token=token), 303))
     response = current_app.make_response(render_template(
         "registrations/cancel.html", registration=registration,
