@@ -3,6 +3,7 @@ import click
 from workshops.accounts import bp
 from workshops.accounts.models import Role
 from workshops.accounts.services import AccountError, create_user
+from workshops.config import LANGUAGES
 from workshops.extensions import db
 
 
@@ -17,10 +18,12 @@ from workshops.extensions import db
     type=click.Choice([role.value for role in Role]),
     help="Role to grant; repeat for several.",
 )
-@click.option("--language", default="ca", type=click.Choice(["ca", "es", "en"]))
+@click.option("--language", default="ca", type=click.Choice(LANGUAGES),
+              help="Language of the staff pages for this person.")
 @click.password_option(help="At least 12 characters; asked for when not given.")
 def create_user_command(email, name, roles, language, password):
-    """Create a staff account."""
+    """Create a staff account (the same checks as the admin page: on a refusal nothing is
+    created, the reason is printed and the exit status is 1)."""
     try:
         user = create_user(
             email=email, name=name, password=password, roles=roles, preferred_language=language

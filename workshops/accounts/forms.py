@@ -37,7 +37,7 @@ class LoginForm(FlaskForm):
         validators=[DataRequired(_l("Enter your password.")), Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
     )
-    next = HiddenField()
+    next = HiddenField(validators=[Length(max=2000)])
 
 
 class StaffUserForm(FlaskForm):

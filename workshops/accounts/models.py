@@ -1,5 +1,4 @@
 import enum
-import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -17,10 +16,6 @@ class Role(enum.StrEnum):
     FACILITATOR = "facilitator"
 
 
-def new_login_id() -> str:
-    return secrets.token_urlsafe(24)
-
-
 class User(UserMixin, db.Model):
     __tablename__ = "staff_user"
 
@@ -30,8 +25,6 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     preferred_language: Mapped[str] = mapped_column(String(2), default="ca")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # What the session cookie holds instead of the id: rotating it signs the user out everywhere.
-    login_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_login_id)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Secret part of the facilitator's private calendar feed URL; replacing it revokes the old URL.
@@ -44,9 +37,6 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
-
-    def get_id(self) -> str:
-        return self.login_id
 
     @property
     def roles(self) -> set[Role]:
@@ -63,9 +53,6 @@ class User(UserMixin, db.Model):
         held = self.roles
         return Role.ADMIN in held or any(role in held for role in roles)
 
-    def sign_out_everywhere(self) -> None:
-        self.login_id = new_login_id()
-
     def __repr__(self) -> str:
         return f"<User {self.email}>"
 
@@ -80,3 +67,18 @@ class RoleGrant(db.Model):
     role: Mapped[Role] = mapped_column(str_enum(Role))
 
     user: Mapped[User] = relationship(back_populates="role_grants")
+
+
+class StaffSession(db.Model):
+    """One signed-in browser. Its Flask session holds a random token, this row the token's
+    hash: deleting the row signs that browser out, whoever holds a copy of its cookie."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    user: Mapped[User] = relationship()

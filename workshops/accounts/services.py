@@ -1,7 +1,9 @@
 """Staff account operations. Plain functions: they flush, the calling request commits."""
 
+import ipaddress
 from datetime import datetime, timedelta
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -15,12 +17,22 @@ from workshops.accounts.passwords import (
     needs_rehash,
     verify_password,
 )
+from workshops.accounts.sessions import end_all_sessions
+from workshops.config import LANGUAGES
 from workshops.extensions import db
+
+NAME_MAX_LENGTH = User.__table__.c.name.type.length
 
 
 class AccountError(Exception):
     messages = {
         "invalid_credentials": _l("The email or the password is not right."),
+        "invalid_email": _l("Enter a valid email address, like name@example.org."),
+        "name_missing": _l("Enter the person's name."),
+        "name_too_long": _l("The name can have at most %(length)s characters.",
+                            length=NAME_MAX_LENGTH),
+        "unknown_language": _l("The language must be one of: %(languages)s.",
+                               languages=", ".join(LANGUAGES)),
         "too_many_attempts": _l("Too many failed attempts. Please wait a few minutes."),
         "email_taken": _l("There is already a staff account with this email."),
         "password_too_short": _l(
@@ -49,41 +61,92 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def _login_limits():
+def _client_network(address: str) -> str:
+    """The address attempts are counted by: an IPv6 client holds a whole /64, so it counts
+    as one."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+
+
+def _login_limits(email: str, address: str) -> list[ratelimit.Limit]:
+    """Failed sign-ins are limited per (email, address) pair and per address, so nobody can
+    lock a staff member out by failing from elsewhere; the per-account ceiling is far higher.
+
+    LOGIN_LIMIT_PER_EMAIL counts one email's failures from one address.
+    """
+    address = _client_network(address)
     config = current_app.config
     window = timedelta(seconds=config["LOGIN_LIMIT_WINDOW_SECONDS"])
-    return window, config["LOGIN_LIMIT_PER_EMAIL"], config["LOGIN_LIMIT_PER_ADDRESS"]
+    per_account = config["LOGIN_LIMIT_PER_ACCOUNT"]
+    return [
+        ratelimit.Limit("login-email-address", f"{email}\x00{address}",
+                        config["LOGIN_LIMIT_PER_EMAIL"], window),
+        ratelimit.Limit("login-address", address, config["LOGIN_LIMIT_PER_ADDRESS"], window),
+        ratelimit.Limit("login-email", email, per_account, window),
+    ]
 
 
 def authenticate(email: str, password: str, *, address: str, now: datetime) -> User:
     """Return the active user with these credentials, or raise AccountError.
 
-    Failures count against both the email and the client address; once either reaches
-    its limit, attempts are refused (without checking the password) until the window passes.
+    A failure counts against the (email, address) pair, the address and the email; once
+    one of them reaches its limit, attempts are refused until the window passes. The
+    count is taken after the (slow) password check, under a lock held to the end of the
+    transaction: of simultaneous attempts, no more than the limit get an answer.
     """
     email = normalise_email(email)
-    window, per_email, per_address = _login_limits()
+    limits = _login_limits(email, address)
     try:
-        ratelimit.check("login-email", email, limit=per_email, window=window, now=now)
-        ratelimit.check("login-address", address, limit=per_address, window=window, now=now)
+        ratelimit.check(limits, now=now)  # refused already: spare the password check
+        user = find_user_by_email(email)
+        if user is None:
+            burn_verification_time()
+        valid = (user is not None and verify_password(user.password_hash, password)
+                 and user.active)
+        ratelimit.hit(limits, now=now, record=not valid)
     except ratelimit.RateLimited as limited:
         raise AccountError("too_many_attempts", limited.retry_after_seconds) from None
-
-    user = find_user_by_email(email)
-    if user is None:
-        burn_verification_time()
-    if user is None or not verify_password(user.password_hash, password) or not user.active:
-        ratelimit.record("login-email", email, now=now, window=window)
-        ratelimit.record("login-address", address, now=now, window=window)
+    if not valid:
         db.session.flush()
         raise AccountError("invalid_credentials")
 
-    ratelimit.clear("login-email", email)
+    own_failures_here = limits[0]  # forgiven once the owner gets in; the others are not
+    ratelimit.clear(own_failures_here.scope, own_failures_here.key)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = now
     db.session.flush()
     return user
+
+
+def _valid_email(email: str) -> str:
+    email = normalise_email(email or "")
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        raise AccountError("invalid_email") from None
+    return email
+
+
+def _valid_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise AccountError("name_missing")
+    if len(name) > NAME_MAX_LENGTH:
+        raise AccountError("name_too_long")
+    return name
+
+
+def _check_language(language: str) -> None:
+    if language not in LANGUAGES:
+        raise AccountError("unknown_language")
 
 
 def _check_password(password: str) -> None:
@@ -94,7 +157,9 @@ def _check_password(password: str) -> None:
 def create_user(
     *, email: str, name: str, password: str, roles, preferred_language: str = "ca"
 ) -> User:
-    email = normalise_email(email)
+    email = _valid_email(email)
+    name = _valid_name(name)
+    _check_language(preferred_language)
     roles = {Role(r) for r in roles}
     if not roles:
         raise AccountError("no_roles")
@@ -103,7 +168,7 @@ def create_user(
         raise AccountError("email_taken")
     user = User(
         email=email,
-        name=name.strip(),
+        name=name,
         password_hash=hash_password(password),
         preferred_language=preferred_language,
     )
@@ -131,6 +196,8 @@ def update_user(
     active: bool,
     new_password: str = "",
 ) -> User:
+    name = _valid_name(name)
+    _check_language(preferred_language)
     roles = {Role(r) for r in roles}
     if not roles:
         raise AccountError("no_roles")
@@ -143,10 +210,10 @@ def update_user(
     if new_password:
         _check_password(new_password)
         user.password_hash = hash_password(new_password)
-        user.sign_out_everywhere()
+        end_all_sessions(user)
     if user.active and not active:
-        user.sign_out_everywhere()
-    user.name = name.strip()
+        end_all_sessions(user)
+    user.name = name
     user.set_roles(roles)
     user.preferred_language = preferred_language
     user.active = active
@@ -155,9 +222,11 @@ def update_user(
 
 
 def change_own_password(user: User, *, current_password: str, new_password: str) -> None:
+    """Change the password and end every session of the user (the caller may open a new
+    one for the browser the change was made in)."""
     if not verify_password(user.password_hash, current_password):
         raise AccountError("invalid_credentials")
     _check_password(new_password)
     user.password_hash = hash_password(new_password)
-    user.sign_out_everywhere()
+    end_all_sessions(user)
     db.session.flush()

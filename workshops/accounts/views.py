@@ -1,3 +1,4 @@
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
@@ -23,15 +24,45 @@ from workshops.accounts.services import (
     create_user,
     update_user,
 )
-from workshops.db_types import utcnow
+from workshops.accounts.sessions import (
+    SESSION_KEY,
+    end_all_sessions,
+    end_session,
+    session_user,
+    start_session,
+)
+from workshops.clock import utcnow
 from workshops.errors import TooManyRequests
 from workshops.extensions import db, login_manager
+from workshops.forms import ActionForm
+
+# Which field of the staff forms shows each AccountError (the password field shows the rest).
+ERROR_FIELDS = {
+    "invalid_email": "email",
+    "email_taken": "email",
+    "name_missing": "name",
+    "name_too_long": "name",
+    "unknown_language": "preferred_language",
+    "no_roles": "roles",
+    "last_admin": "roles",
+}
 
 
 @login_manager.user_loader
-def load_user(login_id: str) -> User | None:
-    user = db.session.scalar(select(User).where(User.login_id == login_id))
-    return user if user is not None and user.active else None
+def load_user(user_id: str) -> User | None:
+    """The user of this browser's staff session, if the session is still open."""
+    user = session_user(session.get(SESSION_KEY), now=utcnow())
+    return user if user is not None and user.get_id() == user_id else None
+
+
+def sign_in_this_browser(user: User, *, now: datetime) -> None:
+    """Open a staff session for `user` in a fresh Flask session (nothing from before
+    carries over), and commit."""
+    token = start_session(user, now=now)
+    db.session.commit()
+    session.clear()
+    session[SESSION_KEY] = token
+    login_user(user)
 
 
 def is_safe_next(target: str | None) -> bool:
@@ -59,9 +90,10 @@ def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("accounts.staff_home"))
     if form.validate_on_submit():
+        now = utcnow()
         try:
             user = authenticate(
-                form.email.data, form.password.data, address=request.remote_addr or "", now=utcnow()
+                form.email.data, form.password.data, address=request.remote_addr or "", now=now
             )
         except AccountError as error:
             db.session.commit()  # the failed attempt is what this request writes
@@ -69,9 +101,7 @@ def login():
                 raise TooManyRequests(error.retry_after_seconds) from None
             form.password.errors.append(error.message)
         else:
-            db.session.commit()
-            session.clear()  # a fresh session: nothing from before login carries over
-            login_user(user)
+            sign_in_this_browser(user, now=now)
             target = form.next.data
             return redirect(target if is_safe_next(target) else landing_page(user))
     status = 200 if request.method == "GET" or not form.errors else 422
@@ -81,9 +111,20 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    """Sign out this browser; with `everywhere=1` (the account page's button), every browser
+    of the user. One URL for both, so the tablet's service worker forgets what it kept."""
+    everywhere = request.form.get("everywhere") == "1"
+    if everywhere:
+        end_all_sessions(current_user)
+    else:
+        end_session(session.get(SESSION_KEY))
+    db.session.commit()
     logout_user()
     session.clear()
-    flash(_("You have signed out."), "success")
+    if everywhere:
+        flash(_("You have signed out on every device, this one included."), "success")
+    else:
+        flash(_("You have signed out."), "success")
     return redirect(url_for("core.home"))
 
 
@@ -122,15 +163,14 @@ def account():
                 )
                 field.errors.append(error.message)
             else:
-                db.session.commit()
-                session.clear()
-                login_user(current_user._get_current_object())
+                sign_in_this_browser(current_user._get_current_object(), now=utcnow())
                 flash(_("Your password has been changed. Other devices have been signed out."),
                       "success")
                 return redirect(url_for("accounts.account"))
         status = 422
     return render_template(
-        "accounts/account.html", form=form, password_form=password_form, ROLE_LABELS=ROLE_LABELS
+        "accounts/account.html", form=form, password_form=password_form,
+        everywhere_form=ActionForm(prefix="everywhere"), ROLE_LABELS=ROLE_LABELS
     ), status
 
 
@@ -155,12 +195,7 @@ def user_new():
                 preferred_language=form.preferred_language.data,
             )
         except AccountError as error:
-            field = {
-                "email_taken": form.email,
-                "password_too_short": form.password,
-                "no_roles": form.roles,
-            }[error.code]
-            field.errors.append(error.message)
+            form[ERROR_FIELDS.get(error.code, "password")].errors.append(error.message)
         else:
             db.session.commit()
             flash(_("Staff account created for %(name)s.", name=user.name), "success")
@@ -188,7 +223,7 @@ def user_edit(user_id: int):
                 new_password=form.new_password.data or "",
             )
         except AccountError as error:
-            field = form.new_password if error.code == "password_too_short" else form.roles
+            field = form[ERROR_FIELDS.get(error.code, "new_password")]
             if error.code == "self_lockout":
                 field = form.active if not form.active.data else form.roles
             field.errors.append(error.message)
