@@ -1,8 +1,18 @@
 import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 
+from workshops import ratelimit
+from workshops.clock import utcnow
 from workshops.config import PROJECT_ROOT
+from workshops.database import write_transaction
+from workshops.extensions import db
+from workshops.ratelimit import Limit, RateLimited, RateLimitHit
 
 
 def test_pages_send_security_headers(client, app_context):
@@ -71,3 +81,97 @@ def test_an_unexpected_error_shows_a_translated_500_page(app, client):
 def test_health_check_answers_plain_ok(client):
     response = client.get("/healthz")
     assert (response.status_code, response.data) == (200, b"ok")
+
+
+# Attempt limits (sign-in, sign-up): counted in the database, atomically.
+
+WINDOW = timedelta(minutes=15)
+
+
+def hits_let_through(limits, *, times, now):
+    let_through = 0
+    for _ in range(times):
+        try:
+            ratelimit.hit(limits, now=now)
+            let_through += 1
+        except RateLimited:
+            pass
+    return let_through
+
+
+def stored_hits(scope=None):
+    query = select(func.count()).select_from(RateLimitHit)
+    if scope:
+        query = query.where(RateLimitHit.scope == scope)
+    return db.session.scalar(query)
+
+
+def test_a_limit_lets_exactly_its_number_of_hits_through_in_a_window(app_context):
+    now = utcnow()
+    assert hits_let_through([Limit("test", "key", 3, WINDOW)], times=10, now=now) == 3
+    assert stored_hits() == 3
+    assert hits_let_through([Limit("test", "other key", 3, WINDOW)], times=1, now=now) == 1
+
+
+def test_a_refused_hit_tells_when_to_come_back(app_context):
+    now = utcnow()
+    limit = Limit("test", "key", 2, WINDOW)
+    ratelimit.hit([limit], now=now - timedelta(minutes=10))
+    ratelimit.hit([limit], now=now)
+    with pytest.raises(RateLimited) as refused:
+        ratelimit.hit([limit], now=now)
+    assert refused.value.retry_after_seconds == 5 * 60 + 1
+
+
+def test_hits_older_than_the_window_stop_counting_and_are_dropped(app_context):
+    then = utcnow()
+    limit = Limit("test", "key", 2, WINDOW)
+    hits_let_through([limit], times=2, now=then)
+    assert hits_let_through([limit], times=1, now=then + WINDOW - timedelta(seconds=1)) == 0
+    assert hits_let_through([limit], times=3, now=then + WINDOW) == 2
+    assert stored_hits() == 2
+
+
+def test_a_refused_hit_counts_against_none_of_its_limits(app_context):
+    now = utcnow()
+    per_address = Limit("test-address", "10.0.0.1", 1, WINDOW)
+    per_phone = Limit("test-phone", "+34612345678", 5, WINDOW)
+    ratelimit.hit([per_address], now=now)
+    with pytest.raises(RateLimited):
+        ratelimit.hit([per_phone, per_address], now=now)
+    assert stored_hits("test-phone") == 0
+
+
+def test_checking_or_letting_through_without_recording_counts_nothing(app_context):
+    now = utcnow()
+    limit = Limit("test", "key", 1, WINDOW)
+    ratelimit.check([limit], now=now)
+    ratelimit.hit([limit], now=now, record=False)
+    assert stored_hits() == 0
+
+
+def test_simultaneous_hits_from_many_threads_let_exactly_the_limit_through(app):
+    """Each thread is its own transaction against the real database, as a request is: the
+    lock (PostgreSQL) or the write lock taken up front (SQLite) makes them take turns."""
+    limit, attempts = 5, 24
+    barrier = threading.Barrier(attempts)
+
+    def attempt():
+        with app.app_context(), write_transaction():
+            barrier.wait()
+            try:
+                ratelimit.hit([Limit("test", "key", limit, WINDOW)], now=utcnow())
+                time.sleep(0.02)  # the rest of the request, before it commits
+                db.session.commit()
+                return True
+            except RateLimited:
+                db.session.rollback()
+                return False
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=attempts) as pool:
+        outcomes = list(pool.map(lambda _n: attempt(), range(attempts)))
+    assert outcomes.count(True) == limit
+    with app.app_context():
+        assert stored_hits() == limit

@@ -1,9 +1,18 @@
 """Sliding-window attempt limits kept in the database, so every server process shares them.
 
 Keys (an email, an address, a phone) are stored only as salted hashes.
+
+Counting is atomic: `hit` locks the keys, counts and records in the caller's transaction,
+so of many simultaneous attempts exactly `limit` get through. The lock lasts until that
+transaction ends: on PostgreSQL an advisory lock per key (`pg_advisory_xact_lock`); on
+SQLite the write lock every write transaction takes when it begins (BEGIN IMMEDIATE for
+requests other than GET, and inside `write_transaction()`; see workshops.database).
+`check` is a quick look without locks, to refuse at once before expensive work.
 """
 
 import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -12,6 +21,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from workshops.db_types import UTCDateTime
 from workshops.extensions import db
+
+# The first key of PostgreSQL's two-key advisory locks: rate limits ("RL") share them with
+# no other use of advisory locks.
+ADVISORY_LOCK_CLASS = 0x524C
 
 
 class RateLimitHit(db.Model):
@@ -29,35 +42,51 @@ class RateLimited(Exception):
         self.retry_after_seconds = retry_after_seconds
 
 
+@dataclass(frozen=True)
+class Limit:
+    """At most `limit` hits for `key` in `scope` within any `window`."""
+
+    scope: str
+    key: str
+    limit: int
+    window: timedelta
+
+    @property
+    def key_hash(self) -> str:
+        return _key_hash(self.scope, self.key)
+
+
 def _key_hash(scope: str, key: str) -> str:
     salted = f"{current_app.config['SECRET_KEY']}\x00{scope}\x00{key}"
     return hashlib.sha256(salted.encode()).hexdigest()
 
 
-def check(scope: str, key: str, *, limit: int, window: timedelta, now: datetime) -> None:
-    """Raise RateLimited when `key` already has `limit` hits within `window` before `now`."""
-    since = now - window
-    where = (
-        RateLimitHit.scope == scope,
-        RateLimitHit.key_hash == _key_hash(scope, key),
-        RateLimitHit.created_at > since,
-    )
-    count, oldest = db.session.execute(
-        select(func.count(), func.min(RateLimitHit.created_at)).where(*where)
-    ).one()
-    if count >= limit:
-        retry_after = (oldest + window - now).total_seconds()
-        raise RateLimited(max(1, int(retry_after) + 1))
+def check(limits: Iterable[Limit], *, now: datetime) -> None:
+    """Raise RateLimited when one of `limits` already has its hits within the window.
+
+    No lock: a quick refusal before costly work, never the decision itself (see `hit`).
+    """
+    _raise_if_reached(list(limits), now)
+
+
+def hit(limits: Iterable[Limit], *, now: datetime, record: bool = True) -> None:
+    """Count one attempt against every one of `limits`, atomically.
+
+    Raises RateLimited, and counts nothing, when one of them is already reached. With
+    `record=False` the attempt is only let through or refused (a sign-in with the right
+    password is not a failure, but must wait its turn like one).
+    """
+    limits = list(limits)
+    _lock(limits)
+    _raise_if_reached(limits, now)
+    if record:
+        for limit in limits:
+            _add_hit(limit.scope, limit.key_hash, now=now, window=limit.window)
 
 
 def record(scope: str, key: str, *, now: datetime, window: timedelta) -> None:
-    """Add a hit, and drop this scope's hits too old to matter."""
-    db.session.execute(
-        delete(RateLimitHit).where(
-            RateLimitHit.scope == scope, RateLimitHit.created_at <= now - window
-        )
-    )
-    db.session.add(RateLimitHit(scope=scope, key_hash=_key_hash(scope, key), created_at=now))
+    """Add a hit without asking: for an attempt let through earlier whose hit was lost."""
+    _add_hit(scope, _key_hash(scope, key), now=now, window=window)
 
 
 def clear(scope: str, key: str) -> None:
@@ -66,3 +95,49 @@ def clear(scope: str, key: str) -> None:
             RateLimitHit.scope == scope, RateLimitHit.key_hash == _key_hash(scope, key)
         )
     )
+
+
+def _lock(limits: list[Limit]) -> None:
+    """Take each key's lock until the transaction ends, always in the same order (no
+    deadlock between attempts that share some keys)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return  # SQLite: the transaction already holds the database's write lock
+    for object_id in sorted({_advisory_lock_id(limit.key_hash) for limit in limits}):
+        db.session.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK_CLASS, object_id)))
+
+
+def _advisory_lock_id(key_hash: str) -> int:
+    """32 bits of the key's hash as PostgreSQL's signed integer (a clash only shares a lock)."""
+    value = int(key_hash[:8], 16)
+    return value - 2**32 if value >= 2**31 else value
+
+
+def _raise_if_reached(limits: list[Limit], now: datetime) -> None:
+    waits = []
+    for limit in limits:
+        count, oldest = db.session.execute(
+            select(func.count(), func.min(RateLimitHit.created_at)).where(
+                RateLimitHit.scope == limit.scope,
+                RateLimitHit.key_hash == limit.key_hash,
+                RateLimitHit.created_at > now - limit.window,
+            )
+        ).one()
+        if count >= limit.limit:
+            waits.append((oldest + limit.window - now).total_seconds() if oldest else 0)
+    if waits:
+        raise RateLimited(max(1, int(max(waits)) + 1))
+
+
+def _add_hit(scope: str, key_hash: str, *, now: datetime, window: timedelta) -> None:
+    """Add a hit, and drop this scope's hits too old to matter (rows another transaction is
+    dropping already are left to it, instead of waiting for it)."""
+    too_old = (
+        select(RateLimitHit.id)
+        .where(RateLimitHit.scope == scope, RateLimitHit.created_at <= now - window)
+        .with_for_update(skip_locked=True)
+    )
+    db.session.execute(
+        delete(RateLimitHit).where(RateLimitHit.id.in_(too_old)),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.add(RateLimitHit(scope=scope, key_hash=key_hash, created_at=now))
