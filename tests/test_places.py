@@ -306,6 +306,55 @@ def test_import_explains_what_is_wrong_with_the_file(runner, seeded, tmp_path, c
     assert boundary_count() == 0
 
 
+SQUARE = [[2.17, 41.38], [2.18, 41.38], [2.18, 41.39], [2.17, 41.39], [2.17, 41.38]]
+
+
+@pytest.mark.parametrize(("geometry", "message"), [
+    (None, "Feature 2 (code 02) in {path} has no shape"),
+    ({"type": "Point", "coordinates": [2.17, 41.38]},
+     "Feature 2 (code 02) in {path} is a Point: a neighbourhood must be a Polygon"),
+    ({"type": "Polygon", "coordinates": []},
+     "The shape of feature 2 (code 02) in {path} has no coordinates."),
+    ({"type": "MultiPolygon", "coordinates": [[SQUARE], []]},
+     "The shape of feature 2 (code 02) in {path} has no coordinates."),
+    ({"type": "Polygon", "coordinates": [[[2.17, 41.38], [2.18, 41.38], [2.17, 41.38]]]},
+     "The shape of feature 2 (code 02) in {path} has a ring of fewer than 3 different points."),
+    ({"type": "Polygon", "coordinates": [[[2.17, 41.38], [math.nan, 41.38], *SQUARE[2:]]]},
+     "The shape of feature 2 (code 02) in {path} has a point that is not a pair of numbers: "
+     "[NaN, 41.38]."),
+    ({"type": "Polygon", "coordinates": [[[2.17, 41.38], ["2.18", 41.38], *SQUARE[2:]]]},
+     "has a point that is not a pair of numbers: [\"2.18\", 41.38]."),
+    ({"type": "Polygon", "coordinates": [[[2.17, 41.38], [2.17], *SQUARE[2:]]]},
+     "has a point that is not a pair of numbers: [2.17]."),
+    ({"type": "Polygon", "coordinates": [[[2.17, 41.38], [2.17002, 41.38], [2.17002, 41.38002],
+                                          [2.17, 41.38002], [2.17, 41.38]]]},
+     "The shape of feature 2 (code 02) in {path} is too small to draw on a map of the city."),
+])
+def test_a_neighbourhood_shape_that_cannot_be_drawn_is_named_and_nothing_is_imported(
+        runner, seeded, tmp_path, geometry, message):
+    good = {"type": "Feature", "properties": {"BARRI": "01"},
+            "geometry": {"type": "Polygon", "coordinates": [SQUARE]}}
+    bad = {"type": "Feature", "properties": {"BARRI": "02"}, "geometry": geometry}
+    path = write_geojson(tmp_path, [good, bad])
+    result = runner.invoke(args=["places", "import-boundaries", str(path), "--language", "en"])
+    assert result.exit_code == 1
+    assert message.format(path=path) in result.output
+    assert "Traceback" not in result.output
+    assert boundary_count() == 0
+
+
+def test_the_only_feature_being_a_point_is_not_called_an_unknown_neighbourhood(
+        runner, seeded, tmp_path):
+    point = {"type": "Feature", "properties": {"BARRI": "53"},
+             "geometry": {"type": "Point", "coordinates": [2.18, 41.45]}}
+    path = write_geojson(tmp_path, [point])
+    result = runner.invoke(args=["places", "import-boundaries", str(path), "--language", "en"])
+    assert result.exit_code == 1
+    assert "Feature 1 (code 53)" in result.output and "is a Point" in result.output
+    assert "No feature in" not in result.output
+    assert boundary_count() == 0
+
+
 def test_import_needs_the_neighbourhoods_first(app_context, barris_path):
     with pytest.raises(BoundaryError) as error:
         import_boundaries(barris_path, now=NOW)

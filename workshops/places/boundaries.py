@@ -4,7 +4,9 @@ The file is third-party data the user supplies (the project does not carry it). 
 feature's `BARRI` property is the neighbourhood code ("01" or 1). The outlines are
 simplified (Douglas-Peucker, a few metres) and rounded, so a city map stays small.
 An import replaces every boundary at once; the caller commits, so an error leaves the
-previous boundaries as they were.
+previous boundaries as they were. A neighbourhood's feature whose shape cannot be drawn
+(no geometry, a Point, a ring of fewer than 3 points, a coordinate that is not a number)
+is an error that names the feature: nothing is imported.
 """
 
 import json
@@ -40,6 +42,20 @@ class BoundaryError(Exception):
         "not_seeded": _l("Load the neighbourhoods first: flask --app app seed"),
         "no_known_features": _l("No feature in %(path)s has the code of a Barcelona "
                                 "neighbourhood in its BARRI property."),
+        "shape_missing": _l("Feature %(number)s (code %(neighbourhood_code)s) in %(path)s has "
+                            "no shape: its geometry is empty."),
+        "shape_type": _l("Feature %(number)s (code %(neighbourhood_code)s) in %(path)s is a "
+                         "%(shape)s: a neighbourhood must be a Polygon or a MultiPolygon."),
+        "shape_no_coordinates": _l("The shape of feature %(number)s (code "
+                                   "%(neighbourhood_code)s) in %(path)s has no coordinates."),
+        "shape_bad_coordinate": _l("The shape of feature %(number)s (code "
+                                   "%(neighbourhood_code)s) in %(path)s has a point that is not "
+                                   "a pair of numbers: %(point)s."),
+        "shape_too_few_points": _l("The shape of feature %(number)s (code "
+                                   "%(neighbourhood_code)s) in %(path)s has a ring of fewer than "
+                                   "3 different points."),
+        "shape_too_small": _l("The shape of feature %(number)s (code %(neighbourhood_code)s) in "
+                              "%(path)s is too small to draw on a map of the city."),
     }
 
     def __init__(self, code: str, **params):
@@ -57,7 +73,6 @@ class BoundaryImport:
     imported: int = 0
     replaced: int = 0
     unknown_codes: list[str] = field(default_factory=list)
-    without_geometry: list[str] = field(default_factory=list)
     # Seeded neighbourhoods the file had no outline for (their names).
     missing: list[str] = field(default_factory=list)
 
@@ -71,18 +86,15 @@ def import_boundaries(path: Path, *, now: datetime) -> BoundaryImport:
 
     result = BoundaryImport()
     polygons_by_code: dict[int, list] = {}
-    for feature in features:
+    for number, feature in enumerate(features, start=1):
         properties = (feature.get("properties") or {}) if isinstance(feature, dict) else {}
         label = str(properties.get(CODE_PROPERTY, "?")).strip() or "?"
         code = _neighbourhood_code(properties.get(CODE_PROPERTY))
         if code not in neighbourhoods:
             result.unknown_codes.append(label)
             continue
-        polygons = _polygons(feature.get("geometry"), path)
-        if not polygons:
-            result.without_geometry.append(label)
-            continue
-        polygons_by_code.setdefault(code, []).extend(polygons)
+        where = {"path": path, "number": number, "neighbourhood_code": label}
+        polygons_by_code.setdefault(code, []).extend(_polygons(feature.get("geometry"), where))
     if not polygons_by_code:
         raise BoundaryError("no_known_features", path=path)
 
@@ -134,28 +146,43 @@ def _neighbourhood_code(value) -> int | None:
     return None
 
 
-def _polygons(geometry, path: Path) -> list:
-    """Simplified MultiPolygon coordinates; rings too small to draw are dropped."""
-    if not isinstance(geometry, dict):
-        return []
-    if geometry.get("type") == "Polygon":
+def _polygons(geometry, where: dict) -> list:
+    """Simplified MultiPolygon coordinates; rings too small to draw at city scale are dropped.
+
+    `where` names the feature (path, number, neighbourhood_code) in the errors raised when
+    its shape cannot be drawn at all.
+    """
+    if not isinstance(geometry, dict) or not geometry.get("type"):
+        raise BoundaryError("shape_missing", **where)
+    kind = geometry.get("type")
+    if kind == "Polygon":
         raw_polygons = [geometry.get("coordinates")]
-    elif geometry.get("type") == "MultiPolygon":
+    elif kind == "MultiPolygon":
         raw_polygons = geometry.get("coordinates")
     else:
-        return []
+        raise BoundaryError("shape_type", shape=_shown(kind), **where)
+    if not isinstance(raw_polygons, list) or not raw_polygons or not all(
+            isinstance(rings, list) and rings for rings in raw_polygons):
+        raise BoundaryError("shape_no_coordinates", **where)
     polygons = []
-    for raw_polygon in raw_polygons or []:
-        rings = [_simplified_ring(ring, path) for ring in raw_polygon or []]
-        if rings and rings[0]:  # an exterior too small to draw takes its holes with it
+    for raw_polygon in raw_polygons:
+        rings = [_simplified_ring(_lon_lat_points(ring, where)) for ring in raw_polygon]
+        if rings[0]:  # an exterior too small to draw takes its holes with it
             polygons.append([ring for ring in rings if ring])
+    if not polygons:
+        raise BoundaryError("shape_too_small", **where)
     return polygons
 
 
-def _simplified_ring(ring, path: Path) -> list:
-    points = _lon_lat_points(ring, path)
-    if len(points) < 4:
-        return []
+def _shown(value) -> str:
+    """A value from the file, short enough for a message."""
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _simplified_ring(points: list[tuple[float, float]]) -> list:
+    if points[0] != points[-1]:
+        points = [*points, points[0]]
     # Metres on a local plane: longitude shrinks with the cosine of the latitude.
     latitude = sum(lat for _lon, lat in points) / len(points)
     x_scale = METRES_PER_DEGREE_LATITUDE * math.cos(math.radians(latitude))
@@ -167,21 +194,30 @@ def _simplified_ring(ring, path: Path) -> list:
         point = [round(lon, DECIMALS), round(lat, DECIMALS)]
         if not simplified or simplified[-1] != point:
             simplified.append(point)
+    if not simplified:
+        return []
     if simplified[0] != simplified[-1]:
         simplified.append(simplified[0])
     return simplified if len(simplified) >= 4 else []
 
 
-def _lon_lat_points(ring, path: Path) -> list[tuple[float, float]]:
+def _lon_lat_points(ring, where: dict) -> list[tuple[float, float]]:
+    """The ring's points, checked: pairs of finite numbers within WGS84's range, at least
+    3 different ones."""
+    if not isinstance(ring, list) or not ring:
+        raise BoundaryError("shape_no_coordinates", **where)
     points = []
-    for position in ring if isinstance(ring, list) else []:
-        try:
-            lon, lat = float(position[0]), float(position[1])
-        except (TypeError, ValueError, IndexError):
-            return []
+    for position in ring:
+        if not (isinstance(position, list) and len(position) >= 2 and all(
+                isinstance(number, int | float) and not isinstance(number, bool)
+                and math.isfinite(number) for number in position[:2])):
+            raise BoundaryError("shape_bad_coordinate", point=_shown(position), **where)
+        lon, lat = float(position[0]), float(position[1])
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise BoundaryError("not_wgs84", path=path)
+            raise BoundaryError("not_wgs84", path=where["path"])
         points.append((lon, lat))
+    if len(set(points)) < 3:
+        raise BoundaryError("shape_too_few_points", **where)
     return points
 
 

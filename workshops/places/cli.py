@@ -18,7 +18,9 @@ from workshops.places.boundaries import BoundaryError, import_boundaries
 def import_boundaries_command(file: Path, language: str):
     """Import neighbourhood boundaries from Open Data BCN's barris GeoJSON (WGS84).
 
-    Replaces the boundaries imported before; on any error nothing changes.
+    Replaces the boundaries imported before; on any error (a neighbourhood's shape that
+    cannot be drawn among them) nothing changes, the reason is printed and the exit status
+    is 1.
     """
     with force_locale(language), write_transaction():
         try:
@@ -36,9 +38,6 @@ def import_boundaries_command(file: Path, language: str):
         if result.unknown_codes:
             click.echo(_("Skipped, no neighbourhood has this code: %(codes)s",
                          codes=", ".join(result.unknown_codes)))
-        if result.without_geometry:
-            click.echo(_("Skipped, no outline that can be drawn: %(codes)s",
-                         codes=", ".join(result.without_geometry)))
         if result.missing:
             click.echo(_("Neighbourhoods still without a boundary: %(names)s",
                          names=", ".join(result.missing)))
