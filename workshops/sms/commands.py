@@ -1,5 +1,5 @@
 """Reading what residents text: keywords in three languages, any case, with or without
-accents, extra spaces tolerated."""
+accents, extra spaces tolerated, numbers in any script's digits."""
 
 import re
 import unicodedata
@@ -21,7 +21,7 @@ KEYWORDS: dict[str, tuple[str, str | None]] = {
 }
 # A keyword alone means something else: BAIXA / BAJA stop messages, ALTA resumes them.
 BARE = {"BAIXA": "stop", "BAJA": "stop", "ALTA": "start"}
-CODE = re.compile(r"#?(\d{3,4})")
+CODE = re.compile(r"#?([0-9]{3,4})")
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,29 @@ class Command:
 
 
 def fold(text: str) -> str:
-    """Upper case, accents removed, spaces collapsed: "  àlta   123 " → "ALTA 123"."""
+    """Upper case, accents and invisible marks removed, digits in ASCII, spaces collapsed:
+    "  àlta   ١٢٣ " → "ALTA 123".
+
+    NFKD turns full-width and superscript digits into ASCII ones; other scripts' decimal
+    digits (Arabic-Indic, Devanagari…) are mapped by their value. Bidirectional marks, which
+    phones insert around digits in right-to-left text, are format characters (Cf): dropped."""
     decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    plain = "".join(_ascii_digit(c) for c in decomposed
+                    if not unicodedata.combining(c) and unicodedata.category(c) != "Cf")
     return " ".join(plain.upper().split())
+
+
+def _ascii_digit(char: str) -> str:
+    value = unicodedata.decimal(char, None)
+    return char if value is None else str(value)
+
+
+def _visible(text: str) -> str:
+    """Spaces collapsed and control characters dropped: names and places are echoed in
+    replies, and TwiML (XML) cannot carry most control characters."""
+    kept = "".join(c for c in text if c.isspace() or (
+        unicodedata.category(c) not in ("Cc", "Cs") and c not in "\ufffe\uffff"))
+    return " ".join(kept.split())
 
 
 def parse(body: str) -> Command:
@@ -52,6 +71,6 @@ def parse(body: str) -> Command:
         return Command(action, language, match.group(1) if match else "")
     if action in ("name", "area", "find"):
         # Keep the resident's own spelling for names and places.
-        original = " ".join((body or "").split())
+        original = _visible(body or "")
         return Command(action, language, original.split(" ", 1)[1] if " " in original else "")
     return Command(action, language)

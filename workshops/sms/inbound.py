@@ -28,13 +28,15 @@ from workshops.sms.texts import keyword, render, when
 
 
 def handle(message_sid: str, from_phone: str, body: str, *, now: datetime) -> str | None:
-    """Process one incoming SMS once; a redelivery gets the first reply again."""
+    """Process one incoming SMS once; a redelivery gets the first reply again.
+
+    The webhook has checked the parameters' shape and length (see views.inbound)."""
     seen = db.session.scalar(select(InboundMessage).where(
         InboundMessage.message_sid == message_sid))
     if seen is not None:
         return seen.reply or None
-    inbound = InboundMessage(message_sid=message_sid, from_phone=from_phone[:32],
-                             body=(body or "")[:1600], received_at=now)
+    inbound = InboundMessage(message_sid=message_sid, from_phone=from_phone, body=body or "",
+                             received_at=now)
     db.session.add(inbound)
     if _over_the_limit(from_phone, now):
         inbound.action = "limited"
@@ -79,12 +81,16 @@ def _answer(command: Command, from_phone: str, now: datetime) -> str | None:
         return None  # not a phone we could ever text back (short codes, alphanumeric ids)
     resident = _resident_for(from_phone, now, create=command.action in (
         "register", "stop", "name", "area"))
-    if resident is not None and resident.sms_opted_out and command.action != "start":
-        return None  # nothing is ever sent to an opted-out phone
     language = command.language or (resident.preferred_language if resident else "ca")
+    handler = HANDLERS.get(command.action, _help)
+    if resident is not None and resident.sms_opted_out and command.action != "start":
+        # Nothing is ever sent to an opted-out phone, but leaving still frees the place
+        # for the next person waiting.
+        if command.action in DONE_WITHOUT_REPLY:
+            handler(command, resident, language, from_phone, now)
+        return None
     if resident is not None and command.language:
         resident.preferred_language = command.language
-    handler = HANDLERS.get(command.action, _help)
     return handler(command, resident, language, from_phone, now)
 
 
@@ -159,11 +165,15 @@ def _cancel(command, resident, language, from_phone, now):
                 Workshop.public_code == command.argument,
                 Registration.status != RegistrationStatus.CANCELLED,
                 Workshop.last_session_ends_at >= now))
+    if registration is not None:
+        try:
+            registrations.cancel(registration, now=now)
+        except RegistrationError:  # cancelled a moment ago by another message or the web
+            registration = None
     if registration is None:
         return _say(language, lambda: _(
             "you have no place in a workshop with the code %(code)s. Send %(keyword)s to see "
             "yours."), code=command.argument or "—", keyword=keyword("mine", language))
-    registrations.cancel(registration, now=now)
     return _say(language, lambda: _(
         "your place at %(title)s is cancelled. Thank you for letting us know."),
         title=registration.workshop.title(language).text)
@@ -176,7 +186,8 @@ def _find(command, resident, language, from_phone, now):
         if area is None:
             return _say(language, lambda: _(
                 "we do not know the area %(area)s. Try a neighbourhood, e.g. %(keyword)s "
-                "Raval."), area=command.argument[:40], keyword=keyword("find", language))
+                "Raval."), shrink=("area",), area=command.argument[:40],
+                keyword=keyword("find", language))
     elif resident is not None and resident.home_neighbourhood is not None:
         area = resident.home_neighbourhood
     filters = ListingFilters(free_seats=True)
@@ -245,8 +256,8 @@ def _area(command, resident, language, from_phone, now):
     if not isinstance(area, Neighbourhood):
         return _say(language, lambda: _(
             "we do not know the neighbourhood %(area)s. Send %(keyword)s and its name, e.g. "
-            "%(keyword)s Trinitat Nova."), area=(command.argument or "—")[:40],
-            keyword=keyword("area", language))
+            "%(keyword)s Trinitat Nova."), shrink=("area",),
+            area=(command.argument or "—")[:40], keyword=keyword("area", language))
     resident.home_neighbourhood = area
     resident.lives_outside_barcelona = False
     return _say(language, lambda: _("thank you. Your neighbourhood: %(area)s."), area=area.name)
@@ -280,6 +291,8 @@ def _help(command, resident, language, from_phone, now):
         find=keyword("find", language), mine=keyword("mine", language))
 
 
+# What an opted-out phone can still do (silently): free a place.
+DONE_WITHOUT_REPLY = {"cancel"}
 HANDLERS = {
     "register": _register, "cancel": _cancel, "find": _find, "mine": _mine, "name": _name,
     "area": _area, "stop": _stop, "start": _start, "help": _help,

@@ -1,3 +1,5 @@
+import re
+
 from flask import abort, current_app, render_template, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +21,29 @@ from workshops.sms.models import (
     OutboxMessage,
     OutboxStatus,
 )
+
+# The shape of what Twilio sends (https://www.twilio.com/docs/messaging/guides/webhook-request):
+# a message SID is two capital letters and 32 characters (hexadecimal in Twilio's), a sender
+# a phone number, short code or alphanumeric id, a body at most 1600 characters, an error
+# code a number. Each fits its column, and none holds NUL, which PostgreSQL cannot store.
+MESSAGE_SID = re.compile(r"[A-Z]{2}[0-9A-Za-z]{32}")
+SENDER = re.compile(r"[^\x00-\x1f\x7f]{1,32}")
+BODY = re.compile(r"[^\x00]{0,1600}")
+ERROR_CODE = re.compile(r"[0-9]{0,10}")
+DELIVERY_STATUS = re.compile(r"[A-Za-z_-]{0,20}")
+
+
+def twilio_parameter(name: str, shape: re.Pattern) -> str:
+    """A parameter of a signed Twilio request, or 400 if it cannot have come from Twilio.
+
+    Refused (400) rather than accepted and ignored (200): the request changes nothing
+    either way, but Twilio logs a 4xx answer in its debugger, where an operator sees it,
+    and a 200 would hide it. A retry (Twilio retries on timeouts unless the URL's `#rp=`
+    override asks for more) is refused the same way, so it is harmless."""
+    value = request.form.get(name, "")
+    if not shape.fullmatch(value):
+        abort(400)
+    return value
 
 
 def signed_by_twilio() -> bool:
@@ -44,12 +69,11 @@ def twiml(reply: str | None):
 def inbound():
     if not signed_by_twilio():
         abort(403)
-    sid = request.form.get("MessageSid", "").strip()
-    sender = request.form.get("From", "").strip()
-    if not sid or not sender:
-        abort(400)
+    sid = twilio_parameter("MessageSid", MESSAGE_SID)
+    sender = twilio_parameter("From", SENDER)
+    body = twilio_parameter("Body", BODY)
     try:
-        reply = handle(sid, sender, request.form.get("Body", ""), now=utcnow())
+        reply = handle(sid, sender, body, now=utcnow())
         db.session.commit()
     except IntegrityError:
         # The same message delivered twice at the same moment: the other copy won.
@@ -64,15 +88,15 @@ def inbound():
 def delivery_status():
     if not signed_by_twilio():
         abort(403)
-    sid = request.form.get("MessageSid", "")
-    status = request.form.get("MessageStatus", "").lower()
+    sid = twilio_parameter("MessageSid", MESSAGE_SID)
+    status = twilio_parameter("MessageStatus", DELIVERY_STATUS).lower()
+    code = twilio_parameter("ErrorCode", ERROR_CODE)
     message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.provider_id == sid))
     if message is not None and status in DELIVERY_ORDER:
         current = message.delivery_status
         if not current or DELIVERY_ORDER.index(status) > DELIVERY_ORDER.index(current):
             message.delivery_status = status
             if status in ("failed", "undelivered"):
-                code = request.form.get("ErrorCode", "")
                 message.last_error = f"delivery {status}" + (f" (error {code})" if code else "")
             db.session.commit()
     return "", 204
