@@ -217,14 +217,19 @@ def test_a_nul_character_in_the_login_email_is_a_bad_request_and_counts_no_attem
         assert db.session.scalar(select(func.count()).select_from(RateLimitHit)) == 0
 
 
-def test_a_nul_character_in_a_sign_up_name_is_refused_and_stores_nobody(client, app_context,
-                                                                        seeded):
+def sign_up(client, **fields):
+    """The public sign-up form of a new workshop, sent with `fields` over valid values."""
     workshop = make_workshop()
     neighbourhood = db.session.scalar(text("SELECT id FROM neighbourhood LIMIT 1"))
-    response = post_form(client, f"/workshops/{workshop.id}?lang=en",
-                         f"/workshops/{workshop.id}/register?lang=en", data={
-                             "phone": "612 34 56 78", "name": "Ada\x00 Lovelace",
-                             "home_neighbourhood": str(neighbourhood), "sms_consent": "y"})
+    return post_form(client, f"/workshops/{workshop.id}?lang=en",
+                     f"/workshops/{workshop.id}/register?lang=en", data={
+                         "phone": "612 34 56 78", "name": "Ada Lovelace",
+                         "home_neighbourhood": str(neighbourhood), "sms_consent": "y"} | fields)
+
+
+def test_a_nul_character_in_a_sign_up_name_is_refused_and_stores_nobody(client, app_context,
+                                                                        seeded):
+    response = sign_up(client, name="Ada\x00 Lovelace")
     assert response.status_code == 400
     assert db.session.scalar(select(func.count()).select_from(Resident)) == 0
 
@@ -238,13 +243,7 @@ def test_a_nul_character_in_a_query_parameter_name_is_a_bad_request(client):
 
 def test_a_tampered_submission_key_is_replaced_and_the_sign_up_goes_through(client, app_context,
                                                                            seeded):
-    workshop = make_workshop()
-    neighbourhood = db.session.scalar(text("SELECT id FROM neighbourhood LIMIT 1"))
-    response = post_form(client, f"/workshops/{workshop.id}",
-                         f"/workshops/{workshop.id}/register", data={
-                             "phone": "612 34 56 78", "name": "Ada Lovelace",
-                             "home_neighbourhood": str(neighbourhood), "sms_consent": "y",
-                             "submission_key": "k" * 500})
+    response = sign_up(client, submission_key="k" * 500)
     assert response.status_code == 303
     registration = db.session.scalar(select(Registration))
     assert registration is not None and 0 < len(registration.submission_key) <= 48

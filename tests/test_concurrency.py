@@ -260,21 +260,25 @@ def test_a_web_and_an_sms_signup_racing_for_the_last_place(server, app_context, 
            [o for outcomes in rounds for o in outcomes], wall)
 
 
+def signups_by_one_phone(server, workshops, phone):
+    """One browser per workshop, each ready to send the same phone's sign-up form."""
+    home = neighbourhood_id()
+    jobs = []
+    for workshop in workshops:
+        client = Client(server)
+        fields = client.signup_fields(workshop.id, phone, home)
+        jobs.append(lambda c=client, f=fields, w=workshop.id: c.request(
+            "POST", f"/workshops/{w}/register", f))
+    return jobs
+
+
 def test_one_person_signing_up_for_ten_workshops_at_once_keeps_their_reach_facts_whole(
         server, app_context, engine_name):
     """Each sign-up writes again all of the person's reach facts: the ten take turns."""
     from workshops.reach.facts import stale_rows
 
     workshops = [make_workshop(capacity=5) for _ in range(10)]
-    home = neighbourhood_id()
-    jobs = []
-    for workshop in workshops:
-        client = Client(server)
-        fields = client.signup_fields(workshop.id, mobile(42), home)
-        jobs.append(lambda c=client, f=fields, w=workshop.id: c.request(
-            "POST", f"/workshops/{w}/register", f))
-
-    outcomes, wall = all_at_once(jobs)
+    outcomes, wall = all_at_once(signups_by_one_phone(server, workshops, mobile(42)))
     report("one person, 10 workshops at once", engine_name, outcomes, wall)
 
     assert [status for (status, _l, _b), _s in outcomes] == [303] * 10
@@ -320,16 +324,9 @@ def test_simultaneous_signups_from_one_phone_stop_at_its_limit(server, app, app_
                                                                engine_name):
     limit = app.config["REGISTRATION_LIMIT_PER_PHONE"]
     workshops = [make_workshop(capacity=5) for _ in range(limit + 15)]
-    home = neighbourhood_id()
-    jobs = []
-    for workshop in workshops:
-        client = Client(server)
-        fields = client.signup_fields(workshop.id, mobile(7), home)
-        jobs.append(lambda c=client, f=fields, w=workshop.id: c.request(
-            "POST", f"/workshops/{w}/register", f))
-
-    outcomes, wall = all_at_once(jobs)
-    report(f"{len(jobs)} sign-ups from one phone, limit {limit}", engine_name, outcomes, wall)
+    outcomes, wall = all_at_once(signups_by_one_phone(server, workshops, mobile(7)))
+    report(f"{len(workshops)} sign-ups from one phone, limit {limit}", engine_name, outcomes,
+           wall)
 
     answers = [status for (status, _l, _b), _s in outcomes]
     assert (answers.count(303), answers.count(429)) == (limit, 15)
