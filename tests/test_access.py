@@ -47,6 +47,7 @@ STAFF_PAGES = [
      COORDINATORS),
     ("registrations.erase_lookup", "/staff/residents/erase", COORDINATORS),
     ("sms.log", "/staff/sms", COORDINATORS),
+    ("audit.audit_log", "/admin/audit", ADMINS),
     ("calendars.staff_calendars", "/staff/calendars", ALL_STAFF),
     ("calendars.schedule_csv", "/staff/calendars/schedule.csv", COORDINATORS),
     # A roster: the session's facilitators and the workshop's organiser too (test_attendance).
