@@ -7,12 +7,14 @@ from html import unescape
 import pytest
 from sqlalchemy import inspect, select
 
+from tests.conftest import post_form
 from tests.factories import make_user, make_workshop, register
 from workshops.accounts.models import Role
 from workshops.audit.models import AuditAction, AuditEvent
 from workshops.audit.services import events_page, purge_audit_events, record
 from workshops.clock import utcnow
 from workshops.extensions import db
+from workshops.registrations.models import Resident
 
 
 def events() -> list[tuple]:
@@ -36,6 +38,44 @@ def test_an_event_says_who_did_what_to_which_record_and_when(app_context):
 def test_an_event_has_no_room_for_anything_about_the_person():
     columns = {column.key for column in inspect(AuditEvent).columns}
     assert columns == {"id", "at", "actor_id", "action", "subject_type", "subject_id"}
+
+
+def test_the_team_viewing_or_downloading_a_list_is_recorded_and_a_refusal_is_not(
+        client, auth, app_context):
+    facilitator = make_user([Role.FACILITATOR], email="fac@example.org")
+    workshop = make_workshop(facilitators=[facilitator])
+    register(workshop, "612345678")
+    other = make_workshop()
+    auth.login("fac@example.org")
+    client.get(f"/staff/workshops/{workshop.id}/registrations")
+    client.get(f"/staff/workshops/{workshop.id}/registrations.csv")
+    assert client.get(f"/staff/workshops/{other.id}/registrations").status_code == 403
+    assert events() == [
+        (facilitator.id, AuditAction.REGISTRATIONS_VIEWED, "workshop", workshop.id),
+        (facilitator.id, AuditAction.REGISTRATIONS_EXPORTED, "workshop", workshop.id)]
+
+
+def test_finding_and_erasing_a_resident_are_recorded_without_her_details(client, auth,
+                                                                         app_context):
+    workshop = make_workshop()
+    registration = register(workshop, "612345678", name="Anna Soler")
+    coordinator = auth.login_as(Role.COORDINATOR)
+    post_form(client, "/staff/residents/erase", phone="612 34 56 78")
+    response = post_form(client, "/staff/residents/erase",
+                         f"/staff/residents/{registration.resident_id}/erase",
+                         phone="612 34 56 78", confirm="1")
+    assert response.status_code == 303
+    assert db.session.get(Resident, registration.resident_id).erased_at is not None
+    assert events() == [
+        (coordinator.id, AuditAction.RESIDENT_FOUND, "resident", registration.resident_id),
+        (coordinator.id, AuditAction.RESIDENT_ERASED, "resident", registration.resident_id)]
+
+
+def test_a_phone_nobody_has_records_no_look_up(client, auth, app_context):
+    auth.login_as(Role.COORDINATOR)
+    response = post_form(client, "/staff/residents/erase", phone="699 99 99 99")
+    assert response.status_code == 422
+    assert events() == []
 
 
 def test_events_are_listed_newest_first_a_page_at_a_time(app_context):
