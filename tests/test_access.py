@@ -5,6 +5,9 @@ import pytest
 from tests.conftest import csrf_token_from
 from tests.factories import make_topic, make_user, make_venue, make_workshop, register
 from workshops.accounts.models import Role
+from workshops.clock import utcnow
+from workshops.extensions import db
+from workshops.sms.models import InboundMessage
 
 PUBLIC_ENDPOINTS = {"static", "core.home", "core.healthz", "accounts.login",
                     "catalogue.listing", "catalogue.detail", "catalogue.poster",
@@ -68,6 +71,7 @@ STAFF_ACTIONS = [
     ("catalogue.unpublish_workshop", "/staff/workshops/{workshop_id}/unpublish", COORDINATORS),
     ("catalogue.duplicate_workshop", "/staff/workshops/{workshop_id}/duplicate", COORDINATORS),
     ("registrations.erase", "/staff/residents/{resident_id}/erase", COORDINATORS),
+    ("sms.reveal_number", "/staff/sms/received/{message_id}/reveal", ADMINS),
     ("calendars.replace_own_feed_link", "/staff/calendars/my-link", ALL_STAFF),
     ("attendance.mark", "/staff/sessions/{session_id}/attendance/mark", COORDINATORS),
     ("attendance.sync", "/staff/sessions/{session_id}/attendance/sync", COORDINATORS),
@@ -87,8 +91,12 @@ def ids(app_context):
     target = make_user([Role.ORGANISER], email="target@example.org")
     workshop = make_workshop(organiser=target, venue=venue)
     resident_id = register(workshop, "612345678").resident_id
+    message = InboundMessage(message_sid="SM" + "0" * 32, from_phone="+34612345678",
+                             body="ALTA 123", received_at=utcnow())
+    db.session.add(message)
+    db.session.commit()
     return {"user_id": target.id, "neighbourhood_id": venue.neighbourhood_id,
-            "venue_id": venue.id, "workshop_id": workshop.id,
+            "message_id": message.id, "venue_id": venue.id, "workshop_id": workshop.id,
             "session_id": workshop.sessions[0].id, "topic_id": make_topic().id,
             "resident_id": resident_id}
 

@@ -1,7 +1,7 @@
 """Staff see only what their job needs (invariant 7), role by role.
 
 One workshop, two places: Anna and Berta hold them, Carla waits, Dolors cancelled. Each
-role opens the registrations list, its CSV and the roster:
+role opens the registrations list, its CSV, the roster and the SMS log:
 
 | role                      | names | phone     | email | age, gender | waiting | cancelled |
 |---------------------------|-------|-----------|-------|-------------|---------|-----------|
@@ -11,22 +11,29 @@ role opens the registrations list, its CSV and the roster:
 | another organiser         | 403   |           |       |             |         |           |
 | another facilitator       | 403   |           |       |             |         |           |
 
-The roster shows everyone the last three digits only.
+The roster shows everyone the last three digits only. The SMS log (coordinators and
+admins) masks every number and cuts every link; only an admin may reveal one number.
 """
 
 import csv
 import io
 
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import csrf_token_from
 from tests.factories import make_user, make_workshop, register
 from workshops.accounts.models import Role
+from workshops.audit.models import AuditAction, AuditEvent
 from workshops.clock import utcnow
 from workshops.extensions import db
 from workshops.registrations.models import AgeBand, Gender
 from workshops.registrations.phones import masked_phone
 from workshops.registrations.services import cancel
+from workshops.sms.models import InboundMessage, OutboxMessage
+from workshops.sms.redaction import redacted
+from workshops.sms.senders import LogSender
+from workshops.sms.worker import send_due
 
 PEOPLE = {  # name: (phone as typed, as shown in full, email)
     "Anna Soler": ("612345678", "612 34 56 78", "anna@example.org"),
@@ -177,3 +184,90 @@ def test_finding_a_resident_to_erase_shows_name_and_phone_but_no_statistics(clie
     assert "Anna Soler" in html and "612 34 56 78" in html
     assert "anna@example.org" not in html
     assert not any(label in html for label in STATISTICS_ONLY)
+
+
+# The SMS log
+
+
+@pytest.fixture
+def sms_log(team):
+    """Messages the log shows: the confirmations sent (with their manage links) and one
+    text received, whose reply carries a link and whose body a phone number."""
+    users, workshop, registrations = team
+    send_due(LogSender(), now=utcnow())
+    received = InboundMessage(
+        message_sid="SM" + "1" * 32, from_phone="+34612345678",
+        body="ALTA 123, my daughter's number is 699 11 22 33", received_at=utcnow(),
+        reply=f"Done: http://localhost/r/{registrations['Anna Soler'].manage_token}")
+    db.session.add(received)
+    db.session.commit()
+    return users, registrations, received
+
+
+def test_messages_in_the_log_hide_numbers_and_the_keys_in_links():
+    assert redacted("Cancel: http://localhost/r/AbC_12-xyz.") == "Cancel: http://localhost/r/…."
+    assert redacted("https://i4a.example/r/abc/cancel?x=1 ok") == "https://i4a.example/r/… ok"
+    assert redacted("https://i4a.example/AbCdEf") == "https://i4a.example/…"
+    assert redacted("see https://i4a.example/") == "see https://i4a.example/"
+    assert redacted("From +34612345678 and 612 34 56 78") == (
+        "From ••• ••• 678 and ••• ••• 678")
+    assert redacted("The 'To' number +34612345678 is not valid") == (
+        "The 'To' number ••• ••• 678 is not valid")
+    assert redacted("ALTA 123 dv. 4/12 10:00") == "ALTA 123 dv. 4/12 10:00"
+    assert redacted(None) == ""
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_sms_log_masks_numbers_and_links_for_every_role_that_may_open_it(
+        client, auth, sms_log, role):
+    users, registrations, _received = sms_log
+    sign_in(auth, users, role)
+    response = client.get("/staff/sms?lang=en")
+    if role not in {"admin", "coordinator"}:
+        assert response.status_code == 403
+        return
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert db.session.scalars(select(OutboxMessage.body)).first()  # the texts were sent
+    assert "http://localhost/r/…" in html
+    assert not any(registration.manage_token in html
+                   for registration in registrations.values())
+    assert "••• ••• 678" in html and "••• ••• 233" in html
+    assert "+34612345678" not in html and "699 11 22 33" not in html
+    assert ("Show the number" in html) == (role == "admin")
+
+
+def test_an_admin_reveals_one_number_and_the_audit_log_records_it(client, auth, sms_log):
+    users, _registrations, received = sms_log
+    admin = sign_in(auth, users, "admin")
+    page = client.get("/staff/sms?lang=en").get_data(as_text=True)
+    response = client.post(f"/staff/sms/received/{received.id}/reveal?lang=en",
+                           data={"csrf_token": csrf_token_from(page)})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert '<strong id="revealed-number">+34612345678</strong>' in html
+    assert "699 11 22 33" not in html  # only the sender's number, nothing else
+    event = db.session.scalar(select(AuditEvent))
+    assert (event.actor_id, event.action, event.subject_type, event.subject_id) == (
+        admin.id, AuditAction.PHONE_REVEALED, "inbound_message", received.id)
+
+
+def test_revealing_a_number_needs_the_form_s_token_and_then_records_nothing(client, auth,
+                                                                             sms_log):
+    users, _registrations, received = sms_log
+    sign_in(auth, users, "admin")
+    response = client.post(f"/staff/sms/received/{received.id}/reveal")
+    assert response.status_code == 400
+    assert "+34612345678" not in response.get_data(as_text=True)
+    assert db.session.scalar(select(AuditEvent)) is None
+
+
+def test_a_coordinator_may_not_reveal_a_number(client, auth, sms_log):
+    users, _registrations, received = sms_log
+    sign_in(auth, users, "coordinator")
+    page = client.get("/staff/sms").get_data(as_text=True)
+    response = client.post(f"/staff/sms/received/{received.id}/reveal",
+                           data={"csrf_token": csrf_token_from(page)})
+    assert response.status_code == 403
+    assert "+34612345678" not in response.get_data(as_text=True)
+    assert db.session.scalar(select(AuditEvent)) is None
