@@ -119,10 +119,12 @@ def test_anonymous_posts_change_nothing(client, ids, url, roles):
 
 @pytest.mark.parametrize("role", list(Role))
 @pytest.mark.parametrize("url, allowed", by_id(STAFF_PAGES))
-def test_each_role_opens_only_the_pages_it_is_allowed(client, auth, ids, role, url, allowed):
+def test_each_role_opens_only_the_pages_it_is_allowed_and_no_browser_keeps_them(
+        client, auth, ids, role, url, allowed):
     auth.login_as(role)
     response = client.get(url.format(**ids))
     assert response.status_code == (200 if role in allowed else 403)
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -133,6 +135,23 @@ def test_each_role_may_post_only_the_actions_it_is_allowed(client, auth, ids, ro
     token = csrf_token_from(client.get("/staff").get_data(as_text=True))
     response = client.post(url.format(**ids), data={"csrf_token": token, "priority": "1"})
     assert (response.status_code == 403) == (role not in allowed)
+    if url != "/logout":  # signed out by it: nothing personal in the answer
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_public_pages_and_static_files_stay_cacheable_for_visitors(client, ids):
+    for url in ["/", "/workshops", f"/workshops/{ids['workshop_id']}",
+                "/static/css/site.css"]:
+        with client.get(url) as response:
+            assert response.status_code == 200
+            assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+def test_a_public_page_seen_by_signed_in_staff_is_not_kept(client, auth, ids):
+    auth.login_as(Role.FACILITATOR)
+    assert client.get("/workshops").headers["Cache-Control"] == "no-store"
+    with client.get("/static/css/site.css") as response:
+        assert "no-store" not in response.headers.get("Cache-Control", "")
 
 
 def test_guessing_an_id_that_does_not_exist_gives_404(client, auth, ids):

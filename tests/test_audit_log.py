@@ -105,6 +105,7 @@ def test_the_admin_page_lists_events_in_the_admins_language(client, auth, app_co
     response = client.get("/admin/audit?lang=en")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
     assert "Clara Coordinadora" in html
     assert "Downloaded a workshop's registrations" in unescape(html)
     assert f"Workshop {workshop.id}" in html

@@ -101,6 +101,7 @@ def test_the_registrations_list_shows_each_role_what_its_job_needs(client, auth,
         return
     html = response.get_data(as_text=True)
     assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
     for name, (_phone, shown, email) in PEOPLE.items():
         listed = role in FULL or name != "Dolors Mas"
         assert (name in html) == listed
@@ -121,6 +122,7 @@ def test_the_registrations_csv_holds_what_the_list_shows_and_no_more(client, aut
         assert response.status_code == 403
         return
     assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
     header, *rows = read_csv(response)
     by_name = {dict(zip(header, row, strict=True))["Name"]: dict(zip(header, row, strict=True))
                for row in rows}
@@ -155,6 +157,7 @@ def test_the_roster_shows_names_and_the_last_three_digits_to_whoever_may_open_it
         return
     html = response.get_data(as_text=True)
     assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
     for name, (phone, shown, email) in PEOPLE.items():
         on_roster = name != "Dolors Mas"  # the waiting list is; a cancellation is not
         assert (name in html) == on_roster
@@ -228,6 +231,7 @@ def test_the_sms_log_masks_numbers_and_links_for_every_role_that_may_open_it(
         return
     html = response.get_data(as_text=True)
     assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
     assert db.session.scalars(select(OutboxMessage.body)).first()  # the texts were sent
     assert "http://localhost/r/…" in html
     assert not any(registration.manage_token in html
@@ -245,6 +249,7 @@ def test_an_admin_reveals_one_number_and_the_audit_log_records_it(client, auth, 
                            data={"csrf_token": csrf_token_from(page)})
     html = response.get_data(as_text=True)
     assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
     assert '<strong id="revealed-number">+34612345678</strong>' in html
     assert "699 11 22 33" not in html  # only the sender's number, nothing else
     event = db.session.scalar(select(AuditEvent))
