@@ -63,15 +63,16 @@ def _current_user():
 def workshop_registrations(workshop_id: int):
     workshop = workshop_for_staff(workshop_id)
     now = utcnow()
-    rows = registrants(workshop, _current_user())
-    audit.record(_current_user(), AuditAction.REGISTRATIONS_VIEWED, workshop, now=now)
-    db.session.commit()
-    return render_template(
-        "registrations/staff/list.html", workshop=workshop, rows=rows, lang=current_language(),
+    page = render_template(
+        "registrations/staff/list.html", workshop=workshop, lang=current_language(),
+        rows=registrants(workshop, _current_user()),
         full_contact=sees_contact_details(current_user, workshop),
         attended=attendance.sessions_attended(workshop),
         sessions_held=attendance.sessions_held(workshop, now),
         STATUS_LABELS=STATUS_LABELS, CHANNEL_LABELS=CHANNEL_LABELS)
+    audit.record(_current_user(), AuditAction.REGISTRATIONS_VIEWED, workshop, now=now)
+    db.session.commit()
+    return page
 
 
 @bp.get("/staff/workshops/<int:workshop_id>/registrations.csv")
