@@ -5,6 +5,9 @@ import pytest
 from tests.conftest import csrf_token_from
 from tests.factories import make_topic, make_user, make_venue, make_workshop, register
 from workshops.accounts.models import Role
+from workshops.clock import utcnow
+from workshops.extensions import db
+from workshops.sms.models import InboundMessage
 
 PUBLIC_ENDPOINTS = {"static", "core.home", "core.healthz", "accounts.login",
                     "catalogue.listing", "catalogue.detail", "catalogue.poster",
@@ -47,6 +50,7 @@ STAFF_PAGES = [
      COORDINATORS),
     ("registrations.erase_lookup", "/staff/residents/erase", COORDINATORS),
     ("sms.log", "/staff/sms", COORDINATORS),
+    ("audit.audit_log", "/admin/audit", ADMINS),
     ("calendars.staff_calendars", "/staff/calendars", ALL_STAFF),
     ("calendars.schedule_csv", "/staff/calendars/schedule.csv", COORDINATORS),
     # A roster: the session's facilitators and the workshop's organiser too (test_attendance).
@@ -67,6 +71,7 @@ STAFF_ACTIONS = [
     ("catalogue.unpublish_workshop", "/staff/workshops/{workshop_id}/unpublish", COORDINATORS),
     ("catalogue.duplicate_workshop", "/staff/workshops/{workshop_id}/duplicate", COORDINATORS),
     ("registrations.erase", "/staff/residents/{resident_id}/erase", COORDINATORS),
+    ("sms.reveal_number", "/staff/sms/received/{message_id}/reveal", ADMINS),
     ("calendars.replace_own_feed_link", "/staff/calendars/my-link", ALL_STAFF),
     ("attendance.mark", "/staff/sessions/{session_id}/attendance/mark", COORDINATORS),
     ("attendance.sync", "/staff/sessions/{session_id}/attendance/sync", COORDINATORS),
@@ -86,8 +91,12 @@ def ids(app_context):
     target = make_user([Role.ORGANISER], email="target@example.org")
     workshop = make_workshop(organiser=target, venue=venue)
     resident_id = register(workshop, "612345678").resident_id
+    message = InboundMessage(message_sid="SM" + "0" * 32, from_phone="+34612345678",
+                             body="ALTA 123", received_at=utcnow())
+    db.session.add(message)
+    db.session.commit()
     return {"user_id": target.id, "neighbourhood_id": venue.neighbourhood_id,
-            "venue_id": venue.id, "workshop_id": workshop.id,
+            "message_id": message.id, "venue_id": venue.id, "workshop_id": workshop.id,
             "session_id": workshop.sessions[0].id, "topic_id": make_topic().id,
             "resident_id": resident_id}
 
@@ -110,10 +119,12 @@ def test_anonymous_posts_change_nothing(client, ids, url, roles):
 
 @pytest.mark.parametrize("role", list(Role))
 @pytest.mark.parametrize("url, allowed", by_id(STAFF_PAGES))
-def test_each_role_opens_only_the_pages_it_is_allowed(client, auth, ids, role, url, allowed):
+def test_each_role_opens_only_the_pages_it_is_allowed_and_no_browser_keeps_them(
+        client, auth, ids, role, url, allowed):
     auth.login_as(role)
     response = client.get(url.format(**ids))
     assert response.status_code == (200 if role in allowed else 403)
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -124,6 +135,23 @@ def test_each_role_may_post_only_the_actions_it_is_allowed(client, auth, ids, ro
     token = csrf_token_from(client.get("/staff").get_data(as_text=True))
     response = client.post(url.format(**ids), data={"csrf_token": token, "priority": "1"})
     assert (response.status_code == 403) == (role not in allowed)
+    if url != "/logout":  # signed out by it: nothing personal in the answer
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_public_pages_and_static_files_stay_cacheable_for_visitors(client, ids):
+    for url in ["/", "/workshops", f"/workshops/{ids['workshop_id']}",
+                "/static/css/site.css"]:
+        with client.get(url) as response:
+            assert response.status_code == 200
+            assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+def test_a_public_page_seen_by_signed_in_staff_is_not_kept(client, auth, ids):
+    auth.login_as(Role.FACILITATOR)
+    assert client.get("/workshops").headers["Cache-Control"] == "no-store"
+    with client.get("/static/css/site.css") as response:
+        assert "no-store" not in response.headers.get("Cache-Control", "")
 
 
 def test_guessing_an_id_that_does_not_exist_gives_404(client, auth, ids):

@@ -27,7 +27,8 @@ ADMIN_PAGES = ["/staff", "/account", "/admin/users", "/admin/users/new",
                "/staff/workshops/{workshop_id}/registrations",
                "/staff/workshops/{workshop_id}/registrations/new", "/staff/residents/erase",
                "/staff/calendars", "/staff/calendars/schedule.csv?date_from=2026-12-10",
-               "/reach", "/reach?by=home&sort=per_thousand&dir=asc"]
+               "/reach", "/reach?by=home&sort=per_thousand&dir=asc", "/staff/sms",
+               "/admin/audit"]
 
 
 @pytest.fixture

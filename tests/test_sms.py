@@ -624,13 +624,13 @@ def test_delivery_status_is_recorded_and_never_moves_backwards(client, app, work
     assert forged.status_code == 403
 
 
-def test_coordinators_see_the_sms_log_in_their_language(client, auth, workshop):
+def test_coordinators_see_the_sms_log_in_their_language_with_numbers_masked(client, auth, workshop):
     text(client, "ALTA 123")
     register(workshop, mobile(1))
     send_due(LogSender(), now=datetime.now(UTC))
     auth.login_as(Role.COORDINATOR)
     html = client.get("/staff/sms?lang=ca").get_data(as_text=True)
-    assert "ALTA 123" in html and PHONE in html
+    assert "ALTA 123" in html and "••• ••• 678" in html and PHONE not in html
     assert "Llista d'espera" in html and "Enviat" in html
     assert "waitlisted" not in html and ">sent<" not in html
 

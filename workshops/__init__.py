@@ -81,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     from workshops import (  # noqa: F401  (models register with their blueprints)
         accounts,
         attendance,
+        audit,
         calendars,
         catalogue,
         core,
@@ -92,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
         sms,
     )
     from workshops.attendance import models as attendance_models  # noqa: F401
+    from workshops.audit import models as audit_models  # noqa: F401
     from workshops.sms import models as sms_models  # noqa: F401
 
     app.register_blueprint(core.bp)
@@ -103,3 +105,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sms.bp)
     app.register_blueprint(attendance.bp)
     app.register_blueprint(reach.bp)
+    app.register_blueprint(audit.bp)

@@ -72,6 +72,9 @@ def from_environment(instance_path: str) -> dict:
                                                              "60")),
         "REGISTRATION_LIMIT_PER_PHONE": int(os.environ.get("REGISTRATION_LIMIT_PER_PHONE", "10")),
         "REGISTRATION_LIMIT_WINDOW_SECONDS": 3600,
+        # Audit events (who viewed, downloaded, revealed or erased residents' data) are kept
+        # this long, then `purge_audit_events` deletes them.
+        "AUDIT_RETENTION_DAYS": int(os.environ.get("AUDIT_RETENTION_DAYS", "730")),
         "SMS_BACKEND": os.environ.get("SMS_BACKEND", "log"),
         # Incoming messages answered per phone and hour; past that, silence (the bill).
         "SMS_INBOUND_LIMIT_PER_HOUR": 20,

@@ -1,6 +1,7 @@
 """HTTP security headers for every response."""
 
-from flask import Flask
+from flask import Flask, request
+from flask_login import current_user
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -32,7 +33,21 @@ def add_strict_transport_security(response):
     return response
 
 
+def no_store_for_staff(response):
+    """Nothing a signed-in member of staff is sent is kept by a browser or proxy cache:
+    staff pages and exports hold residents' personal data, and a shared computer at a
+    civic centre must not show them to the next person from its history or cache. One
+    rule for every response (pages, exports, errors), so a new staff page cannot forget it.
+    Static files hold nothing personal and stay cacheable. The roster's offline copy is the
+    service worker's, which this header does not govern (attendance-sw.js empties it on
+    signing out)."""
+    if request.endpoint != "static" and current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.after_request(add_security_headers)
+    app.after_request(no_store_for_staff)
     if app.config["PREFERRED_URL_SCHEME"] == "https":
         app.after_request(add_strict_transport_security)

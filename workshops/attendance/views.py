@@ -40,6 +40,7 @@ from workshops.places.models import Neighbourhood
 from workshops.places.queries import districts_with_neighbourhoods
 from workshops.registrations.forms import OUTSIDE_BARCELONA, SUBMISSION_KEY_MAX_LENGTH
 from workshops.registrations.models import AgeBand, Gender
+from workshops.registrations.phones import masked_phone
 from workshops.registrations.services import RegistrationError, ResidentDetails
 
 ALL_STAFF = tuple(Role)
@@ -85,6 +86,12 @@ def today():
 @bp.get("/staff/sessions/<int:session_id>/attendance")
 @role_required(*ALL_STAFF)
 def roster(session_id: int):
+    """The door's list: names and the last three digits of each phone (to tell two people
+    of the same name apart), for everyone who opens it, organisers and coordinators too.
+    It lives on a shared tablet, kept for offline use by the service worker, where a full
+    number is of no use. People on the waiting list are on it: those who come anyway are
+    marked present, and take the places of people who did not come. Cancelled ones are not.
+    """
     session = session_for_staff(session_id)
     filter_form = RosterFilterForm(request.args)
     query = searchable(filter_form.q.data or "") if filter_form.validate() else ""
@@ -96,7 +103,7 @@ def roster(session_id: int):
         "attendance/roster.html", session=session, workshop=session.workshop, roster=current,
         query=query, no_match=no_match, filter_form=filter_form, lang=current_language(),
         locked=attendance.is_locked(session, current_user, now=now),
-        new_change_id=attendance.new_change_id, searchable=searchable,
+        new_change_id=attendance.new_change_id, searchable=searchable, masked_phone=masked_phone,
         # For the script: "{n}" stands for the number (ca, es and en have two plural forms).
         waiting_texts=[ngettext("%(count)s change waiting to be saved",
                                 "%(count)s changes waiting to be saved", n, count="{n}")

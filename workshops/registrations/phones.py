@@ -41,3 +41,12 @@ def display_phone(e164: str | None) -> str:
     if number.country_code == 34:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def masked_phone(e164: str | None) -> str:
+    """+34612345678 → "••• ••• 678": the last three digits only.
+
+    Enough to tell two people of the same name apart, or to check a number someone reads
+    out at the door; not enough to call or text them."""
+    digits = [c for c in e164 or "" if c.isdigit()]
+    return "••• ••• " + "".join(digits[-3:]) if digits else ""

@@ -1,17 +1,21 @@
-"""Staff pages: a workshop's registrations (and CSV), registering someone, erasure."""
+"""Staff pages: a workshop's registrations (and CSV), registering someone, erasure.
 
+Who sees what of the registrants is decided in `disclosure`; looking at the list,
+downloading it, finding a resident by phone and erasing one are recorded in the audit log.
+"""
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from workshops.accounts.access import role_required
 from workshops.accounts.models import Role
 
 # A module, not its names: attendance's services import this package in turn.
 from workshops.attendance import services as attendance
+from workshops.audit import services as audit
+from workshops.audit.models import AuditAction
 from workshops.catalogue.models import Workshop
 from workshops.catalogue.schedule import to_local
 from workshops.catalogue.services import can_edit
@@ -20,12 +24,11 @@ from workshops.extensions import db
 from workshops.i18n import current_language
 from workshops.registrations import bp
 from workshops.registrations import services as registrations
+from workshops.registrations.disclosure import registrants, sees_contact_details
 from workshops.registrations.erasure import erase_resident, resident_by_phone
 from workshops.registrations.forms import ErasePhoneForm, StaffRegistrationForm
 from workshops.registrations.models import (
-    AGE_BAND_LABELS,
     CHANNEL_LABELS,
-    GENDER_LABELS,
     STATUS_LABELS,
     Channel,
     Registration,
@@ -51,61 +54,53 @@ def workshop_for_staff(workshop_id: int) -> Workshop:
     return workshop
 
 
-def registrations_in_order(workshop: Workshop) -> list[Registration]:
-    """Confirmed first (by date), then the waiting list in its order, then cancelled."""
-    rank = {RegistrationStatus.CONFIRMED: 0, RegistrationStatus.WAITLISTED: 1,
-            RegistrationStatus.CANCELLED: 2}
-    rows = db.session.scalars(
-        select(Registration).where(Registration.workshop_id == workshop.id)
-        .options(selectinload(Registration.resident).selectinload(Resident.home_neighbourhood))
-    ).all()
-    return sorted(rows, key=lambda r: (rank[r.status], r.queued_at, r.id))
-
-
-def with_positions(rows: list[Registration]):
-    position = 0
-    for registration in rows:
-        if registration.status == RegistrationStatus.WAITLISTED:
-            position += 1
-            yield registration, position
-        else:
-            yield registration, None
+def _current_user():
+    return current_user._get_current_object()
 
 
 @bp.get("/staff/workshops/<int:workshop_id>/registrations")
 @role_required(*ALL_STAFF)
 def workshop_registrations(workshop_id: int):
     workshop = workshop_for_staff(workshop_id)
-    rows = list(with_positions(registrations_in_order(workshop)))
-    return render_template(
-        "registrations/staff/list.html", workshop=workshop, rows=rows, lang=current_language(),
+    now = utcnow()
+    page = render_template(
+        "registrations/staff/list.html", workshop=workshop, lang=current_language(),
+        rows=registrants(workshop, _current_user()),
+        full_contact=sees_contact_details(current_user, workshop),
         attended=attendance.sessions_attended(workshop),
-        sessions_held=attendance.sessions_held(workshop, utcnow()),
-        STATUS_LABELS=STATUS_LABELS, CHANNEL_LABELS=CHANNEL_LABELS, display_phone=display_phone)
+        sessions_held=attendance.sessions_held(workshop, now),
+        STATUS_LABELS=STATUS_LABELS, CHANNEL_LABELS=CHANNEL_LABELS)
+    audit.record(_current_user(), AuditAction.REGISTRATIONS_VIEWED, workshop, now=now)
+    db.session.commit()
+    return page
 
 
 @bp.get("/staff/workshops/<int:workshop_id>/registrations.csv")
 @role_required(*ALL_STAFF)
 def workshop_registrations_csv(workshop_id: int):
+    """The list as a spreadsheet, with the same columns the viewer sees on the page (see
+    `disclosure`): email and home neighbourhood for the organiser and coordinators only."""
     workshop = workshop_for_staff(workshop_id)
     lang = current_language()
-    header = [_("Status"), _("Waiting list position"), _("Name"), _("Phone"), _("Email"),
-              _("Neighbourhood where they live"), _("Age"), _("Gender"), _("Channel"),
-              _("Registered on"), _("Sessions attended")]
+    full = sees_contact_details(current_user, workshop)
+    header = [_("Status"), _("Waiting list position"), _("Name"), _("Phone")]
+    if full:
+        header += [_("Email"), _("Neighbourhood where they live")]
+    header += [_("Channel"), _("Registered on"), _("Sessions attended")]
     attended = attendance.sessions_attended(workshop)
     rows = []
-    for registration, position in with_positions(registrations_in_order(workshop)):
-        resident = registration.resident
-        home = (resident.home_neighbourhood.name if resident.home_neighbourhood
-                else _("Outside Barcelona") if resident.lives_outside_barcelona else "")
-        rows.append([
-            STATUS_LABELS[registration.status], position or "", resident.name,
-            display_phone(resident.phone), resident.email, home,
-            AGE_BAND_LABELS[resident.age_band] if resident.age_band else "",
-            GENDER_LABELS[resident.gender], CHANNEL_LABELS[registration.channel],
-            to_local(registration.created_at).strftime("%d/%m/%Y %H:%M"),
-            attended.get(registration.id, 0),
-        ])
+    for person in registrants(workshop, _current_user()):
+        row = [STATUS_LABELS[person.status], person.position or "", person.name, person.phone]
+        if full:
+            home = (person.home_neighbourhood.name if person.home_neighbourhood
+                    else _("Outside Barcelona") if person.lives_outside_barcelona else "")
+            row += [person.email, home]
+        row += [CHANNEL_LABELS[person.channel],
+                to_local(person.created_at).strftime("%d/%m/%Y %H:%M"),
+                attended.get(person.registration_id, 0)]
+        rows.append(row)
+    audit.record(_current_user(), AuditAction.REGISTRATIONS_EXPORTED, workshop, now=utcnow())
+    db.session.commit()
     filename = f"inscripcions-{workshop.public_code}.csv" if lang == "ca" else (
         f"inscripciones-{workshop.public_code}.csv" if lang == "es"
         else f"registrations-{workshop.public_code}.csv")
@@ -153,6 +148,8 @@ def erase_lookup():
     if resident is not None:
         count = len(db.session.scalars(select(Registration.id).where(
             Registration.resident_id == resident.id)).all())
+        audit.record(_current_user(), AuditAction.RESIDENT_FOUND, resident, now=utcnow())
+        db.session.commit()
     return render_template("registrations/staff/erase.html", form=form, resident=resident,
                            registrations_count=count, display_phone=display_phone), status
 
@@ -166,7 +163,9 @@ def erase(resident_id: int):
         abort(400)
     if resident.phone != form.parsed_phone.e164:
         abort(400)
-    erase_resident(resident, now=utcnow())
+    now = utcnow()
+    erase_resident(resident, now=now)
+    audit.record(_current_user(), AuditAction.RESIDENT_ERASED, resident, now=now)
     db.session.commit()
     flash(_("The person's personal data has been erased. Anonymous figures remain."),
           "success")

@@ -1,6 +1,7 @@
 import re
 
 from flask import abort, current_app, render_template, request
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from twilio.request_validator import RequestValidator
@@ -8,8 +9,11 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from workshops.accounts.access import role_required
 from workshops.accounts.models import Role
+from workshops.audit import services as audit
+from workshops.audit.models import AuditAction
 from workshops.db_types import utcnow
 from workshops.extensions import csrf, db
+from workshops.forms import ActionForm
 from workshops.sms import bp
 from workshops.sms.inbound import handle
 from workshops.sms.models import (
@@ -21,6 +25,7 @@ from workshops.sms.models import (
     OutboxMessage,
     OutboxStatus,
 )
+from workshops.sms.redaction import redacted
 
 # The shape of what Twilio sends (https://www.twilio.com/docs/messaging/guides/webhook-request):
 # a message SID is two capital letters and 32 characters (hexadecimal in Twilio's), a sender
@@ -102,9 +107,9 @@ def delivery_status():
     return "", 204
 
 
-@bp.get("/staff/sms")
-@role_required(Role.COORDINATOR)
-def log():
+def _log_page(revealed: dict[int, str] | None = None):
+    """The last messages, with numbers masked and links cut (see `redaction`); `revealed`
+    holds the one number an admin asked to see, by message id."""
     received = db.session.scalars(
         select(InboundMessage).order_by(InboundMessage.received_at.desc()).limit(50)).all()
     sent = db.session.scalars(
@@ -113,5 +118,28 @@ def log():
         select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
         .order_by(OutboxMessage.created_at.desc()).limit(20)).all()
     return render_template("sms/log.html", received=received, sent=sent, failed=failed,
+                           revealed=revealed or {}, redacted=redacted,
+                           may_reveal=current_user.has_role(Role.ADMIN),
                            KIND_LABELS=KIND_LABELS, STATUS_LABELS=STATUS_LABELS,
                            DELIVERY_LABELS=DELIVERY_LABELS)
+
+
+@bp.get("/staff/sms")
+@role_required(Role.COORDINATOR)
+def log():
+    return _log_page()
+
+
+@bp.post("/staff/sms/received/<int:message_id>/reveal")
+@role_required(Role.ADMIN)
+def reveal_number(message_id: int):
+    """One sender's full number, for an admin (say, to answer someone who says their texts
+    go unanswered). The log is shown again with that number in full, and the audit log
+    records who asked for it."""
+    message = db.session.get(InboundMessage, message_id) or abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    audit.record(current_user._get_current_object(), AuditAction.PHONE_REVEALED, message,
+                 now=utcnow())
+    db.session.commit()
+    return _log_page({message.id: message.from_phone})
