@@ -1,7 +1,10 @@
-"""Open data (DESIGN invariant 8) against an attacker: `tests.attacker` reads the published
-tables and tries every relation they allow to work hidden counts out exactly."""
+"""Open data that cannot be undone (DESIGN invariant 8): counts from 1 to 4 are hidden, and
+no hidden count can be worked out from the published figures. The attacker
+(`tests.attacker`) reads the tables as the routes serve them, both ways of counting, CSV and
+JSON, and tries every relation they allow."""
 
 import json
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -9,16 +12,34 @@ from tests.attacker import (
     COUNTS,
     RATES,
     SMALL,
+    WITHHELD,
     Attack,
     attack,
     by_mode,
     place,
+    rows_from_csv,
     rows_from_json,
 )
+from tests.test_reach import build_world
 from workshops.demo import DEMO_USERS
+from workshops.reach import disclosure
+from workshops.reach.queries import local_today
 
 COORDINATOR = next((email, password) for email, _name, password, roles in DEMO_USERS
                    if roles[0].value == "coordinator")
+
+
+def open_tables(client) -> dict:
+    """Every open-data download: {(format, counted by): rows}."""
+    tables = {}
+    for by in ("venue", "home"):
+        response = client.get(f"/open-data/reach.json?by={by}")
+        assert response.status_code == 200
+        tables["json", by] = rows_from_json(json.loads(response.get_data()))
+        response = client.get(f"/open-data/reach.csv?by={by}&lang=en")
+        assert response.status_code == 200
+        tables["csv", by] = rows_from_csv(response.get_data())
+    return tables
 
 
 def coordinator_tables(client, auth) -> dict:
@@ -52,6 +73,18 @@ def small_counts_hidden_alone(rows: list[dict]) -> list[dict]:
 def demo(runner, seeded):
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
+
+
+def test_on_the_demo_data_the_attacker_recovers_no_hidden_count(client, demo):
+    tables = open_tables(client)
+    attacker = Attack(tables)
+    assert len(attacker.small) > 300 and attacker.withheld, "rich enough to have hidden cells"
+    assert attacker.contradictions == 0
+    assert attacker.solve() == {}
+    for source in ("json", "csv"):
+        assert attack({key: rows for key, rows in tables.items() if key[0] == source}) == {}
+    for by in ("venue", "home"):
+        assert attack({key: rows for key, rows in tables.items() if key[1] == by}) == {}
 
 
 def test_the_attacker_knows_only_what_is_true_of_the_real_figures(client, auth, demo):
@@ -103,3 +136,76 @@ def test_the_attacker_subtracts_a_neighbourhood_from_its_district_total():
     exposed = small_counts_hidden_alone(hand_built_table())
     assert attack(published(exposed)) == {("venue", "neighbourhood", "A", "registrations"): 3,
                                           ("venue", "neighbourhood", "A", "present"): 3}
+
+
+def test_the_smallest_neighbour_is_hidden_too_and_then_nothing_can_be_worked_out():
+    table = hand_built_table()
+    for record in table:
+        if record["expected"]:
+            record["attendance_rate"] = record["present"] / record["expected"]
+    shown = disclosure.protect({"venue": table})["venue"]
+    places = {record["code"] or record["kind"]: record for record in shown}
+    assert places["A"]["registrations"] == places["A"]["present"] == SMALL
+    # B, the smallest neighbour (12, 30), is hidden rather than the district total or C.
+    assert places["B"]["registrations"] == places["B"]["present"] == WITHHELD
+    assert places["B"]["expected"] == 40 and places["C"]["registrations"] == 20
+    assert places["01"]["registrations"] == 35 and places["city"]["registrations"] == 44
+    # A rate built on a hidden count would give it back.
+    assert places["A"]["attendance_rate"] is None and places["B"]["attendance_rate"] is None
+    assert places["C"]["attendance_rate"] == pytest.approx(50 / 60)
+    assert attack(published(shown)) == {}
+    assert disclosure.audit({"venue": table}, {"venue": shown}) == []
+
+
+def test_a_total_made_of_small_parts_is_shown_as_x_rather_than_as_less_than_five():
+    """Four first-timers, one in each of four places: as "<5" the city would hold every part
+    at 1 (each hidden part is at least 1, and they add up to at most 4)."""
+    table = [
+        row("neighbourhood", "01", "A", first_time=1, residents_attended=6),
+        row("neighbourhood", "01", "B", first_time=1, residents_attended=7),
+        row("neighbourhood", "02", "C", first_time=1, residents_attended=8),
+        row("district", "01", first_time=2, residents_attended=13),
+        row("district", "02", first_time=1, residents_attended=8),
+        {**row("elsewhere", ""), "code": "", "first_time": 1, "residents_attended": 5},
+        {**row("city", ""), "code": "", "first_time": 4, "residents_attended": 26},
+    ]
+    for record in table:
+        for figure in ("residents_registered", "registrations", "present", "expected"):
+            record[figure] = record["residents_attended"]
+        record["reached_living_here"] = {"city": 21, "elsewhere": 0}.get(
+            record["kind"], record["residents_attended"])
+    exposed = small_counts_hidden_alone(table)
+    assert len(attack({("json", "home"): rows_from_json({"places": exposed})})) == 7
+    shown = disclosure.protect({"home": table})["home"]
+    assert attack({("json", "home"): rows_from_json({"places": shown})}) == {}
+    assert disclosure.audit({"home": table}, {"home": shown}) == []
+    assert [record["first_time"] for record in shown].count(SMALL) >= 5
+
+
+@pytest.fixture
+def todays_world(app_context):
+    return build_world(timedelta(days=(local_today(datetime.now(UTC)) - date(2026, 6, 15)).days))
+
+
+def test_on_a_world_of_small_numbers_the_attacker_recovers_nothing(client, todays_world):
+    tables = open_tables(client)
+    assert Attack(tables).contradictions == 0
+    assert attack(tables) == {}
+
+
+def test_the_open_data_names_its_method_and_the_coordinators_still_see_every_figure(
+        client, auth, demo):
+    document = json.loads(client.get("/open-data/reach.json?by=home").get_data())
+    assert document["small_counts_suppressed"] is True
+    suppression = document["suppression"]
+    assert "hypercube" in suppression["method"] and "Cell suppression" in suppression["method"]
+    assert (suppression["small_count"], suppression["withheld"]) == (SMALL, WITHHELD)
+    assert any(WITHHELD in record.values() for record in document["places"])
+
+    assert auth.login(*COORDINATOR).status_code == 302
+    for by in ("venue", "home"):
+        places = json.loads(client.get(f"/reach.json?by={by}").get_data())["places"]
+        assert all(isinstance(record[key], int) for record in places for key in COUNTS)
+        assert any(1 <= record[key] <= 4 for record in places for key in COUNTS)
+    html = client.get("/reach?lang=en").get_data(as_text=True)
+    assert "&lt;5" not in html.split("How these figures are counted")[0]
