@@ -209,3 +209,79 @@ def test_the_open_data_names_its_method_and_the_coordinators_still_see_every_fig
         assert any(1 <= record[key] <= 4 for record in places for key in COUNTS)
     html = client.get("/reach?lang=en").get_data(as_text=True)
     assert "&lt;5" not in html.split("How these figures are counted")[0]
+
+
+def random_tables(rng) -> dict[str, list[dict]]:
+    """Both tables of a made-up programme, counted as the definitions say: a few districts
+    and neighbourhoods, people living in them or elsewhere, workshops, their registrations
+    and marks."""
+    districts = {f"0{d}": [f"{d}{n}" for n in range(rng.randint(1, 4))]
+                 for d in range(1, rng.randint(2, 4) + 1)}
+    homes = {code: district for district, codes in districts.items() for code in codes}
+    people = [(rng.choice([*homes, None]), rng.random() < 0.6) for _ in range(rng.randint(3, 40))]
+    workshops = [(rng.choice(list(homes)), rng.randint(1, 3), rng.randint(1, 8),
+                  rng.random() < 0.7) for _ in range(rng.randint(1, 9))]
+    registrations = []  # (person, workshop, waitlisted, present, expected)
+    for w, (_venue, sessions, _capacity, _finished) in enumerate(workshops):
+        for person in rng.sample(range(len(people)), rng.randint(0, min(8, len(people)))):
+            waitlisted = rng.random() < 0.15
+            present = 0 if waitlisted else rng.randint(0, sessions)
+            registrations.append((person, w, waitlisted, present, 0 if waitlisted else sessions))
+
+    def figures(rows, supply) -> dict:
+        attended = {p for p, _w, _wl, present, _e in rows if present}
+        took_part = [(w, present) for _p, w, _wl, present, _e in rows
+                     if present and workshops[w][3]]
+        return {
+            "workshops": len(supply), "sessions": sum(workshops[w][1] for w in supply),
+            "seats": sum(workshops[w][2] for w in supply), "registrations": len(rows),
+            "waitlisted": sum(1 for row in rows if row[2]),
+            "present": sum(row[3] for row in rows), "expected": sum(row[4] for row in rows),
+            "completed": sum(1 for w, present in took_part
+                             if present * 4 >= workshops[w][1] * 3),
+            "completion_base": len(took_part),
+            "residents_registered": len({row[0] for row in rows}),
+            "residents_attended": len(attended),
+            "first_time": len({p for p in attended if people[p][1]}),
+        }
+
+    def reached(codes) -> int:
+        return len({p for p, *_rest in registrations if people[p][0] in codes
+                    and any(q == p and present for q, _w, _wl, present, _e in registrations)})
+
+    tables = {}
+    for by in ("venue", "home"):
+        def where(registration, by=by):
+            person, w = registration[0], registration[1]
+            return workshops[w][0] if by == "venue" else people[person][0]
+
+        def record(kind, district, code, codes, with_elsewhere=False, by=by, where=where):
+            rows = [r for r in registrations
+                    if where(r) in codes or (with_elsewhere and where(r) is None)]
+            supply = [w for w, workshop in enumerate(workshops) if workshop[0] in codes]
+            return row(kind, district, code, **figures(rows, supply),
+                       reached_living_here=reached(codes))
+
+        table = [record("neighbourhood", homes[code], code, {code}) for code in homes]
+        table += [record("district", district, "", set(codes))
+                  for district, codes in districts.items()]
+        elsewhere = record("elsewhere", "", "", {None} if by == "home" else set())
+        table.append({**elsewhere, "code": "", "reached_living_here": 0,
+                      **({} if by == "home" else dict.fromkeys(COUNTS, 0))})
+        table.append({**record("city", "", "", set(homes), with_elsewhere=True), "code": ""})
+        tables[by] = table
+    return tables
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_on_random_programmes_every_hidden_count_stays_hidden(seed):
+    import random
+
+    tables = random_tables(random.Random(seed))  # noqa: S311  (repeatable test data)
+    truth = Attack({("json", by): rows_from_json({"places": rows})
+                    for by, rows in tables.items()})
+    assert truth.contradictions == 0  # made up as the definitions count
+    shown = disclosure.protect(tables)
+    assert disclosure.audit(tables, shown) == []
+    assert attack({("json", by): rows_from_json({"places": rows})
+                   for by, rows in shown.items()}) == {}
