@@ -1,7 +1,7 @@
 """The reach dashboard for coordinators, its exports, and the public open-data export."""
 
 import time
-from datetime import date
+from datetime import date, datetime
 
 from flask import current_app, render_template, request, url_for
 from flask_babel import format_decimal, format_percent
@@ -238,7 +238,7 @@ def dashboard_json():
     return _download(body, "application/json", _filename(filters, "json"))
 
 
-def _open_tables(today: date, now) -> dict:
+def _open_tables(today: date, now: datetime) -> dict:
     """Both ways of counting, the last 12 months, protected together (they share figures):
     {by: (result, published rows)}. Kept for a few minutes, both at once, so the two tables
     a visitor downloads are always the same protected pair."""
