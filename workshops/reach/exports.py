@@ -1,5 +1,6 @@
 """The dashboard's figures as records, CSV and JSON — for coordinators, and as open data
-with small counts suppressed (DESIGN invariant 8)."""
+with small counts suppressed and no hidden count recoverable (DESIGN invariant 8, see
+`disclosure`)."""
 
 import json
 
@@ -7,20 +8,11 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from workshops.reach import disclosure
+from workshops.reach.disclosure import COUNT_KEYS, SMALL_COUNT, WITHHELD
 from workshops.reach.queries import Place, Reach
 from workshops.spreadsheets import csv_bytes
 
-SMALL_COUNT = "<5"
-# Every count of people, workshops or marks: shown as "<5" in open data when 1 to 4.
-COUNT_KEYS = ("workshops", "sessions", "seats", "registrations", "waitlisted",
-              "residents_registered", "residents_attended", "present", "expected",
-              "completed", "completion_base", "first_time", "reached_living_here")
-# Each rate and the counts it is built on: withheld when any of them is suppressed.
-RATE_BASES = {
-    "attendance_rate": ("present", "expected"),
-    "completion_rate": ("completed", "completion_base"),
-    "reached_per_1000": ("reached_living_here",),
-}
 KIND_LABELS = {
     "neighbourhood": _l("Neighbourhood"),
     "district": _l("District"),
@@ -74,27 +66,20 @@ def place_record(place: Place) -> dict:
     }
 
 
-def suppressed(record: dict) -> dict:
-    """Counts from 1 to 4 become "<5"; a rate built on such a count is withheld (None)."""
-    small = {key for key in COUNT_KEYS if 1 <= (record[key] or 0) <= 4}
-    result = dict(record)
-    for key in small:
-        result[key] = SMALL_COUNT
-    for rate, bases in RATE_BASES.items():
-        if small.intersection(bases):
-            result[rate] = None
-    return result
-
-
-def records(result: Reach, *, public: bool = False) -> list[dict]:
+def records(result: Reach) -> list[dict]:
     """Neighbourhoods, then districts, then people from elsewhere, then the city."""
     places = [*result.neighbourhoods, *result.districts, result.elsewhere, result.city]
-    rows = [place_record(place) for place in places]
-    return [suppressed(row) for row in rows] if public else rows
+    return [place_record(place) for place in places]
+
+
+def open_records(results: dict[str, Reach]) -> dict[str, list[dict]]:
+    """The records of both ways of counting ({"venue": …, "home": …}, the same period and
+    moment) as open data: protected together, since they share figures."""
+    return disclosure.protect({by: records(result) for by, result in results.items()})
 
 
 def _cell(key: str, value):
-    if value is None or value == SMALL_COUNT:
+    if value is None or value in (SMALL_COUNT, WITHHELD):
         return value
     if key in ("attendance_rate", "completion_rate"):
         return format_decimal(value * 100, "0.0")
@@ -123,6 +108,9 @@ def as_json(result: Reach, rows: list[dict], *, public: bool,
         "small_counts_suppressed": public,
         "places": rows,
     }
+    if public:
+        document["suppression"] = {"method": disclosure.METHOD, "small_count": SMALL_COUNT,
+                                   "withheld": WITHHELD}
     if not public:
         document["breakdowns"] = {
             dimension: [{"key": topic_keys.get(b.key, b.key) if dimension == "topic" else b.key,

@@ -1,7 +1,7 @@
 """The reach dashboard for coordinators, its exports, and the public open-data export."""
 
 import time
-from datetime import date
+from datetime import date, datetime
 
 from flask import current_app, render_template, request, url_for
 from flask_babel import format_decimal, format_percent
@@ -19,7 +19,7 @@ from workshops.places.map import choropleth_svg
 from workshops.places.models import District, Neighbourhood
 from workshops.reach import bp
 from workshops.reach.charts import Datum, bar_chart, column_chart
-from workshops.reach.exports import as_csv, as_json, records
+from workshops.reach.exports import as_csv, as_json, open_records, records
 from workshops.reach.forms import ReachFilterForm
 from workshops.reach.queries import (
     BY_HOME,
@@ -238,30 +238,37 @@ def dashboard_json():
     return _download(body, "application/json", _filename(filters, "json"))
 
 
+def _open_tables(today: date, now: datetime) -> dict:
+    """Both ways of counting, the last 12 months, protected together (they share figures):
+    {by: (result, published rows)}. Kept for a few minutes, both at once, so the two tables
+    a visitor downloads are always the same protected pair."""
+    cache = current_app.extensions.setdefault("reach_open_data", {})
+    cached = cache.get(today)
+    if cached is None or cached[0] < time.monotonic():
+        date_from, date_to = default_period(today)
+        results = {by: reach(ReachFilters(date_from=date_from, date_to=date_to, by=by), now=now)
+                   for by in (BY_VENUE, BY_HOME)}
+        published = open_records(results)
+        cache.clear()
+        cached = cache[today] = (time.monotonic() + PUBLIC_CACHE_SECONDS,
+                                 {by: (results[by], published[by]) for by in results})
+    return cached[1]
+
+
 def _open_data(extension: str):
-    """The last 12 months for the whole city, by venue or by home, small counts suppressed.
+    """The last 12 months for the whole city, by venue or by home, small counts suppressed
+    and none recoverable from the rest (`disclosure`).
 
     No other filter: narrow slices would let anyone subtract their way to small numbers.
     Kept for a few minutes, since anyone may ask for it and it scans every attendance row.
     """
     now = utcnow()
     by = BY_HOME if request.args.get("by") == BY_HOME else BY_VENUE
-    lang = current_language()
-    key = (extension, by, lang, local_today(now))
-    cache = current_app.extensions.setdefault("reach_open_data", {})
-    cached = cache.get(key)
-    if cached is None or cached[0] < time.monotonic():
-        date_from, date_to = default_period(local_today(now))
-        result = reach(ReachFilters(date_from=date_from, date_to=date_to, by=by), now=now)
-        rows = records(result, public=True)
-        body = (as_csv(rows) if extension == "csv"
-                else as_json(result, rows, public=True, topic_keys={}))
-        for old in [old for old in cache if old[3] != key[3]]:
-            del cache[old]
-        cached = cache[key] = (time.monotonic() + PUBLIC_CACHE_SECONDS, body)
+    result, rows = _open_tables(local_today(now), now)[by]
+    body = (as_csv(rows) if extension == "csv"
+            else as_json(result, rows, public=True, topic_keys={}))
     content_type = "text/csv; charset=utf-8" if extension == "csv" else "application/json"
-    filters = ReachFilters(*default_period(local_today(now)), by=by)
-    return _download(cached[1], content_type, _filename(filters, extension, "open-data-"),
+    return _download(body, content_type, _filename(result.filters, extension, "open-data-"),
                      cache=f"public, max-age={PUBLIC_CACHE_SECONDS}")
 
 

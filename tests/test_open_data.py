@@ -1,0 +1,285 @@
+"""Open data that cannot be undone (DESIGN invariant 8): counts from 1 to 4 are hidden, and
+no hidden count can be worked out from the published figures. The attacker
+(`tests.attacker`) reads the tables as the routes serve them, both ways of counting, CSV and
+JSON, and tries every relation they allow."""
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from tests.attacker import (
+    COUNTS,
+    RATES,
+    SMALL,
+    WITHHELD,
+    Attack,
+    attack,
+    by_mode,
+    place,
+    rows_from_csv,
+    rows_from_json,
+)
+from tests.test_reach import build_world
+from workshops.demo import DEMO_USERS
+from workshops.reach import disclosure
+from workshops.reach.queries import local_today
+
+COORDINATOR = next((email, password) for email, _name, password, roles in DEMO_USERS
+                   if roles[0].value == "coordinator")
+
+
+def open_tables(client) -> dict:
+    """Every open-data download: {(format, counted by): rows}."""
+    tables = {}
+    for by in ("venue", "home"):
+        response = client.get(f"/open-data/reach.json?by={by}")
+        assert response.status_code == 200
+        tables["json", by] = rows_from_json(json.loads(response.get_data()))
+        response = client.get(f"/open-data/reach.csv?by={by}&lang=en")
+        assert response.status_code == 200
+        tables["csv", by] = rows_from_csv(response.get_data())
+    return tables
+
+
+def coordinator_tables(client, auth) -> dict:
+    """The coordinators' JSON for the same period (the last 12 months): every figure."""
+    assert auth.login(*COORDINATOR).status_code == 302
+    tables = {}
+    for by in ("venue", "home"):
+        document = json.loads(client.get(f"/reach.json?by={by}").get_data())
+        tables["json", by] = rows_from_json(document)
+    auth.logout()
+    return tables
+
+
+def small_counts_hidden_alone(rows: list[dict]) -> list[dict]:
+    """What the open data published before secondary suppression: 1 to 4 as "<5", and the
+    rates built on them left out."""
+    hidden = []
+    for row in rows:
+        row = dict(row)
+        for key in COUNTS:
+            if isinstance(row[key], int) and 1 <= row[key] <= 4:
+                row[key] = SMALL
+        for rate, bases in RATES.items():
+            if any(row[base] == SMALL for base in bases[:2]):
+                row[rate] = None
+        hidden.append(row)
+    return hidden
+
+
+@pytest.fixture
+def demo(runner, seeded):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+
+
+def test_on_the_demo_data_the_attacker_recovers_no_hidden_count(client, demo):
+    tables = open_tables(client)
+    attacker = Attack(tables)
+    assert len(attacker.small) > 300 and attacker.withheld, "rich enough to have hidden cells"
+    assert attacker.contradictions == 0
+    assert attacker.solve() == {}
+    for source in ("json", "csv"):
+        assert attack({key: rows for key, rows in tables.items() if key[0] == source}) == {}
+    for by in ("venue", "home"):
+        assert attack({key: rows for key, rows in tables.items() if key[1] == by}) == {}
+
+
+def test_the_attacker_knows_only_what_is_true_of_the_real_figures(client, auth, demo):
+    truth = Attack(coordinator_tables(client, auth))
+    assert not truth.unknown
+    assert truth.contradictions == 0  # every relation it uses holds, every figure it equates
+
+
+def test_with_small_counts_hidden_alone_the_attacker_recovers_them_exactly(client, auth, demo):
+    truth = coordinator_tables(client, auth)
+    exposed = {key: small_counts_hidden_alone(rows) for key, rows in truth.items()}
+    recovered = attack(exposed)
+    # Measured on the demo data before secondary suppression: 17 by venue, 37 by home.
+    assert by_mode(recovered)["venue"] >= 10 and by_mode(recovered)["home"] >= 20
+    real = {(mode, *place(record), figure): record[figure]
+            for (_source, mode), rows in truth.items() for record in rows for figure in COUNTS}
+    assert all(real[cell] == value for cell, value in recovered.items())
+
+
+def row(kind: str, district: str, code: str = "", **counts) -> dict:
+    """A record of the open-data table, every count 0 unless given."""
+    return {"kind": kind, "district_code": district, "district": f"District {district}",
+            "code": code or district, "name": code, **dict.fromkeys(COUNTS, 0),
+            **counts, "attendance_rate": None, "completion_rate": None,
+            "reached_per_1000": None, "population": 1000, "income_index": None,
+            "priority": None}
+
+
+def hand_built_table() -> list[dict]:
+    """District 01: neighbourhoods A (3 registrations), B (12), C (20); district 02: D (9)."""
+    return [
+        row("neighbourhood", "01", "A", registrations=3, present=3, expected=6),
+        row("neighbourhood", "01", "B", registrations=12, present=30, expected=40),
+        row("neighbourhood", "01", "C", registrations=20, present=50, expected=60),
+        row("neighbourhood", "02", "D", registrations=9, present=20, expected=25),
+        row("district", "01", registrations=35, present=83, expected=106),
+        row("district", "02", registrations=9, present=20, expected=25),
+        {**row("elsewhere", ""), "code": ""},
+        {**row("city", ""), "code": "", "registrations": 44, "present": 103, "expected": 131},
+    ]
+
+
+def published(rows: list[dict]) -> dict:
+    """The attacker's view of records as the JSON serves them."""
+    return {("json", "venue"): rows_from_json({"places": rows})}
+
+
+def test_the_attacker_subtracts_a_neighbourhood_from_its_district_total():
+    exposed = small_counts_hidden_alone(hand_built_table())
+    assert attack(published(exposed)) == {("venue", "neighbourhood", "A", "registrations"): 3,
+                                          ("venue", "neighbourhood", "A", "present"): 3}
+
+
+def test_the_smallest_neighbour_is_hidden_too_and_then_nothing_can_be_worked_out():
+    table = hand_built_table()
+    for record in table:
+        if record["expected"]:
+            record["attendance_rate"] = record["present"] / record["expected"]
+    shown = disclosure.protect({"venue": table})["venue"]
+    places = {record["code"] or record["kind"]: record for record in shown}
+    assert places["A"]["registrations"] == places["A"]["present"] == SMALL
+    # B, the smallest neighbour (12, 30), is hidden rather than the district total or C.
+    assert places["B"]["registrations"] == places["B"]["present"] == WITHHELD
+    assert places["B"]["expected"] == 40 and places["C"]["registrations"] == 20
+    assert places["01"]["registrations"] == 35 and places["city"]["registrations"] == 44
+    # A rate built on a hidden count would give it back.
+    assert places["A"]["attendance_rate"] is None and places["B"]["attendance_rate"] is None
+    assert places["C"]["attendance_rate"] == pytest.approx(50 / 60)
+    assert attack(published(shown)) == {}
+    assert disclosure.audit({"venue": table}, {"venue": shown}) == []
+
+
+def test_a_total_made_of_small_parts_is_shown_as_x_rather_than_as_less_than_five():
+    """Four first-timers, one in each of four places: as "<5" the city would hold every part
+    at 1 (each hidden part is at least 1, and they add up to at most 4)."""
+    table = [
+        row("neighbourhood", "01", "A", first_time=1, residents_attended=6),
+        row("neighbourhood", "01", "B", first_time=1, residents_attended=7),
+        row("neighbourhood", "02", "C", first_time=1, residents_attended=8),
+        row("district", "01", first_time=2, residents_attended=13),
+        row("district", "02", first_time=1, residents_attended=8),
+        {**row("elsewhere", ""), "code": "", "first_time": 1, "residents_attended": 5},
+        {**row("city", ""), "code": "", "first_time": 4, "residents_attended": 26},
+    ]
+    for record in table:
+        for figure in ("residents_registered", "registrations", "present", "expected"):
+            record[figure] = record["residents_attended"]
+        record["reached_living_here"] = {"city": 21, "elsewhere": 0}.get(
+            record["kind"], record["residents_attended"])
+    exposed = small_counts_hidden_alone(table)
+    assert len(attack({("json", "home"): rows_from_json({"places": exposed})})) == 7
+    shown = disclosure.protect({"home": table})["home"]
+    assert attack({("json", "home"): rows_from_json({"places": shown})}) == {}
+    assert disclosure.audit({"home": table}, {"home": shown}) == []
+    assert [record["first_time"] for record in shown].count(SMALL) >= 5
+
+
+@pytest.fixture
+def todays_world(app_context):
+    return build_world(timedelta(days=(local_today(datetime.now(UTC)) - date(2026, 6, 15)).days))
+
+
+def test_on_a_world_of_small_numbers_the_attacker_recovers_nothing(client, todays_world):
+    tables = open_tables(client)
+    assert Attack(tables).contradictions == 0
+    assert attack(tables) == {}
+
+
+def test_the_open_data_names_its_method_and_the_coordinators_still_see_every_figure(
+        client, auth, demo):
+    document = json.loads(client.get("/open-data/reach.json?by=home").get_data())
+    assert document["small_counts_suppressed"] is True
+    suppression = document["suppression"]
+    assert "hypercube" in suppression["method"] and "Cell suppression" in suppression["method"]
+    assert (suppression["small_count"], suppression["withheld"]) == (SMALL, WITHHELD)
+    assert any(WITHHELD in record.values() for record in document["places"])
+
+    assert auth.login(*COORDINATOR).status_code == 302
+    for by in ("venue", "home"):
+        places = json.loads(client.get(f"/reach.json?by={by}").get_data())["places"]
+        assert all(isinstance(record[key], int) for record in places for key in COUNTS)
+        assert any(1 <= record[key] <= 4 for record in places for key in COUNTS)
+
+
+def random_tables(rng) -> dict[str, list[dict]]:
+    """Both tables of a made-up programme, counted as the definitions say: a few districts
+    and neighbourhoods, people living in them or elsewhere, workshops, their registrations
+    and marks."""
+    districts = {f"0{d}": [f"{d}{n}" for n in range(rng.randint(1, 4))]
+                 for d in range(1, rng.randint(2, 4) + 1)}
+    homes = {code: district for district, codes in districts.items() for code in codes}
+    people = [(rng.choice([*homes, None]), rng.random() < 0.6) for _ in range(rng.randint(3, 40))]
+    workshops = [(rng.choice(list(homes)), rng.randint(1, 3), rng.randint(1, 8),
+                  rng.random() < 0.7) for _ in range(rng.randint(1, 9))]
+    registrations = []  # (person, workshop, waitlisted, present, expected)
+    for w, (_venue, sessions, _capacity, _finished) in enumerate(workshops):
+        for person in rng.sample(range(len(people)), rng.randint(0, min(8, len(people)))):
+            waitlisted = rng.random() < 0.15
+            present = 0 if waitlisted else rng.randint(0, sessions)
+            registrations.append((person, w, waitlisted, present, 0 if waitlisted else sessions))
+
+    def figures(rows, supply) -> dict:
+        attended = {p for p, _w, _wl, present, _e in rows if present}
+        took_part = [(w, present) for _p, w, _wl, present, _e in rows
+                     if present and workshops[w][3]]
+        return {
+            "workshops": len(supply), "sessions": sum(workshops[w][1] for w in supply),
+            "seats": sum(workshops[w][2] for w in supply), "registrations": len(rows),
+            "waitlisted": sum(1 for row in rows if row[2]),
+            "present": sum(row[3] for row in rows), "expected": sum(row[4] for row in rows),
+            "completed": sum(1 for w, present in took_part
+                             if present * 4 >= workshops[w][1] * 3),
+            "completion_base": len(took_part),
+            "residents_registered": len({row[0] for row in rows}),
+            "residents_attended": len(attended),
+            "first_time": len({p for p in attended if people[p][1]}),
+        }
+
+    def reached(codes) -> int:
+        return len({p for p, *_rest in registrations if people[p][0] in codes
+                    and any(q == p and present for q, _w, _wl, present, _e in registrations)})
+
+    tables = {}
+    for by in ("venue", "home"):
+        def where(registration, by=by):
+            person, w = registration[0], registration[1]
+            return workshops[w][0] if by == "venue" else people[person][0]
+
+        def record(kind, district, code, codes, with_elsewhere=False, by=by, where=where):
+            rows = [r for r in registrations
+                    if where(r) in codes or (with_elsewhere and where(r) is None)]
+            supply = [w for w, workshop in enumerate(workshops) if workshop[0] in codes]
+            return row(kind, district, code, **figures(rows, supply),
+                       reached_living_here=reached(codes))
+
+        table = [record("neighbourhood", homes[code], code, {code}) for code in homes]
+        table += [record("district", district, "", set(codes))
+                  for district, codes in districts.items()]
+        elsewhere = record("elsewhere", "", "", {None} if by == "home" else set())
+        table.append({**elsewhere, "code": "", "reached_living_here": 0,
+                      **({} if by == "home" else dict.fromkeys(COUNTS, 0))})
+        table.append({**record("city", "", "", set(homes), with_elsewhere=True), "code": ""})
+        tables[by] = table
+    return tables
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_on_random_programmes_every_hidden_count_stays_hidden(seed):
+    import random
+
+    tables = random_tables(random.Random(seed))  # noqa: S311  (repeatable test data)
+    truth = Attack({("json", by): rows_from_json({"places": rows})
+                    for by, rows in tables.items()})
+    assert truth.contradictions == 0  # made up as the definitions count
+    shown = disclosure.protect(tables)
+    assert disclosure.audit(tables, shown) == []
+    assert attack({("json", by): rows_from_json({"places": rows})
+                   for by, rows in shown.items()}) == {}
