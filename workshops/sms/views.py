@@ -46,6 +46,16 @@ def twilio_parameter(name: str, shape: re.Pattern) -> str:
     return value
 
 
+# A resident's personal link (/r/<token>) lets whoever holds it cancel her place: the log
+# shows the texts without the token.
+MANAGE_LINK_TOKEN = re.compile(r"/r/[\w-]+")
+
+
+@bp.app_template_filter("without_manage_links")
+def without_manage_links(text: str | None) -> str:
+    return MANAGE_LINK_TOKEN.sub("/r/…", text or "")
+
+
 def signed_by_twilio() -> bool:
     """Check X-Twilio-Signature against the public URL Twilio called (not request.url,
     which differs behind a TLS proxy)."""

@@ -1,0 +1,285 @@
+"""Erasure everywhere (invariant 10)."""
+
+import json
+import logging
+import re
+import unicodedata
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import JSON, String, func, select
+from twilio.http import HttpClient
+from twilio.http.response import Response
+
+from tests.conftest import csrf_fields_from, post_form
+from tests.factories import attend, make_workshop, mobile, register
+from tests.test_sms import new_sid, signed_post, text
+from workshops import ratelimit
+from workshops.accounts.models import Role
+from workshops.extensions import db
+from workshops.places.models import Neighbourhood
+from workshops.reach.facts import ReachFact
+from workshops.reach.queries import BY_HOME, BY_VENUE
+from workshops.registrations.erasure import erase_resident
+from workshops.registrations.models import Registration, Resident
+from workshops.sms.inbound import handle
+from workshops.sms.models import InboundMessage, MessageKind, OutboxMessage, OutboxStatus
+from workshops.sms.senders import LogSender, make_sender
+from workshops.sms.worker import claim, schedule_reminders, send_due
+
+NAME = "Eulàlia Zubizarreta-Oyarbide"
+PHONE = "+34677889901"
+# Every way her number may be written, and her name's distinctive parts.
+PHONE_SPELLINGS = ["+34677889901", "677 88 99 01", "677889901", "0034677889901",
+                   "34677889901", "677 889 901", "+34 677 88 99 01"]
+NAME_PARTS = [NAME, "Zubizarreta", "Oyarbide"]
+
+
+@pytest.fixture
+def now():
+    """The frozen clock as the test starts (see conftest.TEST_NOW)."""
+    return datetime.now(UTC)
+
+
+class RecordingHttpClient(HttpClient):
+    """Twilio's HTTP layer without the network: the real Client, a message SID per send."""
+
+    def __init__(self):
+        super().__init__(logger=logging.getLogger("twilio.http_client"), is_async=False)
+        self.requests = []
+
+    def request(self, method, uri, params=None, data=None, headers=None, auth=None,
+                timeout=None, allow_redirects=False):
+        self.requests.append(dict(data or {}))
+        return Response(201, json.dumps({"sid": f"SM{uuid.uuid4().hex}", "status": "queued"}))
+
+
+# Scanning the whole database
+
+
+def fold(value: str) -> str:
+    """Lower case without accents: "Eulàlia" and "EULALIA" are the same name."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def text_columns():
+    """Every column of every table that can hold text: String (and Text, enums), JSON."""
+    for table in db.metadata.sorted_tables:
+        for column in table.columns:
+            if isinstance(column.type, (String, JSON)) or isinstance(
+                    getattr(column.type, "impl", None), (String, JSON)):
+                yield table, column
+
+
+def scan(needles: list[str]) -> set[tuple[str, str, str]]:
+    """(table.column, needle, value) wherever a needle occurs in a text column, compared
+    without case or accents, and for phone numbers also by their digits alone."""
+    db.session.rollback()
+    folded = [(needle, fold(needle)) for needle in needles]
+    digit_needles = [(needle, re.sub(r"\D", "", needle)) for needle in needles
+                     if re.fullmatch(r"[+\d ]+", needle)]
+    found = set()
+    for table, column in text_columns():
+        for value in db.session.scalars(select(column).where(column.is_not(None))):
+            value = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) \
+                else value
+            where = f"{table.name}.{column.name}"
+            for needle, folded_needle in folded:
+                if folded_needle in fold(value):
+                    found.add((where, needle, value[:80]))
+            digits = re.sub(r"\D", "", value)
+            for needle, digit_needle in digit_needles:
+                if digit_needle[-9:] in digits:
+                    found.add((where, needle, value[:80]))
+    return found
+
+
+def test_the_scan_reads_every_text_column_of_every_table(app_context):
+    columns = {f"{table.name}.{column.name}" for table, column in text_columns()}
+    assert {"resident.name", "resident.phone", "resident.email", "inbound_message.from_phone",
+            "inbound_message.body", "inbound_message.reply", "inbound_message.message_sid",
+            "outbox_message.body", "outbox_message.params", "outbox_message.provider_id",
+            "outbox_message.last_error", "registration.manage_token",
+            "rate_limit_hit.key_hash"} <= columns
+    # Nothing that holds text escapes the scan, whatever its column type is called.
+    for table in db.metadata.sorted_tables:
+        for column in table.columns:
+            try:
+                python_type = column.type.python_type
+            except NotImplementedError:
+                python_type = str
+            if python_type in (str, dict, list):
+                assert f"{table.name}.{column.name}" in columns
+
+
+# Erasure everywhere
+
+
+def published_figures(client) -> dict:
+    """Everything the reach figures publish: the coordinators' dashboard and downloads, and
+    the open data, by venue and by home (a fresh computation each time)."""
+    client.application.extensions.get("reach_open_data", {}).clear()
+    figures = {}
+    for by in (BY_VENUE, BY_HOME):
+        figures[f"dashboard.json {by}"] = json.loads(client.get(f"/reach.json?by={by}").data)
+        figures[f"dashboard.csv {by}"] = client.get(f"/reach.csv?by={by}").data
+        page = client.get(f"/reach?by={by}").get_data(as_text=True)
+        figures[f"dashboard {by}"] = page.split('<main', 1)[1].split("</main>", 1)[0]
+        for extension in ("json", "csv"):
+            client.application.extensions.get("reach_open_data", {}).clear()
+            response = client.get(f"/open-data/reach.{extension}?by={by}")
+            assert response.status_code == 200
+            figures[f"open data {extension} {by}"] = response.data
+    for key in [k for k in figures if k.startswith("dashboard.json")]:
+        figures[key].pop("generated_at", None)
+    return figures
+
+
+def reach_rows():
+    """The rows every reach figure is computed from."""
+    db.session.rollback()
+    return db.session.execute(select(ReachFact.__table__)
+                              .order_by(ReachFact.registration_id)).all()
+
+
+def test_an_erased_resident_is_in_no_table_and_every_figure_stays_the_same(
+        app, client, auth, app_context, seeded, clock):
+    raval = db.session.scalar(select(Neighbourhood).where(Neighbourhood.name == "el Raval"))
+    web_workshop = make_workshop(capacity=20, titles={"ca": "Videotrucades", "es": "",
+                                                      "en": ""})
+    sms_workshop = make_workshop(capacity=20, public_code="123")
+    others = [register(web_workshop, mobile(n), name=f"Veïna {n}",
+                       home_neighbourhood=raval) for n in range(1, 8)]
+    others += [register(sms_workshop, mobile(n)) for n in range(1, 4)]
+
+    # She signs up on the web: name, phone, email, neighbourhood, age band and gender.
+    page = client.get(f"/workshops/{web_workshop.id}").get_data(as_text=True)
+    fields = csrf_fields_from(page) | {
+        "submission_key": re.search(r'name="submission_key"[^>]*value="([^"]+)"',
+                                    page).group(1),
+        "name": NAME, "phone": "677 88 99 01", "home_neighbourhood": str(raval.id),
+        "sms_consent": "y", "email": "eulalia.zubizarreta@example.org",
+        "age_band": "45-64", "gender": "woman"}
+    assert client.post(f"/workshops/{web_workshop.id}/register",
+                       data=fields).status_code == 303
+    # …and again (a new form): the place is hers already, her link goes out by SMS.
+    page = client.get(f"/workshops/{web_workshop.id}").get_data(as_text=True)
+    again = fields | csrf_fields_from(page) | {"submission_key": "another-form"}
+    assert client.post(f"/workshops/{web_workshop.id}/register", data=again).status_code == 409
+    # By SMS (signed webhook): sign up, her name, her area, her places, help; the log keeps
+    # the number as Twilio sent it, in more than one spelling.
+    assert text(client, "ALTA 123", sender=PHONE)[0] == 200
+    assert NAME in text(client, f"NOM {NAME}", sender=PHONE)[1]
+    text(client, "BARRI Raval", sender="0034677889901")
+    text(client, "MEVES", sender=PHONE)
+    text(client, "INSCRIBIR 123", sender=PHONE)  # already registered: her link in the reply
+    db.session.rollback()
+    her = db.session.scalar(select(Resident).where(Resident.phone == PHONE))
+    assert her.name == NAME and her.email
+    her_id = her.id
+    # The worker sends her confirmation, link and reminders through the real Twilio client;
+    # Twilio reports a delivery.
+    app.config["SMS_BACKEND"] = "twilio"
+    http = RecordingHttpClient()
+    clock.move_to(web_workshop.first_session_starts_at - timedelta(hours=20))
+    now = datetime.now(UTC)
+    schedule_reminders(now=now)
+    db.session.commit()
+    sender = make_sender(app, http)
+    while send_due(sender, now=now).sent:
+        pass
+    db.session.rollback()
+    mine = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.resident_id == her_id)).all()
+    assert {m.kind for m in mine} >= {MessageKind.REGISTRATION_CONFIRMED,
+                                      MessageKind.MANAGE_LINK, MessageKind.REMINDER}
+    assert all(m.status == OutboxStatus.SENT and m.provider_id and m.body for m in mine), [
+        (m.kind, m.status) for m in mine]
+    assert any(request["To"] == PHONE for request in http.requests)
+    assert signed_post(client, "/sms/status", {
+        "MessageSid": mine[0].provider_id, "MessageStatus": "delivered",
+        "ErrorCode": ""}).status_code == 204
+    provider_ids = [m.provider_id for m in mine]
+    received_sids = list(db.session.scalars(select(InboundMessage.message_sid)))
+    old_tokens = list(db.session.scalars(select(Registration.manage_token).where(
+        Registration.resident_id == her_id)))
+    phone_hash = ratelimit.Limit("register-phone", PHONE, 1, timedelta(hours=1)).key_hash
+    # Both workshops take place; she comes to both, as do the others.
+    for registration in db.session.scalars(select(Registration)):
+        attend(registration, registration.workshop.sessions[0])
+    clock.move_to(max(web_workshop.last_session_ends_at,
+                      sms_workshop.last_session_ends_at) + timedelta(days=2))
+    auth.login_as(Role.COORDINATOR)
+
+    needles = PHONE_SPELLINGS + NAME_PARTS + provider_ids + received_sids + old_tokens + [
+        phone_hash]
+    before = scan(needles)
+    found_in = {where for where, _needle, _value in before}
+    assert {"resident.name", "resident.phone", "resident.email", "inbound_message.from_phone",
+            "inbound_message.body", "inbound_message.reply", "inbound_message.message_sid",
+            "outbox_message.body", "outbox_message.provider_id", "registration.manage_token",
+            "rate_limit_hit.key_hash"} <= found_in, found_in
+    figures, facts = published_figures(client), reach_rows()
+    assert facts
+
+    # The coordinator erases her by phone.
+    response = post_form(client, "/staff/residents/erase",
+                         f"/staff/residents/{her_id}/erase", phone="677 88 99 01", confirm="1")
+    assert response.status_code == 303
+    client.get(response.headers["Location"])  # the confirmation is shown (and gone)
+
+    assert scan(needles) == set()
+    assert published_figures(client) == figures
+    assert reach_rows() == facts
+    erased = db.session.get(Resident, her_id)
+    assert erased.erased_at is not None
+    assert (erased.age_band, erased.gender, erased.home_neighbourhood_id) == (
+        "45-64", "woman", raval.id)  # kept for the figures, by design
+    assert db.session.scalar(select(func.count()).select_from(Registration).where(
+        Registration.resident_id == her_id)) == 2
+    # Nobody else lost anything.
+    assert {r.resident.phone for r in others} == {f"+34{mobile(n)}" for n in range(1, 8)}
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.resident_id != her_id)) > 0
+
+
+def test_erasure_deletes_her_messages_and_no_one_elses(app_context, now):
+    workshop = make_workshop(public_code="321")
+    her = register(workshop, mobile(1)).resident
+    other = register(workshop, mobile(2)).resident
+    for sender in (f"+34{mobile(1)}", f"0034{mobile(1)}", "6 0000 0001", f"+34{mobile(2)}"):
+        handle(new_sid(), sender, "MEVES", now=now)
+    send_due(LogSender(), now=now)
+    db.session.commit()
+
+    erase(her, now)
+
+    assert list(db.session.scalars(select(InboundMessage.from_phone))) == [f"+34{mobile(2)}"]
+    assert {m.resident_id for m in db.session.scalars(select(OutboxMessage))} == {other.id}
+
+
+def erase(resident, now):
+    erase_resident(resident, now=now)
+    db.session.commit()
+
+
+def test_a_message_erased_after_the_worker_claimed_it_is_not_sent(app_context, now):
+    workshop = make_workshop()
+    registration = register(workshop, mobile(1), now=now)
+    assert claim(now)
+    erase(registration.resident, now)
+    result = send_due(LogSender(), now=now + timedelta(minutes=11))  # the claim expired
+    assert (result.sent, result.failed) == (0, 0)
+
+
+def test_the_sms_log_shows_no_live_personal_links(client, auth, app_context, now):
+    workshop = make_workshop()
+    registration = register(workshop, mobile(1), now=now)
+    send_due(LogSender(), now=now)
+    db.session.commit()
+    assert registration.manage_token in db.session.scalar(select(OutboxMessage.body))
+    auth.login_as(Role.COORDINATOR)
+    page = client.get("/staff/sms").get_data(as_text=True)
+    assert "/r/…" in page and registration.manage_token not in page
