@@ -1,11 +1,11 @@
-"""Erasure everywhere (invariant 10)."""
+"""Erasure everywhere (invariant 10), retention periods and the purge."""
 
 import json
 import logging
 import re
 import unicodedata
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import JSON, String, func, select
@@ -13,18 +13,24 @@ from twilio.http import HttpClient
 from twilio.http.response import Response
 
 from tests.conftest import csrf_fields_from, post_form
-from tests.factories import attend, make_workshop, mobile, register
+from tests.factories import attend, make_workshop, mobile, register, resident_details
 from tests.test_sms import new_sid, signed_post, text
 from workshops import ratelimit
 from workshops.accounts.models import Role
+from workshops.catalogue.schedule import Slot
 from workshops.extensions import db
 from workshops.places.models import Neighbourhood
+from workshops.privacy.retention import inactive_residents, months_before, purge, purge_if_due
+from workshops.reach.exports import records
 from workshops.reach.facts import ReachFact
-from workshops.reach.queries import BY_HOME, BY_VENUE
+from workshops.reach.queries import BY_HOME, BY_VENUE, ReachFilters, reach
+from workshops.registrations import services
 from workshops.registrations.erasure import erase_resident
-from workshops.registrations.models import Registration, Resident
+from workshops.registrations.models import Channel, Registration, Resident
+from workshops.sms.cli import purge_daily
 from workshops.sms.inbound import handle
 from workshops.sms.models import InboundMessage, MessageKind, OutboxMessage, OutboxStatus
+from workshops.sms.outbox import enqueue
 from workshops.sms.senders import LogSender, make_sender
 from workshops.sms.worker import claim, schedule_reminders, send_due
 
@@ -283,3 +289,219 @@ def test_the_sms_log_shows_no_live_personal_links(client, auth, app_context, now
     auth.login_as(Role.COORDINATOR)
     page = client.get("/staff/sms").get_data(as_text=True)
     assert "/r/…" in page and registration.manage_token not in page
+
+
+# Retention
+
+
+def old_workshop(ends_ago: timedelta, *, now):
+    """A workshop held `ends_ago` before now, made and published before it started."""
+    start = (now - ends_ago - timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
+    return make_workshop(now=start - timedelta(days=10),
+                         slots=[Slot(start, start + timedelta(hours=2))])
+
+
+def register_at(workshop, phone, at, **details):
+    registration = services.register(workshop.id, resident_details(phone, **details),
+                                     channel=Channel.WEB, now=at)
+    db.session.commit()
+    return registration
+
+
+def all_figures(now):
+    """The reach figures over the longest period the dashboard offers, by venue and home."""
+    db.session.rollback()
+    today = now.date()
+    return [records(reach(ReachFilters(date(today.year - 3, today.month, 1), today, by=by),
+                          now=now)) for by in (BY_VENUE, BY_HOME)]
+
+
+@pytest.fixture
+def world(app_context, seeded, now):
+    """Residents on either side of the 24-month line, and text messages on either side of
+    the 90-day one."""
+    long_ago = old_workshop(timedelta(days=800), now=now)  # about 26 months
+    recent = old_workshop(timedelta(days=200), now=now)
+    raval = db.session.scalar(select(Neighbourhood).where(Neighbourhood.name == "el Raval"))
+    signed_up = long_ago.first_session_starts_at - timedelta(days=5)
+    people = {}
+    # Registered and came 26 months ago, nothing since: anonymised.
+    people["gone"] = register_at(long_ago, mobile(1), signed_up, name="Anna Antiga",
+                                 home_neighbourhood=raval, age_band="65-74")
+    attend(people["gone"], long_ago.sessions[0])
+    # Came 26 months ago and again 7 months ago: kept.
+    people["back"] = register_at(long_ago, mobile(2), signed_up, name="Berta Tornada")
+    register_at(recent, mobile(2), recent.first_session_starts_at - timedelta(days=5),
+                name="Berta Tornada")
+    # Came 26 months ago, texted 4 months ago (the message itself is past the SMS period).
+    people["texted"] = register_at(long_ago, mobile(3), signed_up, name="Carla Missatge")
+    handle(new_sid(), f"+34{mobile(3)}", "TALLERS", now=now - timedelta(days=120))
+    # Signed up 26 months ago; a coordinator corrected her mark 23 months ago.
+    people["marked"] = register_at(long_ago, mobile(4), signed_up, name="Dolors Marcada")
+    mark = attend(people["marked"], long_ago.sessions[0])
+    mark.recorded_at = now - timedelta(days=700)
+    # Only ever texted, 25 months ago: anonymised.
+    handle(new_sid(), f"+34{mobile(5)}", "NOM Elena Sola", now=now - timedelta(days=770))
+    # Erased already: not counted again.
+    people["erased"] = register_at(long_ago, mobile(6), signed_up, name="Fina Esborrada")
+    erase(people["erased"].resident, now - timedelta(days=400))
+    # Text messages 91 and 89 days old, in both directions.
+    handle(new_sid(), f"+34{mobile(2)}", "MEVES", now=now - timedelta(days=91))
+    handle(new_sid(), f"+34{mobile(2)}", "AJUDA", now=now - timedelta(days=89))
+    for age in (91, 89):
+        message = enqueue(MessageKind.MANAGE_LINK, people["back"], now=now - timedelta(days=age))
+        send_due(LogSender(), now=now - timedelta(days=age))
+        db.session.refresh(message)
+    pending = enqueue(MessageKind.MANAGE_LINK, people["back"], now=now - timedelta(days=91),
+                      send_after=now + timedelta(hours=1))
+    # Attempt-limit records: one two days old in a scope nobody used since, one recent.
+    ratelimit.record("login-address", "192.0.2.1", now=now - timedelta(days=2),
+                     window=timedelta(minutes=15))
+    ratelimit.record("register-phone", "+34600000009", now=now - timedelta(minutes=5),
+                     window=timedelta(hours=1))
+    db.session.commit()
+    people["pending_id"] = pending.id
+    return people
+
+
+def names():
+    db.session.rollback()
+    return set(db.session.scalars(select(Resident.name).where(Resident.name != "")))
+
+
+def database_rows():
+    db.session.rollback()
+    return {table.name: db.session.execute(
+                select(table).order_by(*table.primary_key.columns)).all()
+            for table in db.metadata.sorted_tables}
+
+
+def test_what_is_past_retention_goes_and_what_is_within_stays(world, now):
+    figures, facts = all_figures(now), reach_rows()
+    assert names() == {"Anna Antiga", "Berta Tornada", "Carla Missatge", "Dolors Marcada",
+                       "Elena Sola"}
+
+    outcomes = {o.kind: o.count for o in purge(now=now)}
+    db.session.commit()
+
+    # Sent: the 91-day-old link and every confirmation of a registration made back then.
+    assert outcomes == {"residents": 2, "sms-received": 3, "sms-sent": 6,
+                        "attempt-limits": 1}
+    assert names() == {"Berta Tornada", "Carla Missatge", "Dolors Marcada"}
+    assert scan([f"+34{mobile(1)}", "Anna Antiga", f"+34{mobile(5)}", "Elena Sola"]) == set()
+    received = db.session.scalars(select(InboundMessage)).all()
+    assert [m.body for m in received] == ["AJUDA"]
+    sent = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [m.created_at for m in sent] == [now - timedelta(days=89),
+                                            now - timedelta(days=91)]
+    assert sent[1].id == world["pending_id"]  # still to be sent: not the log's to purge
+    assert db.session.scalar(select(func.count()).select_from(ratelimit.RateLimitHit)) == 1
+    # The anonymised keep what the figures need; every figure is the same.
+    gone = db.session.get(Resident, world["gone"].resident_id)
+    assert (gone.phone, gone.erased_at, gone.age_band) == (None, now, "65-74")
+    assert all_figures(now) == figures and reach_rows() == facts
+    # Nothing more is due: a second purge changes nothing.
+    assert {o.count for o in purge(now=now)} == {0}
+
+
+def test_the_periods_come_from_the_configuration(app, world, now):
+    app.config["SMS_RETENTION_DAYS"] = 100
+    app.config["RESIDENT_RETENTION_MONTHS"] = 30
+    outcomes = {o.kind: o.count for o in purge(now=now)}
+    assert (outcomes["residents"], outcomes["sms-received"]) == (0, 2)  # 120 and 770 days
+    app.config["RESIDENT_RETENTION_MONTHS"] = 7
+    inactive = {r.name for r in db.session.scalars(inactive_residents(now))}
+    assert inactive == {"Anna Antiga", "Dolors Marcada", "Elena Sola"}
+
+
+def test_a_dry_run_counts_and_changes_nothing(runner, world, now):
+    before = database_rows()
+    result = runner.invoke(args=["privacy", "purge", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert database_rows() == before
+    assert result.output.splitlines() == [
+        "sms-received: 3 would be deleted (text messages received more than 90 days ago)",
+        "sms-sent: 6 would be deleted (text messages sent more than 90 days ago)",
+        "residents: 2 would be anonymised (residents with no activity for 24 months)",
+        "attempt-limits: 1 would be deleted (attempt-limit records past every window)",
+    ]
+    result = runner.invoke(args=["privacy", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "residents: 2 anonymised" in result.output
+    assert database_rows() != before
+    assert names() == {"Berta Tornada", "Carla Missatge", "Dolors Marcada"}
+
+
+def test_the_sms_worker_purges_once_a_day(world, now):
+    last = purge_daily(None, now=now)
+    assert last == now and names() == {"Berta Tornada", "Carla Missatge", "Dolors Marcada"}
+    handle(new_sid(), f"+34{mobile(2)}", "AJUDA", now=now - timedelta(days=95))
+    db.session.commit()
+    assert purge_daily(last, now=now + timedelta(hours=23)) == last  # not yet
+    assert db.session.scalar(select(func.count()).select_from(InboundMessage)) == 2
+    assert purge_daily(last, now=now + timedelta(days=1)) == now + timedelta(days=1)
+    assert db.session.scalar(select(func.count()).select_from(InboundMessage)) == 1
+    assert purge_if_due(None, now=now)
+
+
+def test_a_resident_who_texts_is_active_after_her_messages_are_gone(app_context, now):
+    workshop = old_workshop(timedelta(days=800), now=now)
+    registration = register_at(workshop, mobile(1), workshop.first_session_starts_at
+                               - timedelta(days=3))
+    handle(new_sid(), f"+34{mobile(1)}", "AJUDA", now=now - timedelta(days=300))
+    db.session.commit()
+    assert registration.resident.last_message_at == now - timedelta(days=300)
+    purge(now=now)
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(InboundMessage)) == 0
+    assert db.session.get(Resident, registration.resident_id).phone == f"+34{mobile(1)}"
+    later = now + timedelta(days=440)  # 24 months after the message, and a few days
+    assert [r.id for r in db.session.scalars(inactive_residents(later))] == [
+        registration.resident_id]
+
+
+def test_a_registration_for_a_workshop_still_to_come_keeps_her(app_context, now):
+    workshop = make_workshop(now=now - timedelta(days=800), slots=[
+        Slot(now + timedelta(days=3), now + timedelta(days=3, hours=2))])
+    register_at(workshop, mobile(1), now - timedelta(days=790))
+    assert db.session.scalars(inactive_residents(now)).all() == []
+
+
+@pytest.mark.parametrize("moment, months, expected", [
+    (datetime(2026, 3, 31, 9, tzinfo=UTC), 1, datetime(2026, 2, 28, 9, tzinfo=UTC)),
+    (datetime(2026, 3, 31, 9, tzinfo=UTC), 25, datetime(2024, 2, 29, 9, tzinfo=UTC)),
+    (datetime(2026, 11, 27, 9, tzinfo=UTC), 24, datetime(2024, 11, 27, 9, tzinfo=UTC)),
+    (datetime(2026, 1, 15, tzinfo=UTC), 13, datetime(2024, 12, 15, tzinfo=UTC)),
+])
+def test_months_before_stays_in_the_calendar(moment, months, expected):
+    assert months_before(moment, months) == expected
+
+
+def test_retention_periods_are_read_from_the_environment(monkeypatch, tmp_path):
+    from workshops.config import from_environment
+
+    defaults = from_environment(str(tmp_path))
+    assert (defaults["SMS_RETENTION_DAYS"], defaults["RESIDENT_RETENTION_MONTHS"]) == (90, 24)
+    assert "@" in defaults["PRIVACY_CONTACT_EMAIL"]
+    monkeypatch.setenv("SMS_RETENTION_DAYS", "30")
+    monkeypatch.setenv("RESIDENT_RETENTION_MONTHS", "12")
+    monkeypatch.setenv("PRIVACY_CONTACT_EMAIL", "dades@example.cat")
+    settings = from_environment(str(tmp_path))
+    assert (settings["SMS_RETENTION_DAYS"], settings["RESIDENT_RETENTION_MONTHS"],
+            settings["PRIVACY_CONTACT_EMAIL"]) == (30, 12, "dades@example.cat")
+    monkeypatch.setenv("SMS_RETENTION_DAYS", "0")
+    with pytest.raises(ValueError):
+        from_environment(str(tmp_path))
+
+
+def test_upgrading_fills_the_last_message_time_from_the_sms_log(app_context, now):
+    from flask_migrate import downgrade, upgrade
+
+    handle(new_sid(), f"+34{mobile(1)}", "NOM Maria", now=now - timedelta(days=3))
+    handle(new_sid(), f"+34{mobile(1)}", "AJUDA", now=now - timedelta(days=1))
+    db.session.commit()
+    db.session.remove()
+    downgrade(revision="0010_staff_sessions")
+    upgrade()
+    resident = db.session.scalar(select(Resident))
+    assert (resident.name, resident.last_message_at) == ("Maria", now - timedelta(days=1))

@@ -86,6 +86,7 @@ def _register_blueprints(app: Flask) -> None:
         core,
         pagecache,
         places,
+        privacy,
         ratelimit,
         reach,
         registrations,
@@ -103,3 +104,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sms.bp)
     app.register_blueprint(attendance.bp)
     app.register_blueprint(reach.bp)
+    app.register_blueprint(privacy.bp)

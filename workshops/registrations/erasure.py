@@ -58,6 +58,7 @@ def erase_residents(residents: Iterable[Resident], *, now: datetime) -> int:
         resident.sms_consent = False
         resident.sms_consent_at = None
         resident.sms_opted_out = False  # nothing can be sent without a phone anyway
+        resident.last_message_at = None
         resident.erased_at = now
     db.session.flush()
     return len(residents)
