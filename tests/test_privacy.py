@@ -1,4 +1,4 @@
-"""Erasure everywhere (invariant 10), retention periods and the purge."""
+"""Erasure everywhere (invariant 10), retention periods and the purge, the privacy page."""
 
 import json
 import logging
@@ -505,3 +505,48 @@ def test_upgrading_fills_the_last_message_time_from_the_sms_log(app_context, now
     upgrade()
     resident = db.session.scalar(select(Resident))
     assert (resident.name, resident.last_message_at) == ("Maria", now - timedelta(days=1))
+
+
+# The privacy page
+
+
+@pytest.mark.parametrize("language, footer", [
+    ("ca", "Dades dels barris"), ("es", "Datos de los barrios"),
+    ("en", "Neighbourhood data")])
+def test_the_privacy_page_speaks_each_language(client, app_context, language, footer):
+    """Its own texts are in the catalogues (test_translations checks every one)."""
+    response = client.get(f"/privacy?lang={language}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'<html lang="{language}">' in html and footer in html
+    assert "APDCAT" in html and "Twilio" in html
+
+
+def test_the_privacy_page_states_the_configured_periods_and_contact(app, client, app_context):
+    app.config.update(SMS_RETENTION_DAYS=45, RESIDENT_RETENTION_MONTHS=18,
+                      PRIVACY_CONTACT_EMAIL="dades@example.cat")
+    html = client.get("/privacy?lang=en").get_data(as_text=True)
+    assert "45 days" in html and "18 months" in html
+    assert 'href="mailto:dades@example.cat"' in html
+    main = html.split("<main", 1)[1]
+    assert len(re.findall(r"<h1[ >]", main)) == 1 and len(re.findall(r"<h2 ", main)) == 7
+    assert "<script" not in main
+    for right in ("access", "rectification", "erasure", "objection", "BAIXA", "STOP"):
+        assert right in html
+
+
+def test_every_page_and_every_form_for_personal_data_links_to_it(client, auth, app_context,
+                                                                 seeded):
+    workshop = make_workshop()
+    for url in ("/", "/workshops", f"/workshops/{workshop.id}", "/login", "/privacy",
+                "/no-such-page"):
+        assert 'href="/privacy"' in client.get(url).get_data(as_text=True).split(
+            '<footer', 1)[1], url
+    detail = client.get(f"/workshops/{workshop.id}").get_data(as_text=True)
+    sign_up = detail.split('class="signup-box"', 1)[1]
+    assert 'href="/privacy"' in sign_up.split("</section>", 1)[0]
+    auth.login_as(Role.COORDINATOR)
+    for url in (f"/staff/workshops/{workshop.id}/registrations/new",
+                f"/staff/sessions/{workshop.sessions[0].id}/attendance/walk-in"):
+        main = client.get(url).get_data(as_text=True).split("<main", 1)[1].split("</main>")[0]
+        assert 'href="/privacy"' in main, url
