@@ -15,7 +15,7 @@ PUBLIC_ENDPOINTS = {"static", "core.home", "core.healthz", "accounts.login",
                     "registrations.sms_preference", "sms.inbound", "sms.delivery_status",
                     "calendars.feed", "calendars.workshop_calendar", "calendars.calendars_page",
                     "calendars.staff_feed", "attendance.service_worker",
-                    "reach.open_data_csv", "reach.open_data_json"}
+                    "reach.open_data_csv", "reach.open_data_json", "privacy.page"}
 ALL_STAFF = set(Role)
 ADMINS = {Role.ADMIN}
 COORDINATORS = {Role.ADMIN, Role.COORDINATOR}

@@ -19,7 +19,8 @@ PUBLIC_PAGES = ["/", "/?lang=es", "/?lang=en", "/login", "/no-such-page", "/work
                 "/workshops?neighbourhood=1&lang=es", "/workshops?neighbourhood=73",
                 "/workshops/{workshop_id}", "/workshops/{workshop_id}?lang=en",
                 "/workshops/{workshop_id}/poster", "/r/{token}", "/r/{token}/cancel",
-                "/calendars", "/calendars?district=10&feed_lang=es"]
+                "/calendars", "/calendars?district=10&feed_lang=es", "/privacy",
+                "/privacy?lang=en"]
 ADMIN_PAGES = ["/staff", "/account", "/admin/users", "/admin/users/new",
                "/staff/neighbourhoods", "/staff/venues", "/staff/venues/new", "/staff/topics",
                "/staff/workshops", "/staff/workshops/new", "/staff/workshops/{workshop_id}",

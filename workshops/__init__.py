@@ -87,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
         core,
         pagecache,
         places,
+        privacy,
         ratelimit,
         reach,
         registrations,
@@ -106,3 +107,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(attendance.bp)
     app.register_blueprint(reach.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(privacy.bp)

@@ -81,7 +81,29 @@ def from_environment(instance_path: str) -> dict:
         "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID", ""),
         "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN", ""),
         "TWILIO_FROM_NUMBER": os.environ.get("TWILIO_FROM_NUMBER", ""),
+        # How long personal data is kept (`flask privacy purge`, run daily by the SMS worker;
+        # the privacy page reads the same values). Text messages in both directions, with
+        # the numbers in them, are deleted after SMS_RETENTION_DAYS; a resident with no
+        # registration, attendance or text message for RESIDENT_RETENTION_MONTHS is
+        # anonymised exactly as an erasure would (anonymous figures stay).
+        "SMS_RETENTION_DAYS": _env_positive_int("SMS_RETENTION_DAYS", 90),
+        "RESIDENT_RETENTION_MONTHS": _env_positive_int("RESIDENT_RETENTION_MONTHS", 24),
+        # Where residents write to exercise their rights (shown on /privacy): set it in
+        # production; the default is a placeholder at a reserved domain.
+        "PRIVACY_CONTACT_EMAIL": os.environ.get("PRIVACY_CONTACT_EMAIL",
+                                                "privacitat@example.org"),
     }
+
+
+def _env_positive_int(name: str, default: int) -> int:
+    """A whole number of at least 1: a retention period of 0 would delete everything."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"{name} must be at least 1, not {number}")
+    return number
 
 
 def _instance_secret_key(instance_path: str) -> str:

@@ -141,3 +141,15 @@ def _add_hit(scope: str, key_hash: str, *, now: datetime, window: timedelta) -> 
         execution_options={"synchronize_session": False},
     )
     db.session.add(RateLimitHit(scope=scope, key_hash=key_hash, created_at=now))
+
+
+def hits_before(cutoff: datetime):
+    """Hits older than `cutoff`, whatever their scope (a select of ids)."""
+    return select(RateLimitHit.id).where(RateLimitHit.created_at < cutoff)
+
+
+def delete_hits_before(cutoff: datetime) -> int:
+    """Drop hits too old for any window: a quiet scope's old hits would otherwise stay for
+    ever (hashes of addresses, emails and phones)."""
+    return db.session.execute(
+        delete(RateLimitHit).where(RateLimitHit.created_at < cutoff)).rowcount

@@ -48,10 +48,19 @@ def events_page(page: int = 1, per_page: int = PER_PAGE) -> EventsPage:
     return EventsPage(list(events), total, page, pages)
 
 
+def _past_retention(now: datetime, days: int | None):
+    days = current_app.config["AUDIT_RETENTION_DAYS"] if days is None else days
+    return AuditEvent.at < now - timedelta(days=days)
+
+
+def expired_audit_events(*, now: datetime) -> int:
+    """How many events `purge_audit_events` would delete at `now`."""
+    return db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(_past_retention(now, None)))
+
+
 def purge_audit_events(*, now: datetime, days: int | None = None) -> int:
     """Delete events older than AUDIT_RETENTION_DAYS (or `days`); returns how many."""
-    days = current_app.config["AUDIT_RETENTION_DAYS"] if days is None else days
-    result = db.session.execute(
-        delete(AuditEvent).where(AuditEvent.at < now - timedelta(days=days)))
+    result = db.session.execute(delete(AuditEvent).where(_past_retention(now, days)))
     db.session.flush()
     return result.rowcount

@@ -1,15 +1,19 @@
-"""Erasing a resident on request (GDPR art. 17).
+"""Erasing a resident on request (GDPR art. 17), and when her data's time is up.
 
-Name, phone and email go. What remains is anonymous and keeps the statistics true: the
-registrations and attendance rows (with the coarse home neighbourhood, age band and
-gender given for statistics) stay, no longer linked to anyone identifiable. Upcoming
-places are cancelled, so the waiting list moves on.
+Her name, phone and email go, and so does every text message to or from her: the SMS
+tables forget them (workshops.sms.forget). What remains is anonymous and keeps the
+statistics true: the resident row (only the coarse home neighbourhood, age band and gender
+given for statistics) and her registrations and attendance marks stay, no longer linked to
+anyone identifiable, so every published figure is the same as before. Upcoming places are
+cancelled, so the waiting list moves on; old manage links stop working.
 """
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
+from workshops import ratelimit
 from workshops.extensions import db
 from workshops.registrations.models import (
     Registration,
@@ -18,7 +22,10 @@ from workshops.registrations.models import (
     new_manage_token,
 )
 from workshops.registrations.services import cancel
-from workshops.sms.models import OutboxMessage, OutboxStatus
+from workshops.sms import forget as sms
+
+# The attempt-limit scope keyed by a resident's phone (see registrations.views).
+PHONE_LIMIT_SCOPE = "register-phone"
 
 
 def resident_by_phone(e164: str) -> Resident | None:
@@ -26,24 +33,41 @@ def resident_by_phone(e164: str) -> Resident | None:
 
 
 def erase_resident(resident: Resident, *, now: datetime) -> None:
+    erase_residents([resident], now=now)
+
+
+def erase_residents(residents: Iterable[Resident], *, now: datetime) -> int:
+    """Erase each of `residents` (the retention purge erases many at once). Returns how
+    many were erased."""
+    residents = list(residents)
+    phones = [resident.phone for resident in residents if resident.phone]
+    for resident in residents:
+        _cancel_upcoming(resident, now)
+        for registration in db.session.scalars(select(Registration).where(
+                Registration.resident_id == resident.id)):
+            registration.submission_key = ""
+            registration.manage_token = new_manage_token()  # old links stop working
+    sms.forget_people([resident.id for resident in residents], phones)
+    for phone in phones:
+        ratelimit.clear(PHONE_LIMIT_SCOPE, phone)
+    for resident in residents:
+        resident.name = ""
+        resident.phone = None
+        resident.phone_takes_sms = False
+        resident.email = ""
+        resident.sms_consent = False
+        resident.sms_consent_at = None
+        resident.sms_opted_out = False  # nothing can be sent without a phone anyway
+        resident.last_message_at = None
+        resident.erased_at = now
+    db.session.flush()
+    return len(residents)
+
+
+def _cancel_upcoming(resident: Resident, now: datetime) -> None:
     upcoming = db.session.scalars(select(Registration).where(
         Registration.resident_id == resident.id,
         Registration.status != RegistrationStatus.CANCELLED)).all()
     for registration in upcoming:
         if not registration.workshop.is_over(now):
             cancel(registration, now=now)
-    for registration in db.session.scalars(select(Registration).where(
-            Registration.resident_id == resident.id)):
-        registration.submission_key = ""
-        registration.manage_token = new_manage_token()  # old links stop working
-    db.session.execute(delete(OutboxMessage).where(
-        OutboxMessage.resident_id == resident.id,
-        OutboxMessage.status == OutboxStatus.PENDING))
-    resident.name = ""
-    resident.phone = None
-    resident.phone_takes_sms = False
-    resident.email = ""
-    resident.sms_consent = False
-    resident.sms_consent_at = None
-    resident.erased_at = now
-    db.session.flush()

@@ -94,6 +94,9 @@ class Resident(db.Model):
     # Sent STOP / BAIXA / BAJA: nothing at all is sent to this phone until it sends START.
     sms_opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When this phone last texted us: activity that outlives the SMS log's retention, so a
+    # resident is not anonymised while still in touch (workshops.privacy.retention).
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     home_neighbourhood: Mapped[Neighbourhood | None] = relationship()

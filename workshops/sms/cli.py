@@ -19,7 +19,10 @@ def worker_command(once, interval):
     """Send the outbox: confirmations, waiting list, promotions, reminders, changes."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     sender = make_sender(current_app)
+    last_purge = None
     while True:
+        if not once:  # with cron, schedule `flask privacy purge` daily instead
+            last_purge = purge_daily(last_purge, now=utcnow())
         with write_transaction():
             schedule_reminders(now=utcnow())
             db.session.commit()
@@ -30,6 +33,23 @@ def worker_command(once, interval):
         if once:
             return
         time.sleep(interval)
+
+
+def purge_daily(last_run, *, now):
+    """Apply the retention periods once a day (`flask privacy purge`); returns when the
+    purge last ran. A failed purge is logged and tried again the next day: sending goes on."""
+    from workshops.privacy.cli import describe, run_purge
+    from workshops.privacy.retention import purge_if_due
+
+    if not purge_if_due(last_run, now=now):
+        return last_run
+    try:
+        for outcome in run_purge(now=now):
+            if outcome.count:
+                logging.getLogger(__name__).info("privacy purge: %s", describe(outcome, False))
+    except Exception:
+        logging.getLogger(__name__).exception("privacy purge failed")
+    return now
 
 
 @bp.cli.command("reminders")

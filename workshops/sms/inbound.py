@@ -81,6 +81,8 @@ def _answer(command: Command, from_phone: str, now: datetime) -> str | None:
         return None  # not a phone we could ever text back (short codes, alphanumeric ids)
     resident = _resident_for(from_phone, now, create=command.action in (
         "register", "stop", "name", "area"))
+    if resident is not None:
+        resident.last_message_at = now  # activity: see workshops.privacy.retention
     language = command.language or (resident.preferred_language if resident else "ca")
     handler = HANDLERS.get(command.action, _help)
     if resident is not None and resident.sms_opted_out and command.action != "start":

@@ -95,7 +95,11 @@ def send_due(sender, *, now: datetime, batch: int = 20) -> Sent:
     result = Sent()
     for message_id in claim(now, batch):
         with write_transaction():
-            _send_one(sender, db.session.get(OutboxMessage, message_id), now, result)
+            # Locked while it is sent: an erasure deleting it waits, then deletes it sent.
+            message = db.session.get(OutboxMessage, message_id, with_for_update=True,
+                                     populate_existing=True)
+            if message is not None:  # None: erased since it was claimed
+                _send_one(sender, message, now, result)
             db.session.commit()
     return result
 
