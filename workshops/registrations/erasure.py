@@ -35,6 +35,7 @@ def erase_resident(resident: Resident, *, now: datetime) -> None:
     for registration in db.session.scalars(select(Registration).where(
             Registration.resident_id == resident.id)):
         registration.submission_key = ""
+        registration.name_given = ""  # typed for her phone: her name, or a name used with it
         registration.manage_token = new_manage_token()  # old links stop working
     db.session.execute(delete(OutboxMessage).where(
         OutboxMessage.resident_id == resident.id,

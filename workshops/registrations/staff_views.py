@@ -91,7 +91,7 @@ def workshop_registrations_csv(workshop_id: int):
     lang = current_language()
     header = [_("Status"), _("Waiting list position"), _("Name"), _("Phone"), _("Email"),
               _("Neighbourhood where they live"), _("Age"), _("Gender"), _("Channel"),
-              _("Registered on"), _("Sessions attended")]
+              _("Registered on"), _("Name on record for this phone"), _("Sessions attended")]
     attended = attendance.sessions_attended(workshop)
     rows = []
     for registration, position in with_positions(registrations_in_order(workshop)):
@@ -99,12 +99,12 @@ def workshop_registrations_csv(workshop_id: int):
         home = (resident.home_neighbourhood.name if resident.home_neighbourhood
                 else _("Outside Barcelona") if resident.lives_outside_barcelona else "")
         rows.append([
-            STATUS_LABELS[registration.status], position or "", resident.name,
+            STATUS_LABELS[registration.status], position or "", registration.display_name,
             display_phone(resident.phone), resident.email, home,
             AGE_BAND_LABELS[resident.age_band] if resident.age_band else "",
             GENDER_LABELS[resident.gender], CHANNEL_LABELS[registration.channel],
             to_local(registration.created_at).strftime("%d/%m/%Y %H:%M"),
-            attended.get(registration.id, 0),
+            registration.recorded_name, attended.get(registration.id, 0),
         ])
     filename = f"inscripcions-{workshop.public_code}.csv" if lang == "ca" else (
         f"inscripciones-{workshop.public_code}.csv" if lang == "es"
@@ -128,10 +128,10 @@ def register_on_behalf(workshop_id: int):
         else:
             db.session.commit()
             if registration.status == RegistrationStatus.CONFIRMED:
-                flash(_("%(name)s is registered.", name=registration.resident.name), "success")
+                flash(_("%(name)s is registered.", name=registration.display_name), "success")
             else:
                 flash(_("The workshop is full: %(name)s is on the waiting list.",
-                        name=registration.resident.name), "success")
+                        name=registration.display_name), "success")
             return redirect(url_for("registrations.workshop_registrations",
                                     workshop_id=workshop.id), 303)
     status = 422 if form.errors or form.form_errors else 200
