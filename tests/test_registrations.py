@@ -32,6 +32,7 @@ from workshops.registrations.phones import InvalidPhone, display_phone, parse_ph
 from workshops.registrations.services import RegistrationError
 from workshops.sms.inbound import handle as handle_sms
 from workshops.sms.models import MessageKind, OutboxMessage
+from workshops.sms.worker import send_due
 
 
 @pytest.fixture
@@ -506,19 +507,6 @@ def test_a_coordinator_erases_a_resident_by_phone(client, auth, app_context):
     assert resident.phone is None and resident.erased_at is not None
 
 
-def test_sms_consent_is_withdrawn_and_given_again_from_the_manage_page(client, workshop):
-    registration = register(workshop, mobile(1))
-    assert len(outbox()) == 1
-    url = f"/r/{registration.manage_token}"
-    assert post_form(client, url, f"{url}/sms", consent="0").status_code == 303
-    db.session.refresh(registration.resident)
-    assert registration.resident.sms_consent is False
-    assert outbox() == []  # nothing pending is sent after consent is withdrawn
-    assert post_form(client, url, f"{url}/sms", consent="1").status_code == 303
-    db.session.refresh(registration.resident)
-    assert registration.resident.sms_consent is True
-
-
 # Only a proven channel changes a resident (DESIGN, invariant 9)
 
 
@@ -545,6 +533,15 @@ def stored_about(resident):
 
 def pending_messages():
     return sorted((m.registration_id, m.kind) for m in outbox() if m.status == "pending")
+
+
+class RecordingSender:
+    def __init__(self):
+        self.sent = []
+
+    def send(self, to, body):
+        self.sent.append((to, body))
+        return f"log-{len(self.sent)}"
 
 
 def test_a_web_sign_up_with_her_phone_changes_nothing_stored_about_her(client, app, workshop):
@@ -665,6 +662,70 @@ def test_a_new_phone_creates_the_resident_from_what_was_typed(client, workshop):
             resident.sms_consent) == ("+34612345678", "Núria Puig", "nuria@example.org",
                                       home.id, AgeBand.FROM_45, Gender.WOMAN, "es", True)
     assert (registration.name_given, registration.display_name) == ("", "Núria Puig")
+
+
+def test_another_registrations_manage_link_leaves_her_consent_and_messages_alone(
+        client, app, workshop):
+    hers = maria(workshop)  # her confirmation is waiting to be sent
+    other = make_workshop()
+    theirs = services.register(other.id, resident_details("612 34 56 78", name="Intrús"),
+                               channel=Channel.WEB, now=now_())
+    db.session.commit()
+    before = stored_about(hers.resident)
+    assert pending_messages() == [(hers.id, MessageKind.REGISTRATION_CONFIRMED),
+                                  (theirs.id, MessageKind.REGISTRATION_CONFIRMED)]
+
+    url = f"/r/{theirs.manage_token}"
+    stranger = app.test_client()
+    response = post_form(stranger, url, f"{url}/sms", consent="0")
+
+    assert response.status_code == 303
+    assert stored_about(hers.resident) == before
+    db.session.refresh(theirs)
+    assert theirs.sms_muted and not hers.sms_muted
+    sender = RecordingSender()
+    result = send_due(sender, now=now_())
+    assert (result.sent, result.skipped) == (1, 1)
+    assert [hers.manage_token in body for _to, body in sender.sent] == [True]
+    services.notify_workshop_cancelled(other, now=now_())  # nothing more about theirs
+    assert pending_messages() == []
+
+
+def test_a_manage_link_stops_and_resumes_the_messages_about_its_registration(client,
+                                                                            workshop):
+    registration = register(workshop, mobile(1))
+    url = f"/r/{registration.manage_token}"
+    html = client.get(f"{url}?lang=en").get_data(as_text=True)
+    assert "Stop SMS messages about this workshop" in html
+
+    assert post_form(client, url, f"{url}/sms", consent="0").status_code == 303
+    html = client.get(f"{url}?lang=en").get_data(as_text=True)
+    assert "We do not send you SMS messages about this workshop." in html
+    assert send_due(RecordingSender(), now=now_()).skipped == 1
+    services.notify_schedule_changed(workshop, now=now_())
+    assert pending_messages() == []
+
+    assert post_form(client, url, f"{url}/sms", consent="1").status_code == 303
+    db.session.refresh(registration)
+    assert not registration.sms_muted and registration.resident.sms_consent
+    services.notify_schedule_changed(workshop, now=now_())
+    assert pending_messages() == [(registration.id, MessageKind.SCHEDULE_CHANGED)]
+
+
+def test_a_manage_link_cannot_switch_on_sms_for_a_phone_without_consent(client, workshop):
+    registration = register(workshop, mobile(1), sms_consent=False)
+    url = f"/r/{registration.manage_token}"
+    html = client.get(f"{url}?lang=en").get_data(as_text=True)
+    assert "We do not send SMS messages to this phone." in html
+    assert "send START from this phone to +34 600 00 00 00" in html
+    assert f"{url}/sms" not in html
+    # Sent anyway, with a valid CSRF token from the cancel page: it mutes nothing and
+    # agrees to nothing on her behalf.
+    assert post_form(client, f"{url}/cancel", f"{url}/sms", consent="1").status_code == 303
+    db.session.refresh(registration.resident)
+    assert not registration.resident.sms_consent
+    services.notify_schedule_changed(workshop, now=now_())
+    assert pending_messages() == []
 
 
 def test_erasure_also_removes_names_typed_for_her_phone(app_context, now):

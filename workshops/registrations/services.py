@@ -311,7 +311,8 @@ def _tell_about_change(workshop: Workshop, *, now: datetime) -> None:
 
 
 def set_sms_consent(resident: Resident, consent: bool, *, now: datetime) -> None:
-    """Consent is separate from registering and can be withdrawn at any time."""
+    """Consent is separate from registering and can be withdrawn at any time. Only her
+    phone may change it (SMS STOP / START): see PROVEN_CHANNELS."""
     from workshops.sms.models import OutboxMessage, OutboxStatus
 
     resident.sms_consent = consent
@@ -322,3 +323,13 @@ def set_sms_consent(resident: Resident, consent: bool, *, now: datetime) -> None
                                         OutboxMessage.status == OutboxStatus.PENDING))
     db.session.flush()
 
+
+def set_registration_sms(registration: Registration, wanted: bool) -> None:
+    """The manage link's switch: messages about this one registration, or none.
+
+    A manage link is a bearer token held by whoever made the registration, perhaps not
+    the phone's owner: it neither gives nor withdraws her consent, and leaves messages
+    about her other places alone. Messages already queued for this registration are
+    skipped by the worker while it is muted."""
+    registration.sms_muted = not wanted
+    db.session.flush()
