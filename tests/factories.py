@@ -147,12 +147,12 @@ def walk_in(workshop, session, phone, **overrides):
     """Someone who turned up at `session` and was added at the door: confirmed even when the
     workshop is full (they are in the room), and marked present."""
     from workshops.registrations.models import Registration, RegistrationStatus
-    from workshops.registrations.services import upsert_resident
+    from workshops.registrations.services import resident_for
 
     now = session.starts_at
     registration = Registration(
         workshop_id=workshop.id, status=RegistrationStatus.CONFIRMED, channel=Channel.WALK_IN,
-        resident=upsert_resident(resident_details(phone, **overrides), now=now),
+        resident=resident_for(resident_details(phone, **overrides), proven=False, now=now),
         created_at=now, queued_at=now, confirmed_at=now)
     db.session.add(registration)
     db.session.commit()

@@ -19,7 +19,9 @@ from workshops.catalogue.models import Session
 from workshops.catalogue.schedule import Slot
 from workshops.extensions import db
 from workshops.registrations.models import (
+    AgeBand,
     Channel,
+    Gender,
     Registration,
     RegistrationStatus,
     Resident,
@@ -45,8 +47,8 @@ def course(*, start=SESSION_START, created=CREATED, capacity=12, facilitators=()
 
 
 def sign_up(workshop, n, *, created=CREATED, **overrides):
-    return register_resident(workshop, mobile(n), now=created, name=f"Person {n}",
-                             **overrides)
+    return register_resident(workshop, mobile(n), now=created,
+                             **({"name": f"Person {n}"} | overrides))
 
 
 def tap(session, registration, present, *, at, change_id=None, by, now=None):
@@ -229,6 +231,36 @@ def test_a_walk_in_whose_phone_is_known_attaches_to_that_resident_without_sms(fa
     assert known.preferred_language == "es"
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.registration_id == walk_in.id)) == 0
+
+
+def stored_about(resident):
+    db.session.refresh(resident)
+    return (resident.name, resident.email, resident.home_neighbourhood_id,
+            resident.lives_outside_barcelona, resident.age_band, resident.gender,
+            resident.preferred_language, resident.sms_consent, resident.sms_opted_out)
+
+
+def test_a_walk_in_with_her_phone_changes_nothing_stored_about_her(facilitator):
+    elsewhere = course()  # a workshop this facilitator cannot open
+    hers = sign_up(elsewhere, 7, channel=Channel.SMS, name="Maria Garcia",
+                   email="maria@example.org", home_neighbourhood=make_neighbourhood(),
+                   age_band=AgeBand.FROM_65, gender=Gender.WOMAN, preferred_language="es")
+    before = stored_about(hers.resident)
+    workshop = course(facilitators=[facilitator])
+
+    walk_in = attendance.add_walk_in(
+        workshop.sessions[0], walk_in_details(mobile(7), name="Someone Else",
+                                              age_band=AgeBand.UNDER_30, gender=Gender.MAN,
+                                              lives_outside_barcelona=True, sms_consent=True),
+        by=facilitator, now=DURING)
+    db.session.commit()
+
+    assert walk_in.resident_id == hers.resident_id
+    assert stored_about(hers.resident) == before
+    assert [row.registration.display_name for row in
+            attendance.roster(elsewhere.sessions[0]).rows] == ["Maria Garcia"]
+    assert [(row.registration.display_name, row.registration.recorded_name) for row in
+            attendance.roster(workshop.sessions[0]).rows] == [("Someone Else", "Maria Garcia")]
 
 
 def test_a_walk_in_who_had_registered_is_just_marked_present(facilitator):
@@ -422,6 +454,31 @@ def test_a_walk_in_is_added_from_the_roster_and_marked_present(client, auth, liv
     # Full (three places): the fourth person is above capacity, flagged in the counts.
     roster = client.get(f"/staff/sessions/{session.id}/attendance").get_data(as_text=True)
     assert "Rosa Serra" in roster and re.search(r'data-count="walk-ins">1<', roster)
+
+
+def test_the_roster_shows_a_walk_ins_name_as_typed_and_the_name_on_record_for_the_phone(
+        client, auth, live_session):
+    session, _people, _facilitator = live_session
+    hers = sign_up(course(), 9, channel=Channel.SMS, name="Maria Garcia")
+    auth.login("tablet@example.org")
+    url = f"/staff/sessions/{session.id}/attendance/walk-in"
+
+    response = post_form(client, f"{url}?lang=en", url, name="Rosa Serra", phone=mobile(9),
+                         home_neighbourhood=str(session.workshop.venue.neighbourhood_id))
+
+    assert response.status_code == 303
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Rosa Serra is on the list and marked present." in html
+    assert re.search(r'<span class="name">Rosa Serra</span>\s*(<span class="phone-hint">'
+                     r'[^<]*</span>\s*)?<span class="hint">'
+                     r'Name on record for this phone: Maria Garcia</span>', html)
+    for query in ("rosa", "maria"):  # either name finds her; nobody else matches
+        found = client.get(f"/staff/sessions/{session.id}/attendance?q={query}").get_data(
+            as_text=True)
+        assert 'class="no-match" hidden' in found
+        assert len(re.findall(r'<li class="roster-person[^>]*\shidden>', found)) == 3
+    db.session.refresh(hers)
+    assert (hers.resident.name, hers.display_name) == ("Maria Garcia", "Maria Garcia")
 
 
 def test_a_malformed_phone_gives_a_translated_error_and_keeps_what_was_typed(client, auth,

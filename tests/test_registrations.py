@@ -16,10 +16,14 @@ from workshops.catalogue import services as catalogue
 from workshops.catalogue.models import Workshop
 from workshops.catalogue.schedule import Slot
 from workshops.extensions import db
+from workshops.places.models import Neighbourhood
+from workshops.reach.facts import ReachFact
 from workshops.registrations import services
 from workshops.registrations.erasure import erase_resident
 from workshops.registrations.models import (
+    AgeBand,
     Channel,
+    Gender,
     Registration,
     RegistrationStatus,
     Resident,
@@ -28,6 +32,7 @@ from workshops.registrations.phones import InvalidPhone, display_phone, parse_ph
 from workshops.registrations.services import RegistrationError
 from workshops.sms.inbound import handle as handle_sms
 from workshops.sms.models import MessageKind, OutboxMessage
+from workshops.sms.worker import send_due
 
 
 @pytest.fixture
@@ -502,14 +507,231 @@ def test_a_coordinator_erases_a_resident_by_phone(client, auth, app_context):
     assert resident.phone is None and resident.erased_at is not None
 
 
-def test_sms_consent_is_withdrawn_and_given_again_from_the_manage_page(client, workshop):
+# Only a proven channel changes a resident (DESIGN, invariant 9)
+
+
+def neighbourhoods(count):
+    return db.session.scalars(select(Neighbourhood).order_by(Neighbourhood.id)
+                              .limit(count)).all()
+
+
+def maria(workshop, **overrides):
+    """Maria, registered from her own phone (SMS): everything stored about her is hers."""
+    home = neighbourhoods(1)[0]
+    values = dict(name="Maria Garcia", email="maria@example.org", home_neighbourhood=home,
+                  age_band=AgeBand.FROM_65, gender=Gender.WOMAN, preferred_language="es")
+    return register(workshop, "612 34 56 78", channel=Channel.SMS, **(values | overrides))
+
+
+def stored_about(resident):
+    db.session.refresh(resident)
+    return (resident.name, resident.email, resident.home_neighbourhood_id,
+            resident.lives_outside_barcelona, resident.age_band, resident.gender,
+            resident.preferred_language, resident.sms_consent, resident.sms_consent_at,
+            resident.sms_opted_out)
+
+
+def pending_messages():
+    return sorted((m.registration_id, m.kind) for m in outbox() if m.status == "pending")
+
+
+class RecordingSender:
+    def __init__(self):
+        self.sent = []
+
+    def send(self, to, body):
+        self.sent.append((to, body))
+        return f"log-{len(self.sent)}"
+
+
+def test_a_web_sign_up_with_her_phone_changes_nothing_stored_about_her(client, app, workshop):
+    hers = maria(workshop)
+    before = stored_about(hers.resident)
+    other = make_workshop()
+    stranger = app.test_client()
+    fields = signup_fields(stranger, other.id, lang="en", name="Someone Else",
+                           email="someone@example.org", age_band="16-29", gender="man",
+                           home_neighbourhood=str(neighbourhoods(2)[1].id))
+    del fields["sms_consent"]  # an unticked box withdraws nothing either
+
+    response = stranger.post(f"/workshops/{other.id}/register", data=fields)
+
+    assert response.status_code == 303
+    theirs = db.session.scalar(select(Registration).where(Registration.workshop_id == other.id))
+    assert theirs.resident_id == hers.resident_id  # a resident is one phone
+    assert stored_about(hers.resident) == before
+    assert (theirs.name_given, theirs.display_name, theirs.recorded_name) == (
+        "Someone Else", "Someone Else", "Maria Garcia")
+    assert (hers.name_given, hers.display_name) == ("", "Maria Garcia")
+    # Statistics count her as her record says, whatever a form claimed.
+    facts = {f.registration_id: (f.home_neighbourhood_id, f.age_band, f.gender)
+             for f in db.session.scalars(select(ReachFact))}
+    assert facts[theirs.id] == facts[hers.id] == before[2:3] + before[4:6]
+
+
+def test_the_same_name_typed_again_keeps_following_her_record(client, app, workshop):
+    hers = maria(workshop)
+    other = make_workshop()
+    stranger = app.test_client()
+    stranger.post(f"/workshops/{other.id}/register",
+                  data=signup_fields(stranger, other.id, name=" Maria Garcia "))
+    theirs = db.session.scalar(select(Registration).where(Registration.workshop_id == other.id))
+    assert (theirs.name_given, theirs.recorded_name) == ("", "")
+    handle_sms("SM" + "3" * 32, hers.resident.phone, "NOM Maria Garcia Puig", now=now_())
+    db.session.commit()
+    assert theirs.display_name == hers.display_name == "Maria Garcia Puig"
+
+
+def now_():
+    return datetime.now(UTC)
+
+
+@pytest.mark.parametrize("how", ["opted out by SMS", "never agreed"])
+def test_consent_ticked_on_the_web_never_turns_on_sms_for_her(client, app, workshop, how):
+    if how == "opted out by SMS":
+        hers = maria(workshop)
+        handle_sms("SM" + "4" * 32, hers.resident.phone, "STOP", now=now_())
+        db.session.commit()
+    else:
+        hers = register(workshop, "612 34 56 78", sms_consent=False)
+    before = stored_about(hers.resident)
+    other = make_workshop()
+    stranger = app.test_client()
+
+    stranger.post(f"/workshops/{other.id}/register",
+                  data=signup_fields(stranger, other.id, sms_consent="y"))
+
+    assert stored_about(hers.resident) == before
+    assert not before[7] and not hers.resident.can_receive_sms
+    assert pending_messages() == []
+
+
+def test_staff_registering_her_phone_on_behalf_changes_nothing_stored_about_her(
+        client, auth, workshop):
+    hers = maria(workshop)
+    before = stored_about(hers.resident)
+    organiser = auth.login_as(Role.ORGANISER)
+    other = make_workshop(organiser=organiser)
+    url = f"/staff/workshops/{other.id}/registrations/new"
+
+    response = post_form(client, f"{url}?lang=en", url, name="Pere Soler", phone="612 34 56 78",
+                         email="pere@example.org", age_band="30-44", gender="man",
+                         home_neighbourhood=str(neighbourhoods(2)[1].id), sms_consent="y")
+
+    assert response.status_code == 303
+    assert "Pere Soler is registered." in client.get(
+        response.headers["Location"]).get_data(as_text=True)
+    assert stored_about(hers.resident) == before
+    theirs = db.session.scalar(select(Registration).where(Registration.workshop_id == other.id))
+    assert (theirs.resident_id, theirs.display_name, theirs.recorded_name) == (
+        hers.resident_id, "Pere Soler", "Maria Garcia")
+
+
+def test_staff_lists_show_the_name_typed_for_a_registration_and_the_one_on_record(
+        client, auth, workshop):
+    organiser = auth.login_as(Role.ORGANISER)
+    hers = maria(make_workshop(organiser=organiser))
+    other = make_workshop(organiser=organiser)
+    services.register(other.id, resident_details("612 34 56 78", name="Pere Soler"),
+                      channel=Channel.WEB, now=now_())
+    db.session.commit()
+
+    theirs_page = client.get(f"/staff/workshops/{other.id}/registrations?lang=en")
+    hers_page = client.get(f"/staff/workshops/{hers.workshop_id}/registrations?lang=en")
+    csv_rows = rows_read_with(client.get(
+        f"/staff/workshops/{other.id}/registrations.csv?lang=en").data, ";")
+
+    html = theirs_page.get_data(as_text=True)
+    assert "Pere Soler" in html and "Name on record for this phone: Maria Garcia" in html
+    html = hers_page.get_data(as_text=True)
+    assert "Maria Garcia" in html and "Pere Soler" not in html
+    assert csv_rows[0][-2] == "Name on record for this phone"
+    assert (csv_rows[1][2], csv_rows[1][-2]) == ("Pere Soler", "Maria Garcia")
+
+
+def test_a_new_phone_creates_the_resident_from_what_was_typed(client, workshop):
+    home = neighbourhoods(2)[1]
+    response = client.post(f"/workshops/{workshop.id}/register", data=signup_fields(
+        client, workshop.id, lang="es", name="Núria Puig", email="nuria@example.org",
+        age_band="45-64", gender="woman", home_neighbourhood=str(home.id)))
+    assert response.status_code == 303
+    registration = db.session.scalar(select(Registration))
+    resident = registration.resident
+    assert (resident.phone, resident.name, resident.email, resident.home_neighbourhood_id,
+            resident.age_band, resident.gender, resident.preferred_language,
+            resident.sms_consent) == ("+34612345678", "Núria Puig", "nuria@example.org",
+                                      home.id, AgeBand.FROM_45, Gender.WOMAN, "es", True)
+    assert (registration.name_given, registration.display_name) == ("", "Núria Puig")
+
+
+def test_another_registrations_manage_link_leaves_her_consent_and_messages_alone(
+        client, app, workshop):
+    hers = maria(workshop)  # her confirmation is waiting to be sent
+    other = make_workshop()
+    theirs = services.register(other.id, resident_details("612 34 56 78", name="Intrús"),
+                               channel=Channel.WEB, now=now_())
+    db.session.commit()
+    before = stored_about(hers.resident)
+    assert pending_messages() == [(hers.id, MessageKind.REGISTRATION_CONFIRMED),
+                                  (theirs.id, MessageKind.REGISTRATION_CONFIRMED)]
+
+    url = f"/r/{theirs.manage_token}"
+    stranger = app.test_client()
+    response = post_form(stranger, url, f"{url}/sms", consent="0")
+
+    assert response.status_code == 303
+    assert stored_about(hers.resident) == before
+    db.session.refresh(theirs)
+    assert theirs.sms_muted and not hers.sms_muted
+    sender = RecordingSender()
+    result = send_due(sender, now=now_())
+    assert (result.sent, result.skipped) == (1, 1)
+    assert [hers.manage_token in body for _to, body in sender.sent] == [True]
+    services.notify_workshop_cancelled(other, now=now_())  # nothing more about theirs
+    assert pending_messages() == []
+
+
+def test_a_manage_link_stops_and_resumes_the_messages_about_its_registration(client,
+                                                                            workshop):
     registration = register(workshop, mobile(1))
-    assert len(outbox()) == 1
     url = f"/r/{registration.manage_token}"
+    html = client.get(f"{url}?lang=en").get_data(as_text=True)
+    assert "Stop SMS messages about this workshop" in html
+
     assert post_form(client, url, f"{url}/sms", consent="0").status_code == 303
-    db.session.refresh(registration.resident)
-    assert registration.resident.sms_consent is False
-    assert outbox() == []  # nothing pending is sent after consent is withdrawn
+    html = client.get(f"{url}?lang=en").get_data(as_text=True)
+    assert "We do not send you SMS messages about this workshop." in html
+    assert send_due(RecordingSender(), now=now_()).skipped == 1
+    services.notify_schedule_changed(workshop, now=now_())
+    assert pending_messages() == []
+
     assert post_form(client, url, f"{url}/sms", consent="1").status_code == 303
+    db.session.refresh(registration)
+    assert not registration.sms_muted and registration.resident.sms_consent
+    services.notify_schedule_changed(workshop, now=now_())
+    assert pending_messages() == [(registration.id, MessageKind.SCHEDULE_CHANGED)]
+
+
+def test_a_manage_link_cannot_switch_on_sms_for_a_phone_without_consent(client, workshop):
+    registration = register(workshop, mobile(1), sms_consent=False)
+    url = f"/r/{registration.manage_token}"
+    html = client.get(f"{url}?lang=en").get_data(as_text=True)
+    assert "We do not send SMS messages to this phone." in html
+    assert "send START from this phone to +34 600 00 00 00" in html
+    assert f"{url}/sms" not in html
+    # Sent anyway, with a valid CSRF token from the cancel page: it mutes nothing and
+    # agrees to nothing on her behalf.
+    assert post_form(client, f"{url}/cancel", f"{url}/sms", consent="1").status_code == 303
     db.session.refresh(registration.resident)
-    assert registration.resident.sms_consent is True
+    assert not registration.resident.sms_consent
+    services.notify_schedule_changed(workshop, now=now_())
+    assert pending_messages() == []
+
+
+def test_erasure_also_removes_names_typed_for_her_phone(app_context, now):
+    hers = register(make_workshop(), mobile(1), name="Maria")
+    theirs = register(make_workshop(), mobile(1), name="Someone Else")
+    assert theirs.name_given == "Someone Else"
+    erase_resident(hers.resident, now=now)
+    db.session.commit()
+    assert (hers.display_name, theirs.display_name) == ("", "")

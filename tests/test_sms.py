@@ -213,6 +213,24 @@ def test_name_and_neighbourhood_can_be_sent_afterwards(client, workshop):
                                                                  "la Trinitat Nova")
 
 
+@pytest.mark.parametrize("body", ["NOM Maria Pérez", "nombre Maria Pérez",
+                                  "Name Maria Pérez"])
+def test_her_phone_renames_her_on_every_registration_but_a_strangers(client, workshop,
+                                                                      body):
+    first = register(workshop, PHONE, name="Maria Garcia")
+    second = register(make_workshop(), PHONE, name="Maria Garcia")
+    strangers = register(make_workshop(), PHONE, name="Someone Else")
+
+    _status, reply = text(client, body)
+
+    assert "Maria Pérez" in reply
+    for registration in (first, second, strangers):
+        db.session.refresh(registration)
+    assert [r.display_name for r in (first, second)] == ["Maria Pérez", "Maria Pérez"]
+    assert (strangers.display_name, strangers.recorded_name) == ("Someone Else",
+                                                                 "Maria Pérez")
+
+
 def test_finding_workshops_by_area_matches_loosely(client, workshop, app_context):
     from workshops.places.models import Neighbourhood
 

@@ -131,14 +131,15 @@ def test_the_registrations_csv_holds_what_the_list_shows_and_no_more(client, aut
     if role in FULL:
         assert header == ["Status", "Waiting list position", "Name", "Phone", "Email",
                           "Neighbourhood where they live", "Channel", "Registered on",
-                          "Sessions attended"]
+                          "Name on record for this phone", "Sessions attended"]
         assert set(by_name) == set(PEOPLE)
         assert {name: (row["Phone"], row["Email"]) for name, row in by_name.items()} == {
             name: (shown, email) for name, (_phone, shown, email) in PEOPLE.items()}
         assert by_name["Dolors Mas"]["Status"] == "Cancelled"
     else:
         assert header == ["Status", "Waiting list position", "Name", "Phone", "Channel",
-                          "Registered on", "Sessions attended"]
+                          "Registered on", "Name on record for this phone",
+                          "Sessions attended"]
         assert set(by_name) == {"Anna Soler", "Berta Vidal", "Carla Puig"}
         assert {name: row["Phone"] for name, row in by_name.items()} == {
             name: masked_phone(PEOPLE[name][0]) for name in by_name}

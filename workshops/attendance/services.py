@@ -7,7 +7,7 @@ clamped to the server's clock so a wrong device clock cannot win forever.
 """
 
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -26,7 +26,6 @@ from workshops.registrations.models import (
     Channel,
     Registration,
     RegistrationStatus,
-    Resident,
 )
 from workshops.registrations.services import RegistrationError, ResidentDetails
 
@@ -130,7 +129,7 @@ class Roster:
 
 
 def _sort_key(row: RosterRow):
-    return (row.registration.resident.name or "").casefold(), row.registration.id
+    return (row.registration.display_name or "").casefold(), row.registration.id
 
 
 def roster(session: Session) -> Roster:
@@ -204,15 +203,12 @@ def add_walk_in(session: Session, details: ResidentDetails, *, by: User, now: da
     """Someone who came without registering: registered through the walk-in channel and
     marked present. A free place is theirs; when the workshop is full they go on the
     waiting list (capacity holds) and count above capacity today. A phone that matches a
-    resident attaches to that resident; one already holding a place is just marked present.
+    resident attaches to that resident, changing nothing stored about her (the name typed
+    stays with this registration); one already holding a place is just marked present.
     No SMS is sent. `marked_at` is the tap time of a walk-in added offline."""
     # The workshop row first, then the session row: one locking order, no deadlock.
     registrations.lock_workshop(session.workshop_id)
     _check_can_change(session, by, now=now)
-    known = details.phone and db.session.scalar(
-        select(Resident).where(Resident.phone == details.phone.e164))
-    if known:  # the facilitator's screen language says nothing about theirs
-        details = replace(details, preferred_language=known.preferred_language)
     if submission_key:
         earlier = db.session.scalar(select(Registration).where(
             Registration.workshop_id == session.workshop_id,

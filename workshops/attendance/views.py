@@ -97,7 +97,8 @@ def roster(session_id: int):
     query = searchable(filter_form.q.data or "") if filter_form.validate() else ""
     current = attendance.roster(session)
     no_match = bool(query) and not any(
-        query in searchable(row.registration.resident.name) for row in current.rows)
+        query in searchable(f"{row.registration.display_name} {row.registration.recorded_name}")
+        for row in current.rows)
     now = utcnow()
     return render_template(
         "attendance/roster.html", session=session, workshop=session.workshop, roster=current,
@@ -257,7 +258,7 @@ def walk_in(session_id: int):
         else:
             db.session.commit()
             flash(_("%(name)s is on the list and marked present.",
-                    name=registration.resident.name), "success")
+                    name=registration.display_name), "success")
             return redirect(url_for("attendance.roster", session_id=session.id,
                                     _anchor=f"person-{registration.id}"), 303)
     status = 422 if form.errors or form.form_errors else 200

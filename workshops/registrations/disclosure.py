@@ -52,7 +52,8 @@ class Registrant:
     registration_id: int
     status: RegistrationStatus
     position: int | None  # on the waiting list
-    name: str  # "" once erased
+    name: str  # as typed for this registration, else the resident's; "" once erased
+    recorded_name: str  # the resident's own name when it differs from `name`, else ""
     phone: str  # full or masked; "" when there is none
     channel: Channel
     created_at: datetime
@@ -81,7 +82,7 @@ def registrants(workshop: Workshop, viewer: User) -> list[Registrant]:
             registration_id=registration.id, status=registration.status,
             position=position if registration.status == RegistrationStatus.WAITLISTED
             else None,
-            name=resident.name,
+            name=registration.display_name, recorded_name=registration.recorded_name,
             phone=display_phone(resident.phone) if full else masked_phone(resident.phone),
             channel=registration.channel, created_at=registration.created_at,
             email=resident.email if full else None,

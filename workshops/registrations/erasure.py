@@ -46,6 +46,7 @@ def erase_residents(residents: Iterable[Resident], *, now: datetime) -> int:
         for registration in db.session.scalars(select(Registration).where(
                 Registration.resident_id == resident.id)):
             registration.submission_key = ""
+            registration.name_given = ""  # typed with her phone: her name, or one used with it
             registration.manage_token = new_manage_token()  # old links stop working
     sms.forget_people([resident.id for resident in residents], phones)
     for phone in phones:

@@ -132,6 +132,14 @@ class Registration(db.Model):
     # The random key of the form that created it: a double submit finds the same registration.
     submission_key: Mapped[str] = mapped_column(String(64), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    # The name typed for this registration when it differs from the resident's and could
+    # not change it: a web form, a walk-in or staff gave a phone that already belongs to a
+    # resident, and only her phone (or a coordinator) may change what is stored about her.
+    # Shown with this registration alone, so the person at the door can be found.
+    name_given: Mapped[str] = mapped_column(String(120), default="")
+    # "Stop SMS messages" on this registration's manage link: nothing about this
+    # registration is sent. Her consent, and messages about her other places, are untouched.
+    sms_muted: Mapped[bool] = mapped_column(Boolean, default=False)
 
     workshop: Mapped[Workshop] = relationship()
     resident: Mapped[Resident] = relationship()
@@ -140,3 +148,22 @@ class Registration(db.Model):
     @property
     def is_active(self) -> bool:
         return self.status != RegistrationStatus.CANCELLED
+
+    @property
+    def display_name(self) -> str:
+        """The name staff see for this registration: as typed for it, else the resident's."""
+        return self.name_given or self.resident.name
+
+    @property
+    def recorded_name(self) -> str:
+        """The resident's own name when it differs from the one typed for this registration
+        (staff see both), else ""."""
+        if self.name_given and self.resident.name and self.resident.name != self.name_given:
+            return self.resident.name
+        return ""
+
+    @property
+    def can_receive_sms(self) -> bool:
+        """Messages about this registration may be sent: the resident takes SMS and nobody
+        stopped them on this registration's manage link."""
+        return self.resident.can_receive_sms and not self.sms_muted

@@ -85,9 +85,19 @@ def _find_resident(phone: Phone | None) -> Resident | None:
     return db.session.scalar(select(Resident).where(Resident.phone == phone.e164))
 
 
-def upsert_resident(details: ResidentDetails, *, now: datetime) -> Resident:
-    """The resident with this phone, updated with what they told us, or a new one."""
+# Channels on which the phone itself speaks: what it says about the resident is hers to say.
+# A web form, a walk-in or staff typing a number prove nothing about whose number it is.
+PROVEN_CHANNELS = frozenset({Channel.SMS})
+
+
+def resident_for(details: ResidentDetails, *, proven: bool, now: datetime) -> Resident:
+    """The resident with this phone, or a new one made from what was typed.
+
+    What is stored about an existing resident changes only when `proven` (the request came
+    from her phone): anyone can type anyone's number into a form. Unproven details are
+    dropped; the caller keeps the typed name with its registration (see `register`)."""
     resident = _find_resident(details.phone)
+    created = False
     if resident is None:
         resident = Resident(phone=details.phone.e164 if details.phone else None,
                             phone_takes_sms=bool(details.phone and details.phone.takes_sms),
@@ -95,8 +105,15 @@ def upsert_resident(details: ResidentDetails, *, now: datetime) -> Resident:
         try:
             with db.session.begin_nested():
                 db.session.add(resident)
+            created = True
         except IntegrityError:  # the same phone, created concurrently for another workshop
             resident = _find_resident(details.phone)
+    if created or proven:
+        _apply_details(resident, details, now=now)
+    return resident
+
+
+def _apply_details(resident: Resident, details: ResidentDetails, *, now: datetime) -> None:
     if details.name.strip():
         resident.name = details.name.strip()
     if details.home_neighbourhood is not None or details.lives_outside_barcelona:
@@ -112,7 +129,12 @@ def upsert_resident(details: ResidentDetails, *, now: datetime) -> Resident:
     if details.sms_consent and not resident.sms_consent:
         resident.sms_consent = True
         resident.sms_consent_at = now
-    return resident
+
+
+def _name_given(resident: Resident, details: ResidentDetails) -> str:
+    """The typed name, when it is not what the resident's record says (see Registration)."""
+    typed = details.name.strip()
+    return "" if typed == resident.name else typed
 
 
 def _check_open(workshop: Workshop, channel: Channel, now: datetime) -> None:
@@ -136,13 +158,16 @@ def register(workshop_id: int, details: ResidentDetails, *, channel: Channel, no
              notify: bool = True) -> Registration:
     """Confirm a place if one is free, else join the waiting list.
 
+    A phone that already belongs to a resident attaches to her; only a proven channel
+    (her phone: see PROVEN_CHANNELS) changes what is stored about her.
+
     Raises RegistrationError("already_registered", registration) when this phone already
     holds a place or a waiting-list spot: the caller decides what to show. With
     notify=False no message is queued (an SMS sign-up is answered in the reply itself).
     """
     workshop = lock_workshop(workshop_id)
     _check_open(workshop, channel, now)
-    resident = upsert_resident(details, now=now)
+    resident = resident_for(details, proven=channel in PROVEN_CHANNELS, now=now)
     registration = None
     if resident.id is not None:
         registration = db.session.scalar(select(Registration).where(
@@ -158,6 +183,8 @@ def register(workshop_id: int, details: ResidentDetails, *, channel: Channel, no
     registration.promoted_at = None
     registration.submission_key = submission_key
     registration.created_by = created_by
+    registration.name_given = _name_given(resident, details)
+    registration.sms_muted = False
     if workshop.seats_taken < workshop.capacity:
         workshop.seats_taken += 1
         registration.status = RegistrationStatus.CONFIRMED
@@ -284,7 +311,8 @@ def _tell_about_change(workshop: Workshop, *, now: datetime) -> None:
 
 
 def set_sms_consent(resident: Resident, consent: bool, *, now: datetime) -> None:
-    """Consent is separate from registering and can be withdrawn at any time."""
+    """Consent is separate from registering and can be withdrawn at any time. Only her
+    phone may change it (SMS STOP / START): see PROVEN_CHANNELS."""
     from workshops.sms.models import OutboxMessage, OutboxStatus
 
     resident.sms_consent = consent
@@ -293,4 +321,15 @@ def set_sms_consent(resident: Resident, consent: bool, *, now: datetime) -> None
         db.session.execute(
             delete(OutboxMessage).where(OutboxMessage.resident_id == resident.id,
                                         OutboxMessage.status == OutboxStatus.PENDING))
+    db.session.flush()
+
+
+def set_registration_sms(registration: Registration, wanted: bool) -> None:
+    """The manage link's switch: messages about this one registration, or none.
+
+    A manage link is a bearer token held by whoever made the registration, perhaps not
+    the phone's owner: it neither gives nor withdraws her consent, and leaves messages
+    about her other places alone. Messages already queued for this registration are
+    skipped by the worker while it is muted."""
+    registration.sms_muted = not wanted
     db.session.flush()

@@ -86,7 +86,8 @@ def workshop_registrations_csv(workshop_id: int):
     header = [_("Status"), _("Waiting list position"), _("Name"), _("Phone")]
     if full:
         header += [_("Email"), _("Neighbourhood where they live")]
-    header += [_("Channel"), _("Registered on"), _("Sessions attended")]
+    header += [_("Channel"), _("Registered on"), _("Name on record for this phone"),
+               _("Sessions attended")]
     attended = attendance.sessions_attended(workshop)
     rows = []
     for person in registrants(workshop, _current_user()):
@@ -96,7 +97,7 @@ def workshop_registrations_csv(workshop_id: int):
                     else _("Outside Barcelona") if person.lives_outside_barcelona else "")
             row += [person.email, home]
         row += [CHANNEL_LABELS[person.channel],
-                to_local(person.created_at).strftime("%d/%m/%Y %H:%M"),
+                to_local(person.created_at).strftime("%d/%m/%Y %H:%M"), person.recorded_name,
                 attended.get(person.registration_id, 0)]
         rows.append(row)
     audit.record(_current_user(), AuditAction.REGISTRATIONS_EXPORTED, workshop, now=utcnow())
@@ -123,10 +124,10 @@ def register_on_behalf(workshop_id: int):
         else:
             db.session.commit()
             if registration.status == RegistrationStatus.CONFIRMED:
-                flash(_("%(name)s is registered.", name=registration.resident.name), "success")
+                flash(_("%(name)s is registered.", name=registration.display_name), "success")
             else:
                 flash(_("The workshop is full: %(name)s is on the waiting list.",
-                        name=registration.resident.name), "success")
+                        name=registration.display_name), "success")
             return redirect(url_for("registrations.workshop_registrations",
                                     workshop_id=workshop.id), 303)
     status = 422 if form.errors or form.form_errors else 200

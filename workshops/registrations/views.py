@@ -22,6 +22,7 @@ from workshops.registrations.services import RegistrationError, ResidentDetails
 from workshops.sms.keywords import public_sms_number, register_instruction
 from workshops.sms.models import MessageKind
 from workshops.sms.outbox import enqueue
+from workshops.sms.texts import keyword
 
 
 @bp.app_template_global()
@@ -107,7 +108,7 @@ def register(workshop_id: int):
         if existing is not None:
             db.session.rollback()  # keep nothing this form changed about someone else
             _count_attempt(form.parsed_phone.e164)
-            if existing.resident.can_receive_sms:
+            if existing.can_receive_sms:
                 enqueue(MessageKind.MANAGE_LINK, existing, now=now)
                 form.form_errors.append(_(
                     "This phone number is already registered for this workshop. We have sent "
@@ -149,6 +150,7 @@ def manage(token: str):
         workshop=registration.workshop, lang=current_language(), now=now,
         cancellation_open=registrations.cancellation_open(registration.workshop, now),
         position=registrations.waitlist_position(registration),
+        sms_number=public_sms_number(), start_keyword=keyword("start", current_language()),
         manage_url=current_app.config["PUBLIC_BASE_URL"] + url_for(
             "registrations.manage", token=token)))
     return _private(response)
@@ -180,15 +182,19 @@ def cancel(token: str):
 
 @bp.post("/r/<token>/sms")
 def sms_preference(token: str):
-    """Give or withdraw consent to SMS messages, separately from the registration."""
+    """Stop or resume SMS messages about this registration only.
+
+    Whoever holds the link made this registration, perhaps with someone else's phone: the
+    switch never touches the resident's consent or her other places (see
+    registrations.set_registration_sms)."""
     registration = _registration_or_404(token)
     if not ActionForm().validate_on_submit() or request.form.get("consent") not in ("0", "1"):
         abort(400)
-    registrations.set_sms_consent(registration.resident, request.form["consent"] == "1",
-                                  now=utcnow())
+    registrations.set_registration_sms(registration, request.form["consent"] == "1")
     db.session.commit()
-    if registration.resident.sms_consent:
-        flash(_("We will send you SMS messages about your workshops."), "success")
+    if registration.can_receive_sms:
+        flash(_("We send you SMS messages about this workshop: confirmation, reminders and "
+                "changes."), "success")
     else:
-        flash(_("We will not send you any more SMS messages."), "success")
+        flash(_("We do not send you SMS messages about this workshop."), "success")
     return _private(redirect(url_for("registrations.manage", token=token), 303))

@@ -11,10 +11,11 @@ def enqueue(kind: MessageKind, registration, *, now: datetime, params: dict | No
             dedupe_key: str | None = None) -> OutboxMessage | None:
     """Queue a message about `registration` for its resident, if they can get SMS.
 
-    Nobody without a mobile phone, or who has not agreed to messages, is queued.
+    Nobody without a mobile phone, or who has not agreed to messages, is queued; nor is
+    anything about a registration whose manage link stopped its messages.
     """
     resident = registration.resident
-    if not resident.can_receive_sms:
+    if not registration.can_receive_sms:
         return None
     message = OutboxMessage(kind=kind, resident_id=resident.id, registration_id=registration.id,
                             params=params or {}, status=OutboxStatus.PENDING, created_at=now,

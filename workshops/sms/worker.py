@@ -107,7 +107,9 @@ def send_due(sender, *, now: datetime, batch: int = 20) -> Sent:
 def _send_one(sender, message: OutboxMessage, now: datetime, result: Sent) -> None:
     registration = db.session.get(Registration, message.registration_id)
     resident = registration.resident if registration else None
-    body = render(message, now) if resident is not None and resident.can_receive_sms else None
+    # Checked again at sending time: consent withdrawn or this registration muted since.
+    sendable = registration is not None and registration.can_receive_sms
+    body = render(message, now) if sendable else None
     if body is None:
         message.status = OutboxStatus.SKIPPED
         result.skipped += 1

@@ -1,7 +1,7 @@
 """audit events: who viewed, downloaded, revealed or erased residents' personal data
 
 Revision ID: 0012_audit_events
-Revises: 0010_staff_sessions
+Revises: 0011_registration_own_details
 Create Date: 2026-12-02 10:00:00.000000
 
 A new table only: nothing existing changes, and a downgrade drops the log.
@@ -13,7 +13,7 @@ import workshops.db_types
 
 # revision identifiers, used by Alembic.
 revision = '0012_audit_events'
-down_revision = '0010_staff_sessions'
+down_revision = '0011_registration_own_details'
 branch_labels = None
 depends_on = None
 
