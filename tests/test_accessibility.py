@@ -27,7 +27,7 @@ ADMIN_PAGES = ["/staff", "/account", "/admin/users", "/admin/users/new",
                "/staff/workshops/{workshop_id}/edit", "/staff/workshops/{workshop_id}/cancel",
                "/staff/workshops/{workshop_id}/registrations",
                "/staff/workshops/{workshop_id}/registrations/new", "/staff/residents/erase",
-               "/staff/calendars", "/staff/calendars/schedule.csv?date_from=2026-12-10",
+               "/staff/calendars", "/staff/calendars/schedule.csv?date_from=&date_to=someday",
                "/reach", "/reach?by=home&sort=per_thousand&dir=asc", "/staff/sms",
                "/admin/audit"]
 
