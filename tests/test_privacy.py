@@ -16,6 +16,7 @@ from tests.conftest import csrf_fields_from, post_form
 from tests.factories import (
     attend,
     make_workshop,
+    manage_token,
     mobile,
     register,
     resident_details,
@@ -301,6 +302,21 @@ def test_erasure_deletes_her_messages_and_no_one_elses(app_context, now):
 
     assert list(db.session.scalars(select(InboundMessage.from_phone))) == [f"+34{mobile(2)}"]
     assert {m.resident_id for m in db.session.scalars(select(OutboxMessage))} == {other.id}
+
+
+def test_erasure_deletes_her_links_and_no_one_elses(client, app_context, now):
+    workshop = make_workshop()
+    past = old_workshop(timedelta(days=30), now=now)
+    hers = [register(workshop, mobile(1)), register_at(past, mobile(1), now - timedelta(days=40))]
+    theirs = register(workshop, mobile(2))
+    her_links = [manage_token(registration) for registration in hers * 2]
+    their_link = manage_token(theirs)
+
+    erase(hers[0].resident, now)
+
+    assert {client.get(f"/r/{token}").status_code for token in her_links} == {404}
+    assert client.get(f"/r/{their_link}").status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(ManageLink)) == 1
 
 
 def erase(resident, now):

@@ -35,11 +35,13 @@ from workshops.registrations.models import (
     Registration,
     RegistrationStatus,
     Resident,
+    hash_manage_token,
 )
 from workshops.registrations.phones import InvalidPhone, display_phone, parse_phone
 from workshops.registrations.services import RegistrationError
 from workshops.sms.inbound import handle as handle_sms
 from workshops.sms.models import MessageKind, OutboxMessage
+from workshops.sms.outbox import enqueue
 from workshops.sms.worker import send_due
 
 
@@ -426,6 +428,64 @@ def test_the_manage_page_offers_no_cancellation_once_the_workshop_is_over_and_sa
 def test_an_unknown_manage_token_is_404(client, app_context):
     assert client.get("/r/not-a-real-token").status_code == 404
     assert client.get("/r/" + "x" * 200).status_code == 404
+
+
+# Personal links: stored only as hashes, one per page or text that shows one
+
+
+def test_no_column_of_any_table_holds_a_working_token_after_a_web_sign_up(client, workshop):
+    from tests.test_privacy import scan
+
+    response = client.post(f"/workshops/{workshop.id}/register",
+                           data=signup_fields(client, workshop.id))
+    token = token_in(response.headers["Location"])
+    assert client.get(f"/r/{token}").status_code == 200
+    assert scan([token]) == set()
+    assert {where for where, _needle, _value in scan([hash_manage_token(token)])} == {
+        "manage_link.token_hash"}
+
+
+def test_the_token_in_the_redirect_and_the_token_in_the_sms_both_open_the_page(
+        client, workshop):
+    response = client.post(f"/workshops/{workshop.id}/register",
+                           data=signup_fields(client, workshop.id, lang="en"))
+    sender = RecordingSender()
+    assert send_due(sender, now=now_()).sent == 1
+    [(_to, text)] = sender.sent
+    tokens = [token_in(response.headers["Location"]), token_in(text)]
+    assert tokens[0] != tokens[1]
+    for token in tokens:
+        html = client.get(f"/r/{token}?lang=en").get_data(as_text=True)
+        assert "Your place is confirmed" in html and f"/r/{token}/cancel" in html
+
+
+def test_an_old_link_keeps_working_after_a_new_one_is_sent(client, workshop):
+    registration = register(workshop, mobile(1))
+    old = manage_token(registration)
+    enqueue(MessageKind.MANAGE_LINK, registration, now=now_())
+    db.session.commit()
+    sender = RecordingSender()
+    send_due(sender, now=now_())
+    new = token_in(sender.sent[-1][1])
+    assert new != old
+    assert [services.registration_by_token(token) for token in (old, new)] == [
+        registration] * 2
+    assert [client.get(f"/r/{token}").status_code for token in (old, new)] == [200, 200]
+
+
+def test_a_tampered_token_is_404_on_every_page_of_the_link(client, workshop):
+    registration = register(workshop, mobile(1))
+    token = manage_token(registration)
+    flipped = token[:-1] + ("A" if token[-1] != "A" else "B")
+    for tampered in (flipped, token[:-1], token + "x", token.upper(),
+                     hash_manage_token(token)):  # what a copy of the database holds
+        assert client.get(f"/r/{tampered}").status_code == 404
+        assert client.get(f"/r/{tampered}/cancel").status_code == 404
+        assert post_form(client, f"/r/{token}", f"/r/{tampered}/cancel").status_code == 404
+        assert post_form(client, f"/r/{token}", f"/r/{tampered}/sms",
+                         consent="0").status_code == 404
+    db.session.refresh(registration)
+    assert registration.status == "confirmed" and not registration.sms_muted
 
 
 def test_sign_up_attempts_are_limited_per_phone(client, app, workshop):

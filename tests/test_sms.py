@@ -552,6 +552,85 @@ def test_the_twilio_backend_uses_the_real_client(app, app_context, workshop):
     assert db.session.scalar(select(OutboxMessage)).provider_id == "SM" + "0" * 31 + "1"
 
 
+# Personal links in texts: sent whole, stored with the token cut out
+
+
+def test_no_column_holds_a_working_token_after_the_worker_sends_a_confirmation(
+        app, client, app_context, workshop):
+    from tests.test_privacy import scan
+
+    app.config["SMS_BACKEND"] = "twilio"
+    http = RecordingHttpClient()
+    registration = register(workshop, mobile(1))
+    assert send_due(make_sender(app, http), now=datetime.now(UTC)).sent == 1
+    sent = http.requests[0]["data"]["Body"]
+    token = token_in(sent)
+    assert opens(sent) == registration and client.get(f"/r/{token}").status_code == 200
+    assert scan([token]) == set()
+    assert db.session.scalar(select(OutboxMessage.body)) == sent.replace(token, "…")
+
+
+def test_no_column_holds_a_working_token_after_an_sms_reply_with_a_link(client, workshop):
+    from tests.test_privacy import scan
+
+    # Signing up, then again: the place is hers already, and the reply carries her link.
+    replies = [text(client, "ALTA 123")[1], text(client, "ALTA 123")[1]]
+    tokens = [token_in(reply) for reply in replies]
+    assert [opens(reply) for reply in replies] == [registrations()[0]] * 2
+    assert scan(tokens) == set()
+    stored = db.session.scalars(select(InboundMessage.reply).order_by(InboundMessage.id))
+    assert list(stored) == [reply.replace(token, "…")
+                            for reply, token in zip(replies, tokens, strict=True)]
+
+
+def test_a_text_without_the_link_makes_no_link(app_context, workshop):
+    from workshops.registrations.models import ManageLink
+
+    def links():
+        return db.session.scalar(select(func.count()).select_from(ManageLink))
+
+    register(workshop, mobile(1))  # confirmed: the confirmation carries a link
+    register(workshop, mobile(2))  # waiting: that text points to no link
+    assert send_due(LogSender(), now=datetime.now(UTC)).sent == 2
+    assert links() == 1
+    catalogue.cancel(workshop, reason="Obres", now=datetime.now(UTC))
+    db.session.commit()
+    assert send_due(LogSender(), now=datetime.now(UTC)).sent == 2
+    assert links() == 1
+
+
+def test_a_copy_that_loses_the_race_gets_the_first_reply_with_a_working_link(
+        client, workshop, monkeypatch):
+    """Twilio delivers the same message twice at once: the copy that fails to store it
+    answers like a redelivery."""
+    from sqlalchemy.exc import IntegrityError
+
+    from workshops.sms import views
+
+    def other_copy_first(sid, sender, body, *, now):
+        monkeypatch.setattr(views, "handle", handle)
+        handle(sid, sender, body, now=now)
+        db.session.commit()
+        raise IntegrityError("INSERT INTO inbound_message", {}, Exception("duplicate key"))
+
+    monkeypatch.setattr(views, "handle", other_copy_first)
+    status, reply = text(client, "ALTA 123")
+    assert status == 200 and "plaça confirmada" in reply
+    assert opens(reply) == registrations()[0]
+    assert db.session.scalar(select(func.count()).select_from(InboundMessage)) == 1
+
+
+def test_a_stored_text_loses_the_key_in_its_link_and_keeps_everything_else():
+    assert without_link_tokens(
+        "Internet 4all: plaça confirmada: Excel, dl. 1/12 10:00. https://i4a.example/r/Ab_1-x"
+    ) == "Internet 4all: plaça confirmada: Excel, dl. 1/12 10:00. https://i4a.example/r/…"
+    assert without_link_tokens("612 34 56 78: http://x.cat/base/r/AbC.") == (
+        "612 34 56 78: http://x.cat/base/….")  # a base address with a path: cut all the same
+    assert without_link_tokens("https://i4a.example/ and ALTA 123") == (
+        "https://i4a.example/ and ALTA 123")
+    assert without_link_tokens(None) == ""
+
+
 def test_transient_failures_retry_later_and_permanent_ones_never(app, app_context, workshop):
     app.config["SMS_BACKEND"] = "twilio"
     http = RecordingHttpClient([
