@@ -116,7 +116,9 @@ def _send_one(sender, message: OutboxMessage, now: datetime, result: Sent) -> No
         message.status = OutboxStatus.SKIPPED
         result.skipped += 1
         return
-    # The text goes out with its link; what is kept of it has the token cut out.
+    # The text goes out with its link; what is kept of it has the token cut out. A send
+    # that fails keeps the link it made (a retry makes another): a timeout can hide a text
+    # that did go out, and deleting its link would break it.
     message.body = without_link_tokens(body)
     message.attempts += 1
     try:
