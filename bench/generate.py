@@ -153,7 +153,7 @@ def generate_history() -> None:
                            else RegistrationStatus.WAITLISTED).value,
                 "channel": (Channel.WALK_IN if place == 0 else rng.choice(channels)).value,
                 "created_at": at, "queued_at": at, "confirmed_at": at if confirmed else None,
-                "manage_token": f"bench-{workshop_id}-{place}", "submission_key": "",
+                "submission_key": "",
             })
     _insert_in_batches(Workshop, workshops)
     _insert_in_batches(Session, sessions)

@@ -1,6 +1,7 @@
 """Small factories: each makes a valid object with defaults a test can override."""
 
 import itertools
+import re
 from datetime import UTC, datetime, timedelta
 
 from workshops.accounts.models import Role
@@ -13,7 +14,7 @@ from workshops.extensions import db
 from workshops.places.models import District, Neighbourhood, Venue
 from workshops.registrations.models import Channel
 from workshops.registrations.phones import parse_phone
-from workshops.registrations.services import ResidentDetails
+from workshops.registrations.services import ResidentDetails, issue_manage_link
 from workshops.registrations.services import register as register_service
 
 DEFAULT_PASSWORD = "a-long-test-password"
@@ -119,6 +120,18 @@ def register(workshop, phone="612345678", *, channel=Channel.WEB, now=None, **ov
                                     channel=channel, now=now or datetime.now(UTC))
     db.session.commit()
     return registration
+
+
+def manage_token(registration, *, now=None) -> str:
+    """A new personal link's token for `registration` (only its hash is stored)."""
+    token = issue_manage_link(registration, now=now or datetime.now(UTC))
+    db.session.commit()
+    return token
+
+
+def token_in(text: str) -> str:
+    """The token of the (first) personal link in a text or address: ".../r/AbC" → "AbC"."""
+    return re.search(r"/r/([\w-]+)", text).group(1)
 
 
 def mobile(n: int) -> str:

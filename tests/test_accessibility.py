@@ -43,11 +43,11 @@ def workshop_id(app, live_server):
 
 @pytest.fixture
 def token(app, workshop_id):
-    from tests.factories import _workshop_by_id, register
+    from tests.factories import _workshop_by_id, manage_token, register
 
     with app.app_context():
         register(_workshop_by_id(workshop_id), "611111111")
-        return register(_workshop_by_id(workshop_id), "622222222").manage_token
+        return manage_token(register(_workshop_by_id(workshop_id), "622222222"))
 
 
 def violations(page) -> list[str]:

@@ -32,11 +32,11 @@ def test_the_skip_link_is_the_first_stop_and_leads_to_main(live_server, page):
 
 def test_public_pages_fit_a_320_px_phone_without_sideways_scrolling(live_server, browser,
                                                                       app):
-    from tests.factories import make_workshop, register
+    from tests.factories import make_workshop, manage_token, register
 
     with app.app_context():
         workshop = make_workshop()
-        token = register(workshop, "612345678").manage_token
+        token = manage_token(register(workshop, "612345678"))
         workshop_id = workshop.id
     context = browser.new_context(viewport={"width": 320, "height": 640}, locale="es-ES")
     page = context.new_page()

@@ -19,6 +19,7 @@ from tests.factories import (
     make_user,
     make_venue,
     make_workshop,
+    manage_token,
     mobile,
     register,
 )
@@ -451,7 +452,7 @@ def test_the_workshop_page_and_the_manage_link_offer_add_to_calendar(app_context
     first = workshop.sessions[0]
     google_dates = f"{first.starts_at:%Y%m%dT%H%M%SZ}%2F{first.ends_at:%Y%m%dT%H%M%SZ}"
 
-    for page in (f"/workshops/{workshop.id}?lang=en", f"/r/{registration.manage_token}?lang=en"):
+    for page in (f"/workshops/{workshop.id}?lang=en", f"/r/{manage_token(registration)}?lang=en"):
         html = client.get(page).get_data(as_text=True)
         assert f'href="/workshops/{workshop.id}.ics?lang=en"' in html
         assert "Download all 2 sessions (.ics)" in html

@@ -58,3 +58,57 @@ def test_upgrading_to_reach_facts_fills_them_from_the_registrations_already_ther
     upgrade()
     assert db.session.scalar(select(func.count()).select_from(ReachFact)) == kept > 0
     assert stale_rows() == []
+
+
+def test_upgrading_keeps_old_links_working_and_cuts_them_out_of_the_stored_texts(
+        app_context, client):
+    """Before 0014 the token was stored in the registration and in the texts that carried
+    it; after, only its hash is, and the link on the resident's phone still works."""
+    from sqlalchemy import text
+
+    from tests.factories import make_workshop, register
+    from tests.test_privacy import scan
+    from workshops.registrations.services import registration_by_token
+
+    workshop = make_workshop()
+    registration_id = register(workshop, "612345678").id  # her confirmation is queued
+    db.session.commit()
+    db.session.remove()
+    downgrade(revision="0013_resident_last_message")
+    old_token = db.session.scalar(text("SELECT manage_token FROM registration"))
+    sent = f"Internet 4all: plaça confirmada: Taller, dl. 1/12 10:00. http://localhost/r/{old_token}"
+    db.session.execute(text("UPDATE outbox_message SET body = :body, status = 'sent'"),
+                       {"body": sent})
+    db.session.execute(text(
+        "INSERT INTO inbound_message (message_sid, from_phone, body, received_at, action, "
+        "reply) VALUES (:sid, '+34612345678', 'ALTA 123', '2026-11-27 10:00:00', "
+        "'register', :reply)"), {"sid": "SM" + "0" * 32, "reply": sent})
+    db.session.commit()
+    db.session.remove()
+
+    upgrade()
+
+    assert registration_by_token(old_token).id == registration_id
+    assert client.get(f"/r/{old_token}").status_code == 200
+    assert scan([old_token]) == set()
+    cut = sent.replace(old_token, "…")
+    assert db.session.execute(text("SELECT body FROM outbox_message")).scalar_one() == cut
+    assert db.session.execute(text("SELECT reply FROM inbound_message")).scalar_one() == cut
+
+
+def test_downgrading_gives_every_registration_a_new_token(app_context):
+    """Only hashes are kept, so no link survives a downgrade: each registration gets a new
+    random token in the old column."""
+    from sqlalchemy import text
+
+    from tests.factories import make_workshop, manage_token, mobile, register
+
+    workshop = make_workshop()
+    links = [manage_token(register(workshop, mobile(n))) for n in range(3)]
+    db.session.remove()
+    downgrade(revision="0013_resident_last_message")
+    tokens = db.session.scalars(text("SELECT manage_token FROM registration")).all()
+    db.session.remove()
+    upgrade()
+    assert len(set(tokens)) == 3 and not set(tokens) & set(links)
+    assert all(len(token) >= 22 for token in tokens)

@@ -13,7 +13,15 @@ from twilio.http import HttpClient
 from twilio.http.response import Response
 
 from tests.conftest import csrf_fields_from, post_form
-from tests.factories import attend, make_workshop, mobile, register, resident_details
+from tests.factories import (
+    attend,
+    make_workshop,
+    manage_token,
+    mobile,
+    register,
+    resident_details,
+    token_in,
+)
 from tests.test_sms import new_sid, signed_post, text
 from workshops import ratelimit
 from workshops.accounts.models import Role
@@ -28,7 +36,13 @@ from workshops.reach.facts import ReachFact
 from workshops.reach.queries import BY_HOME, BY_VENUE, ReachFilters, reach
 from workshops.registrations import services
 from workshops.registrations.erasure import erase_resident
-from workshops.registrations.models import Channel, Registration, Resident
+from workshops.registrations.models import (
+    Channel,
+    ManageLink,
+    Registration,
+    Resident,
+    hash_manage_token,
+)
 from workshops.sms.cli import purge_daily
 from workshops.sms.inbound import handle
 from workshops.sms.models import InboundMessage, MessageKind, OutboxMessage, OutboxStatus
@@ -61,6 +75,17 @@ class RecordingHttpClient(HttpClient):
                 timeout=None, allow_redirects=False):
         self.requests.append(dict(data or {}))
         return Response(201, json.dumps({"sid": f"SM{uuid.uuid4().hex}", "status": "queued"}))
+
+
+class RecordingSender:
+    """The SMS transport replaced by a list of what was sent: (to, text)."""
+
+    def __init__(self):
+        self.sent = []
+
+    def send(self, to, body):
+        self.sent.append((to, body))
+        return f"log-{len(self.sent)}"
 
 
 # Scanning the whole database
@@ -109,7 +134,7 @@ def test_the_scan_reads_every_text_column_of_every_table(app_context):
     assert {"resident.name", "resident.phone", "resident.email", "inbound_message.from_phone",
             "inbound_message.body", "inbound_message.reply", "inbound_message.message_sid",
             "outbox_message.body", "outbox_message.params", "outbox_message.provider_id",
-            "outbox_message.last_error", "registration.manage_token",
+            "outbox_message.last_error", "manage_link.token_hash",
             "rate_limit_hit.key_hash"} <= columns
     # Nothing that holds text escapes the scan, whatever its column type is called.
     for table in db.metadata.sorted_tables:
@@ -170,19 +195,23 @@ def test_an_erased_resident_is_in_no_table_and_every_figure_stays_the_same(
         "name": NAME, "phone": "677 88 99 01", "home_neighbourhood": str(raval.id),
         "sms_consent": "y", "email": "eulalia.zubizarreta@example.org",
         "age_band": "45-64", "gender": "woman"}
-    assert client.post(f"/workshops/{web_workshop.id}/register",
-                       data=fields).status_code == 303
+    response = client.post(f"/workshops/{web_workshop.id}/register", data=fields)
+    assert response.status_code == 303
+    her_tokens = [token_in(response.headers["Location"])]
     # …and again (a new form): the place is hers already, her link goes out by SMS.
     page = client.get(f"/workshops/{web_workshop.id}").get_data(as_text=True)
     again = fields | csrf_fields_from(page) | {"submission_key": "another-form"}
     assert client.post(f"/workshops/{web_workshop.id}/register", data=again).status_code == 409
     # By SMS (signed webhook): sign up, her name, her area, her places, help; the log keeps
     # the number as Twilio sent it, in more than one spelling.
-    assert text(client, "ALTA 123", sender=PHONE)[0] == 200
+    status, reply = text(client, "ALTA 123", sender=PHONE)
+    assert status == 200
+    her_tokens.append(token_in(reply))
     assert NAME in text(client, f"NOM {NAME}", sender=PHONE)[1]
     text(client, "BARRI Raval", sender="0034677889901")
     text(client, "MEVES", sender=PHONE)
-    text(client, "INSCRIBIR 123", sender=PHONE)  # already registered: her link in the reply
+    # Already registered: her link in the reply.
+    her_tokens.append(token_in(text(client, "INSCRIBIR 123", sender=PHONE)[1]))
     db.session.rollback()
     her = db.session.scalar(select(Resident).where(Resident.phone == PHONE))
     assert her.name == NAME and her.email
@@ -206,13 +235,16 @@ def test_an_erased_resident_is_in_no_table_and_every_figure_stays_the_same(
     assert all(m.status == OutboxStatus.SENT and m.provider_id and m.body for m in mine), [
         (m.kind, m.status) for m in mine]
     assert any(request["To"] == PHONE for request in http.requests)
+    her_tokens += [token_in(request["Body"]) for request in http.requests
+                   if request["To"] == PHONE and "/r/" in request["Body"]]
+    assert len(her_tokens) == len(set(her_tokens)) == 5  # web, 2 replies, 2 texts
+    assert all(client.get(f"/r/{token}").status_code == 200 for token in her_tokens)
     assert signed_post(client, "/sms/status", {
         "MessageSid": mine[0].provider_id, "MessageStatus": "delivered",
         "ErrorCode": ""}).status_code == 204
     provider_ids = [m.provider_id for m in mine]
     received_sids = list(db.session.scalars(select(InboundMessage.message_sid)))
-    old_tokens = list(db.session.scalars(select(Registration.manage_token).where(
-        Registration.resident_id == her_id)))
+    token_hashes = [hash_manage_token(token) for token in her_tokens]
     phone_hash = ratelimit.Limit("register-phone", PHONE, 1, timedelta(hours=1)).key_hash
     # Both workshops take place; she comes to both, as do the others.
     for registration in db.session.scalars(select(Registration)):
@@ -221,14 +253,17 @@ def test_an_erased_resident_is_in_no_table_and_every_figure_stays_the_same(
                       sms_workshop.last_session_ends_at) + timedelta(days=2))
     auth.login_as(Role.COORDINATOR)
 
-    needles = PHONE_SPELLINGS + NAME_PARTS + provider_ids + received_sids + old_tokens + [
-        phone_hash]
+    needles = PHONE_SPELLINGS + NAME_PARTS + provider_ids + received_sids + her_tokens + \
+        token_hashes + [phone_hash]
     before = scan(needles)
     found_in = {where for where, _needle, _value in before}
     assert {"resident.name", "resident.phone", "resident.email", "inbound_message.from_phone",
             "inbound_message.body", "inbound_message.reply", "inbound_message.message_sid",
-            "outbox_message.body", "outbox_message.provider_id", "registration.manage_token",
+            "outbox_message.provider_id", "manage_link.token_hash",
             "rate_limit_hit.key_hash"} <= found_in, found_in
+    # Her links were stored only as hashes, even before the erasure (so the texts sent to
+    # her, kept with their links cut, hold nothing of hers that the scan looks for).
+    assert not [found for found in before if found[1] in her_tokens], before
     figures, facts = published_figures(client), reach_rows()
     assert facts
 
@@ -239,6 +274,7 @@ def test_an_erased_resident_is_in_no_table_and_every_figure_stays_the_same(
     client.get(response.headers["Location"])  # the confirmation is shown (and gone)
 
     assert scan(needles) == set()
+    assert {client.get(f"/r/{token}").status_code for token in her_tokens} == {404}
     assert published_figures(client) == figures
     assert reach_rows() == facts
     erased = db.session.get(Resident, her_id)
@@ -268,6 +304,21 @@ def test_erasure_deletes_her_messages_and_no_one_elses(app_context, now):
     assert {m.resident_id for m in db.session.scalars(select(OutboxMessage))} == {other.id}
 
 
+def test_erasure_deletes_her_links_and_no_one_elses(client, app_context, now):
+    workshop = make_workshop()
+    past = old_workshop(timedelta(days=30), now=now)
+    hers = [register(workshop, mobile(1)), register_at(past, mobile(1), now - timedelta(days=40))]
+    theirs = register(workshop, mobile(2))
+    her_links = [manage_token(registration) for registration in hers * 2]
+    their_link = manage_token(theirs)
+
+    erase(hers[0].resident, now)
+
+    assert {client.get(f"/r/{token}").status_code for token in her_links} == {404}
+    assert client.get(f"/r/{their_link}").status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(ManageLink)) == 1
+
+
 def erase(resident, now):
     erase_resident(resident, now=now)
     db.session.commit()
@@ -284,13 +335,18 @@ def test_a_message_erased_after_the_worker_claimed_it_is_not_sent(app_context, n
 
 def test_the_sms_log_shows_no_live_personal_links(client, auth, app_context, now):
     workshop = make_workshop()
-    registration = register(workshop, mobile(1), now=now)
-    send_due(LogSender(), now=now)
+    register(workshop, mobile(1), now=now)
+    sender = RecordingSender()
+    send_due(sender, now=now)
     db.session.commit()
-    assert registration.manage_token in db.session.scalar(select(OutboxMessage.body))
+    [(_to, sent)] = sender.sent
+    token = token_in(sent)
+    assert client.get(f"/r/{token}").status_code == 200  # the text went out with its link
+    stored = db.session.scalar(select(OutboxMessage.body))
+    assert token not in stored and stored == sent.replace(token, "…")
     auth.login_as(Role.COORDINATOR)
     page = client.get("/staff/sms").get_data(as_text=True)
-    assert "/r/…" in page and registration.manage_token not in page
+    assert "/r/…" in page and token not in page
 
 
 # Retention
@@ -363,6 +419,7 @@ def world(app_context, seeded, now):
                      window=timedelta(hours=1))
     db.session.commit()
     people["pending_id"] = pending.id
+    people["recent_id"] = recent.id
     return people
 
 
@@ -387,8 +444,11 @@ def test_what_is_past_retention_goes_and_what_is_within_stays(world, now):
     db.session.commit()
 
     # Sent: the 91-day-old link and every confirmation of a registration made back then.
-    assert outcomes == {"residents": 2, "sms-received": 3, "sms-sent": 6,
+    # Links: those sent to the workshop over for 26 months (4 confirmations, 2 links).
+    assert outcomes == {"residents": 2, "sms-received": 3, "sms-sent": 6, "manage-links": 6,
                         "attempt-limits": 1, "audit-events": 0}
+    assert list(db.session.scalars(select(Registration.workshop_id).join(
+        ManageLink, ManageLink.registration_id == Registration.id))) == [world["recent_id"]]
     assert names() == {"Berta Tornada", "Carla Missatge", "Dolors Marcada"}
     assert scan([f"+34{mobile(1)}", "Anna Antiga", f"+34{mobile(5)}", "Elena Sola"]) == set()
     received = db.session.scalars(select(InboundMessage)).all()
@@ -428,6 +488,7 @@ def test_a_dry_run_counts_and_changes_nothing(runner, world, now):
     assert result.output.splitlines() == [
         "sms-received: 3 would be deleted (text messages received more than 90 days ago)",
         "sms-sent: 6 would be deleted (text messages sent more than 90 days ago)",
+        "manage-links: 6 would be deleted (personal links to workshops over for 24 months)",
         "residents: 2 would be anonymised (residents with no activity for 24 months)",
         "attempt-limits: 1 would be deleted (attempt-limit records past every window)",
         "audit-events: 1 would be deleted (audit events older than 730 days)",

@@ -9,7 +9,15 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_fields_from, post_form
-from tests.factories import make_user, make_workshop, mobile, register, resident_details
+from tests.factories import (
+    make_user,
+    make_workshop,
+    manage_token,
+    mobile,
+    register,
+    resident_details,
+    token_in,
+)
 from tests.test_spreadsheets import cells_starting_a_formula, rows_read_with
 from workshops.accounts.models import Role
 from workshops.catalogue import services as catalogue
@@ -27,11 +35,13 @@ from workshops.registrations.models import (
     Registration,
     RegistrationStatus,
     Resident,
+    hash_manage_token,
 )
 from workshops.registrations.phones import InvalidPhone, display_phone, parse_phone
 from workshops.registrations.services import RegistrationError
 from workshops.sms.inbound import handle as handle_sms
 from workshops.sms.models import MessageKind, OutboxMessage
+from workshops.sms.outbox import enqueue
 from workshops.sms.worker import send_due
 
 
@@ -249,7 +259,7 @@ def test_every_registration_records_its_channel_and_time(app_context):
 
 def test_manage_tokens_carry_at_least_128_random_bits(app_context):
     workshop = make_workshop()
-    tokens = [register(workshop, mobile(n)).manage_token for n in range(20)]
+    tokens = [manage_token(register(workshop, mobile(n))) for n in range(20)]
     assert len(set(tokens)) == 20
     assert all(len(token) >= 22 and re.fullmatch(r"[\w-]+", token) for token in tokens)
 
@@ -266,7 +276,7 @@ def test_erasure_removes_personal_data_and_keeps_anonymous_figures(app_context, 
     mine = register(upcoming, mobile(1), email="maria@example.org")
     waiting = register(upcoming, mobile(2))
     resident = mine.resident
-    old_token = mine.manage_token
+    old_token = manage_token(mine)
 
     erase_resident(resident, now=now)
     db.session.commit()
@@ -327,7 +337,10 @@ def test_a_double_submit_gives_one_registration_and_the_same_page(client, worksh
     fields = signup_fields(client, workshop.id)
     first = client.post(f"/workshops/{workshop.id}/register", data=fields)
     second = client.post(f"/workshops/{workshop.id}/register", data=fields)
-    assert first.headers["Location"] == second.headers["Location"]
+    # Each answer carries its own link (only hashes are stored), both to the same place.
+    links = [token_in(response.headers["Location"]) for response in (first, second)]
+    assert [services.registration_by_token(token) for token in links] == [
+        db.session.scalar(select(Registration))] * 2
     assert db.session.scalar(select(func.count()).select_from(Registration)) == 1
 
 
@@ -366,9 +379,10 @@ def test_cancelling_through_the_manage_link_needs_confirmation(client, workshop)
     waiting_phone = mobile(9)
     mine = register(workshop, mobile(1))
     waiting = register(workshop, waiting_phone)
-    confirm = client.get(f"/r/{mine.manage_token}/cancel")
+    token = manage_token(mine)
+    confirm = client.get(f"/r/{token}/cancel")
     assert confirm.status_code == 200 and mine.status == "confirmed"
-    response = post_form(client, f"/r/{mine.manage_token}/cancel")
+    response = post_form(client, f"/r/{token}/cancel")
     assert response.status_code == 303
     db.session.refresh(mine)
     db.session.refresh(waiting)
@@ -382,10 +396,10 @@ CANCELLATION_CLOSED = (
 def test_the_manage_link_cannot_cancel_a_place_once_the_workshop_is_over(
         client, app_context, now):
     _workshop, holder, _waiting = finished_workshop_with_a_queue(now)
+    token = manage_token(holder)
     before = stored_state()
 
-    response = post_form(client, f"/r/{holder.manage_token}?lang=en",
-                         f"/r/{holder.manage_token}/cancel")
+    response = post_form(client, f"/r/{token}?lang=en", f"/r/{token}/cancel")
 
     assert response.status_code == 303
     html = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -399,20 +413,79 @@ def test_the_manage_page_offers_no_cancellation_once_the_workshop_is_over_and_sa
     upcoming = register(make_workshop(), mobile(3))
 
     for registration in (holder, waiting):
-        token = registration.manage_token
+        token = manage_token(registration)
         html = client.get(f"/r/{token}?lang=en").get_data(as_text=True)
         assert f"/r/{token}/cancel" not in html
         assert CANCELLATION_CLOSED in html
         confirm = client.get(f"/r/{token}/cancel")
         assert (confirm.status_code, confirm.headers["Location"]) == (303, f"/r/{token}")
-    html = client.get(f"/r/{upcoming.manage_token}?lang=en").get_data(as_text=True)
-    assert f"/r/{upcoming.manage_token}/cancel" in html
+    token = manage_token(upcoming)
+    html = client.get(f"/r/{token}?lang=en").get_data(as_text=True)
+    assert f"/r/{token}/cancel" in html
     assert CANCELLATION_CLOSED not in html
 
 
 def test_an_unknown_manage_token_is_404(client, app_context):
     assert client.get("/r/not-a-real-token").status_code == 404
     assert client.get("/r/" + "x" * 200).status_code == 404
+
+
+# Personal links: stored only as hashes, one per page or text that shows one
+
+
+def test_no_column_of_any_table_holds_a_working_token_after_a_web_sign_up(client, workshop):
+    from tests.test_privacy import scan
+
+    response = client.post(f"/workshops/{workshop.id}/register",
+                           data=signup_fields(client, workshop.id))
+    token = token_in(response.headers["Location"])
+    assert client.get(f"/r/{token}").status_code == 200
+    assert scan([token]) == set()
+    assert {where for where, _needle, _value in scan([hash_manage_token(token)])} == {
+        "manage_link.token_hash"}
+
+
+def test_the_token_in_the_redirect_and_the_token_in_the_sms_both_open_the_page(
+        client, workshop):
+    response = client.post(f"/workshops/{workshop.id}/register",
+                           data=signup_fields(client, workshop.id, lang="en"))
+    sender = RecordingSender()
+    assert send_due(sender, now=now_()).sent == 1
+    [(_to, text)] = sender.sent
+    tokens = [token_in(response.headers["Location"]), token_in(text)]
+    assert tokens[0] != tokens[1]
+    for token in tokens:
+        html = client.get(f"/r/{token}?lang=en").get_data(as_text=True)
+        assert "Your place is confirmed" in html and f"/r/{token}/cancel" in html
+
+
+def test_an_old_link_keeps_working_after_a_new_one_is_sent(client, workshop):
+    registration = register(workshop, mobile(1))
+    old = manage_token(registration)
+    enqueue(MessageKind.MANAGE_LINK, registration, now=now_())
+    db.session.commit()
+    sender = RecordingSender()
+    send_due(sender, now=now_())
+    new = token_in(sender.sent[-1][1])
+    assert new != old
+    assert [services.registration_by_token(token) for token in (old, new)] == [
+        registration] * 2
+    assert [client.get(f"/r/{token}").status_code for token in (old, new)] == [200, 200]
+
+
+def test_a_tampered_token_is_404_on_every_page_of_the_link(client, workshop):
+    registration = register(workshop, mobile(1))
+    token = manage_token(registration)
+    flipped = token[:-1] + ("A" if token[-1] != "A" else "B")
+    for tampered in (flipped, token[:-1], token + "x", token.upper(),
+                     hash_manage_token(token)):  # what a copy of the database holds
+        assert client.get(f"/r/{tampered}").status_code == 404
+        assert client.get(f"/r/{tampered}/cancel").status_code == 404
+        assert post_form(client, f"/r/{token}", f"/r/{tampered}/cancel").status_code == 404
+        assert post_form(client, f"/r/{token}", f"/r/{tampered}/sms",
+                         consent="0").status_code == 404
+    db.session.refresh(registration)
+    assert registration.status == "confirmed" and not registration.sms_muted
 
 
 def test_sign_up_attempts_are_limited_per_phone(client, app, workshop):
@@ -675,7 +748,7 @@ def test_another_registrations_manage_link_leaves_her_consent_and_messages_alone
     assert pending_messages() == [(hers.id, MessageKind.REGISTRATION_CONFIRMED),
                                   (theirs.id, MessageKind.REGISTRATION_CONFIRMED)]
 
-    url = f"/r/{theirs.manage_token}"
+    url = f"/r/{manage_token(theirs)}"
     stranger = app.test_client()
     response = post_form(stranger, url, f"{url}/sms", consent="0")
 
@@ -686,7 +759,8 @@ def test_another_registrations_manage_link_leaves_her_consent_and_messages_alone
     sender = RecordingSender()
     result = send_due(sender, now=now_())
     assert (result.sent, result.skipped) == (1, 1)
-    assert [hers.manage_token in body for _to, body in sender.sent] == [True]
+    assert [services.registration_by_token(token_in(body)) for _to, body in sender.sent] == [
+        hers]
     services.notify_workshop_cancelled(other, now=now_())  # nothing more about theirs
     assert pending_messages() == []
 
@@ -694,7 +768,7 @@ def test_another_registrations_manage_link_leaves_her_consent_and_messages_alone
 def test_a_manage_link_stops_and_resumes_the_messages_about_its_registration(client,
                                                                             workshop):
     registration = register(workshop, mobile(1))
-    url = f"/r/{registration.manage_token}"
+    url = f"/r/{manage_token(registration)}"
     html = client.get(f"{url}?lang=en").get_data(as_text=True)
     assert "Stop SMS messages about this workshop" in html
 
@@ -714,7 +788,7 @@ def test_a_manage_link_stops_and_resumes_the_messages_about_its_registration(cli
 
 def test_a_manage_link_cannot_switch_on_sms_for_a_phone_without_consent(client, workshop):
     registration = register(workshop, mobile(1), sms_consent=False)
-    url = f"/r/{registration.manage_token}"
+    url = f"/r/{manage_token(registration)}"
     html = client.get(f"{url}?lang=en").get_data(as_text=True)
     assert "We do not send SMS messages to this phone." in html
     assert "send START from this phone to +34 600 00 00 00" in html

@@ -4,6 +4,7 @@ worker with the log and Twilio backends, reminders, delivery status, limits."""
 import itertools
 import json
 import logging
+import re
 import threading
 import unicodedata
 from datetime import UTC, datetime, time, timedelta
@@ -18,16 +19,18 @@ from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 
 from tests.conftest import TEST_CONFIG
-from tests.factories import make_venue, make_workshop, mobile, register
+from tests.factories import make_venue, make_workshop, mobile, register, token_in
 from workshops.accounts.models import Role
 from workshops.catalogue import services as catalogue
 from workshops.catalogue.schedule import Slot, local_to_utc, to_local
 from workshops.extensions import db
 from workshops.registrations.models import Registration, RegistrationStatus, Resident
+from workshops.registrations.services import registration_by_token
 from workshops.sms import texts
 from workshops.sms.commands import KEYWORDS
 from workshops.sms.inbound import handle
 from workshops.sms.models import InboundMessage, MessageKind, OutboxMessage, OutboxStatus
+from workshops.sms.redaction import without_link_tokens
 from workshops.sms.segments import is_gsm7, segments
 from workshops.sms.senders import LogSender, make_sender
 from workshops.sms.views import twiml
@@ -68,6 +71,11 @@ def workshop(app_context, seeded):
                          summaries={"ca": "a", "es": "b", "en": "c"})
 
 
+def opens(text):
+    """The registration the personal link in `text` opens, or None."""
+    return registration_by_token(token_in(text))
+
+
 def registrations():
     db.session.rollback()
     return db.session.scalars(select(Registration).order_by(Registration.id)).all()
@@ -93,8 +101,12 @@ def test_the_same_message_delivered_twice_is_processed_once(client, workshop):
     sid = new_sid()
     first = text(client, "ALTA 123", sid=sid)
     second = text(client, "ALTA 123", sid=sid)
-    assert first == second and first[0] == 200
+    assert first[0] == second[0] == 200
+    # The first reply again, with a new link to the same place: links are stored cut, and
+    # the first reply may never have reached the phone.
+    assert without_link_tokens(first[1]) == without_link_tokens(second[1])
     assert len(registrations()) == 1
+    assert [opens(reply) for _status, reply in (first, second)] == [registrations()[0]] * 2
 
 
 def test_a_message_of_twilios_maximum_length_is_answered(client, workshop):
@@ -162,7 +174,7 @@ def test_signing_up_by_sms_in_each_language(client, workshop, body, language, ex
     assert (registration.channel, registration.status) == ("sms", "confirmed")
     assert registration.resident.preferred_language == language
     assert registration.resident.phone == PHONE
-    assert "/r/" + registration.manage_token in reply
+    assert opens(reply) == registration
     assert segments(reply) <= 2
 
 
@@ -427,7 +439,10 @@ def test_every_outgoing_text_fits_in_two_segments(app, app_context, seeded, lang
     for body in bodies:
         assert segments(body) <= 2, body
         assert body.startswith("Internet 4all: ")
-    assert "/r/" + confirmed.manage_token in bodies[0]
+    # The texts that carry the personal link each carry a new one, and each opens her page.
+    links = [token_in(body) for body in bodies if "/r/" in body]
+    assert len(links) == len(set(links)) == 3
+    assert {registration_by_token(token) for token in links} == {confirmed}
 
 
 @pytest.mark.parametrize("language", ["ca", "es", "en"])
@@ -454,7 +469,8 @@ def test_every_outbound_message_kind_fits_in_two_segments_with_a_60_character_ad
         assert body.startswith("Internet 4all: ")
         if kind in (MessageKind.REGISTRATION_CONFIRMED, MessageKind.PROMOTED,
                     MessageKind.MANAGE_LINK):
-            assert body.endswith(f"{LONG_URL}/r/{confirmed.manage_token}"), body
+            assert re.search(rf"{re.escape(LONG_URL)}/r/[\w-]{{22}}$", body), body
+            assert opens(body) == confirmed
 
 
 def test_a_text_that_fits_keeps_its_accents(app, app_context, workshop):
@@ -469,7 +485,7 @@ def test_accents_go_before_words_when_a_long_address_leaves_no_room(app, app_con
     registration = register(workshop, mobile(1), preferred_language="ca")
     body = texts.confirmed(registration, datetime.now(UTC))
     assert "placa confirmada: El mòbil pas a pas, " in body and is_gsm7(body)
-    assert body.endswith(f"{LONG_URL}/r/{registration.manage_token}")
+    assert body.endswith(f"{LONG_URL}/r/{token_in(body)}") and opens(body) == registration
 
 
 @pytest.mark.parametrize("base_url", [REAL_URL, LONG_URL])
@@ -534,6 +550,85 @@ def test_the_twilio_backend_uses_the_real_client(app, app_context, workshop):
     assert request["data"]["StatusCallback"] == "http://localhost/sms/status"
     assert "plaça" in request["data"]["Body"]
     assert db.session.scalar(select(OutboxMessage)).provider_id == "SM" + "0" * 31 + "1"
+
+
+# Personal links in texts: sent whole, stored with the token cut out
+
+
+def test_no_column_holds_a_working_token_after_the_worker_sends_a_confirmation(
+        app, client, app_context, workshop):
+    from tests.test_privacy import scan
+
+    app.config["SMS_BACKEND"] = "twilio"
+    http = RecordingHttpClient()
+    registration = register(workshop, mobile(1))
+    assert send_due(make_sender(app, http), now=datetime.now(UTC)).sent == 1
+    sent = http.requests[0]["data"]["Body"]
+    token = token_in(sent)
+    assert opens(sent) == registration and client.get(f"/r/{token}").status_code == 200
+    assert scan([token]) == set()
+    assert db.session.scalar(select(OutboxMessage.body)) == sent.replace(token, "…")
+
+
+def test_no_column_holds_a_working_token_after_an_sms_reply_with_a_link(client, workshop):
+    from tests.test_privacy import scan
+
+    # Signing up, then again: the place is hers already, and the reply carries her link.
+    replies = [text(client, "ALTA 123")[1], text(client, "ALTA 123")[1]]
+    tokens = [token_in(reply) for reply in replies]
+    assert [opens(reply) for reply in replies] == [registrations()[0]] * 2
+    assert scan(tokens) == set()
+    stored = db.session.scalars(select(InboundMessage.reply).order_by(InboundMessage.id))
+    assert list(stored) == [reply.replace(token, "…")
+                            for reply, token in zip(replies, tokens, strict=True)]
+
+
+def test_a_text_without_the_link_makes_no_link(app_context, workshop):
+    from workshops.registrations.models import ManageLink
+
+    def links():
+        return db.session.scalar(select(func.count()).select_from(ManageLink))
+
+    register(workshop, mobile(1))  # confirmed: the confirmation carries a link
+    register(workshop, mobile(2))  # waiting: that text points to no link
+    assert send_due(LogSender(), now=datetime.now(UTC)).sent == 2
+    assert links() == 1
+    catalogue.cancel(workshop, reason="Obres", now=datetime.now(UTC))
+    db.session.commit()
+    assert send_due(LogSender(), now=datetime.now(UTC)).sent == 2
+    assert links() == 1
+
+
+def test_a_copy_that_loses_the_race_gets_the_first_reply_with_a_working_link(
+        client, workshop, monkeypatch):
+    """Twilio delivers the same message twice at once: the copy that fails to store it
+    answers like a redelivery."""
+    from sqlalchemy.exc import IntegrityError
+
+    from workshops.sms import views
+
+    def other_copy_first(sid, sender, body, *, now):
+        monkeypatch.setattr(views, "handle", handle)
+        handle(sid, sender, body, now=now)
+        db.session.commit()
+        raise IntegrityError("INSERT INTO inbound_message", {}, Exception("duplicate key"))
+
+    monkeypatch.setattr(views, "handle", other_copy_first)
+    status, reply = text(client, "ALTA 123")
+    assert status == 200 and "plaça confirmada" in reply
+    assert opens(reply) == registrations()[0]
+    assert db.session.scalar(select(func.count()).select_from(InboundMessage)) == 1
+
+
+def test_a_stored_text_loses_the_key_in_its_link_and_keeps_everything_else():
+    assert without_link_tokens(
+        "Internet 4all: plaça confirmada: Excel, dl. 1/12 10:00. https://i4a.example/r/Ab_1-x"
+    ) == "Internet 4all: plaça confirmada: Excel, dl. 1/12 10:00. https://i4a.example/r/…"
+    assert without_link_tokens("612 34 56 78: http://x.cat/base/r/AbC.") == (
+        "612 34 56 78: http://x.cat/base/….")  # a base address with a path: cut all the same
+    assert without_link_tokens("https://i4a.example/ and ALTA 123") == (
+        "https://i4a.example/ and ALTA 123")
+    assert without_link_tokens(None) == ""
 
 
 def test_transient_failures_retry_later_and_permanent_ones_never(app, app_context, workshop):

@@ -4,6 +4,8 @@ privacy page reads too, so the page and the purge never disagree.
 
 - Text messages, both directions (bodies, numbers, replies, links, provider ids):
   deleted SMS_RETENTION_DAYS after they were received or queued.
+- Personal links (/r/<token>) to registrations whose workshop ended more than
+  RESIDENT_RETENTION_MONTHS ago: deleted, so a page about a place long past opens no more.
 - Residents with no activity for RESIDENT_RETENTION_MONTHS: anonymised exactly as an
   erasure does (workshops.registrations.erasure), so every figure stays the same.
   Activity is a registration (made, moved up, cancelled, or its workshop not yet over),
@@ -31,6 +33,10 @@ from workshops.catalogue.models import Workshop
 from workshops.extensions import db
 from workshops.registrations.erasure import erase_residents
 from workshops.registrations.models import Registration, RegistrationStatus, Resident
+from workshops.registrations.services import (
+    delete_links_of_workshops_ended_before,
+    links_of_workshops_ended_before,
+)
 from workshops.sms import forget as sms
 
 BATCH = 500
@@ -118,8 +124,9 @@ class Kind:
 
 
 def kinds() -> list[Kind]:
-    """In the order the purge applies them: the SMS log before the residents, so a dry run
-    counts the same messages as the purge deletes (anonymising also deletes messages)."""
+    """In the order the purge applies them: the SMS log and the links before the residents,
+    so a dry run counts the same messages and links as the purge deletes (anonymising also
+    deletes messages and links)."""
     config = current_app.config
     days, months = config["SMS_RETENTION_DAYS"], config["RESIDENT_RETENTION_MONTHS"]
     audit_days = config["AUDIT_RETENTION_DAYS"]
@@ -130,6 +137,10 @@ def kinds() -> list[Kind]:
         Kind("sms-sent", f"text messages sent more than {days} days ago", "deleted",
              lambda now: sms.count(sms.sent_before(sms_cutoff(now))),
              lambda now: sms.delete_sent_before(sms_cutoff(now))),
+        Kind("manage-links", f"personal links to workshops over for {months} months",
+             "deleted",
+             lambda now: _count(links_of_workshops_ended_before(resident_cutoff(now))),
+             lambda now: delete_links_of_workshops_ended_before(resident_cutoff(now))),
         Kind("residents", f"residents with no activity for {months} months", "anonymised",
              lambda now: _count(inactive_residents(now)), _anonymise_inactive),
         Kind("attempt-limits", "attempt-limit records past every window", "deleted",

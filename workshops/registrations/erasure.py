@@ -5,21 +5,21 @@ tables forget them (workshops.sms.forget). What remains is anonymous and keeps t
 statistics true: the resident row (only the coarse home neighbourhood, age band and gender
 given for statistics) and her registrations and attendance marks stay, no longer linked to
 anyone identifiable, so every published figure is the same as before. Upcoming places are
-cancelled, so the waiting list moves on; old manage links stop working.
+cancelled, so the waiting list moves on; her personal links are deleted, so none works.
 """
 
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from workshops import ratelimit
 from workshops.extensions import db
 from workshops.registrations.models import (
+    ManageLink,
     Registration,
     RegistrationStatus,
     Resident,
-    new_manage_token,
 )
 from workshops.registrations.services import cancel
 from workshops.sms import forget as sms
@@ -47,7 +47,7 @@ def erase_residents(residents: Iterable[Resident], *, now: datetime) -> int:
                 Registration.resident_id == resident.id)):
             registration.submission_key = ""
             registration.name_given = ""  # typed with her phone: her name, or one used with it
-            registration.manage_token = new_manage_token()  # old links stop working
+        _delete_links(resident)  # her links stop working
     sms.forget_people([resident.id for resident in residents], phones)
     for phone in phones:
         ratelimit.clear(PHONE_LIMIT_SCOPE, phone)
@@ -63,6 +63,14 @@ def erase_residents(residents: Iterable[Resident], *, now: datetime) -> int:
         resident.erased_at = now
     db.session.flush()
     return len(residents)
+
+
+def _delete_links(resident: Resident) -> int:
+    """Delete every personal link to `resident`'s registrations; returns how many."""
+    return db.session.execute(delete(ManageLink).where(
+        ManageLink.registration_id.in_(
+            select(Registration.id).where(Registration.resident_id == resident.id)))
+    ).rowcount
 
 
 def _cancel_upcoming(resident: Resident, now: datetime) -> None:

@@ -1,4 +1,5 @@
 import enum
+import hashlib
 import secrets
 from datetime import datetime
 
@@ -107,10 +108,6 @@ class Resident(db.Model):
                 and not self.sms_opted_out)
 
 
-def new_manage_token() -> str:
-    return secrets.token_urlsafe(16)  # 128 bits, 22 characters: short enough for an SMS
-
-
 class Registration(db.Model):
     __table_args__ = (
         UniqueConstraint("workshop_id", "resident_id"),
@@ -128,7 +125,6 @@ class Registration(db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    manage_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_manage_token)
     # The random key of the form that created it: a double submit finds the same registration.
     submission_key: Mapped[str] = mapped_column(String(64), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
@@ -167,3 +163,28 @@ class Registration(db.Model):
         """Messages about this registration may be sent: the resident takes SMS and nobody
         stopped them on this registration's manage link."""
         return self.resident.can_receive_sms and not self.sms_muted
+
+
+def new_manage_token() -> str:
+    return secrets.token_urlsafe(16)  # 128 bits, 22 characters: short enough for an SMS
+
+
+def hash_manage_token(token: str) -> str:
+    """The hex SHA-256 of a token. A token is 128 random bits, so a plain hash cannot be
+    searched backwards: no salt or slow hash is needed (those protect guessable secrets)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ManageLink(db.Model):
+    """One personal link to a registration's page, /r/<token>: whoever holds it can see and
+    cancel the place. Only the token's hash is stored, so a copy of the database (a backup,
+    an export) holds no working link; the token itself exists once, in the page or text
+    message it was made for (registrations.services.issue_manage_link). A registration
+    has as many links as were shown or sent, and each keeps working until the resident
+    is erased (registrations.erasure) or the workshop is long over (privacy.retention)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from workshops.accounts.models import User
@@ -22,9 +22,12 @@ from workshops.registrations.models import (
     AgeBand,
     Channel,
     Gender,
+    ManageLink,
     Registration,
     RegistrationStatus,
     Resident,
+    hash_manage_token,
+    new_manage_token,
 )
 from workshops.registrations.phones import Phone
 from workshops.sms.models import MessageKind
@@ -268,10 +271,37 @@ def waitlist_position(registration: Registration) -> int | None:
     return ahead + 1
 
 
+def issue_manage_link(registration: Registration, *, now: datetime) -> str:
+    """A new personal link's token for `registration`, to show or send at once.
+
+    Only its hash is stored (see ManageLink): this is the one moment the token exists, so
+    each page or text message that carries a link gets its own. Earlier links keep
+    working."""
+    token = new_manage_token()
+    db.session.add(ManageLink(registration_id=registration.id,
+                              token_hash=hash_manage_token(token), created_at=now))
+    db.session.flush()
+    return token
+
+
+def links_of_workshops_ended_before(cutoff: datetime) -> Select:
+    """The ids of personal links to registrations whose workshop ended before `cutoff`."""
+    return select(ManageLink.id).where(ManageLink.registration_id.in_(
+        select(Registration.id).join(Workshop, Registration.workshop_id == Workshop.id)
+        .where(Workshop.last_session_ends_at < cutoff)))
+
+
+def delete_links_of_workshops_ended_before(cutoff: datetime) -> int:
+    return db.session.execute(delete(ManageLink).where(
+        ManageLink.id.in_(links_of_workshops_ended_before(cutoff)))).rowcount
+
+
 def registration_by_token(token: str) -> Registration | None:
     if not token or len(token) > 64:
         return None
-    return db.session.scalar(select(Registration).where(Registration.manage_token == token))
+    return db.session.scalar(
+        select(Registration).join(ManageLink, ManageLink.registration_id == Registration.id)
+        .where(ManageLink.token_hash == hash_manage_token(token)))
 
 
 def _active_registrations(workshop: Workshop) -> list[Registration]:

@@ -104,7 +104,9 @@ def register(workshop_id: int):
         existing = error.registration
         if existing is not None and existing.submission_key == form.submission_key.data:
             db.session.rollback()  # the same form sent twice: show the first result
-            return redirect(url_for("registrations.manage", token=existing.manage_token), 303)
+            token = registrations.issue_manage_link(existing, now=now)
+            db.session.commit()
+            return redirect(url_for("registrations.manage", token=token), 303)
         if existing is not None:
             db.session.rollback()  # keep nothing this form changed about someone else
             _count_attempt(form.parsed_phone.e164)
@@ -120,13 +122,14 @@ def register(workshop_id: int):
             db.session.commit()  # keep the counted attempt
             form.form_errors.append(error.message)
         return _render_workshop_page(workshop, form, 409)
+    token = registrations.issue_manage_link(registration, now=now)
     db.session.commit()
     if registration.status == RegistrationStatus.CONFIRMED:
         flash(_("Done! Your place is confirmed."), "success")
     else:
         flash(_("The workshop is full, so you are on the waiting list. Freed places go to "
                 "the people waiting, in order."), "success")
-    return redirect(url_for("registrations.manage", token=registration.manage_token), 303)
+    return redirect(url_for("registrations.manage", token=token), 303)
 
 
 def _registration_or_404(token: str):
@@ -146,7 +149,7 @@ def manage(token: str):
     registration = _registration_or_404(token)
     now = utcnow()
     response = current_app.make_response(render_template(
-        "registrations/manage.html", registration=registration,
+        "registrations/manage.html", registration=registration, token=token,
         workshop=registration.workshop, lang=current_language(), now=now,
         cancellation_open=registrations.cancellation_open(registration.workshop, now),
         position=registrations.waitlist_position(registration),
@@ -175,7 +178,7 @@ def cancel(token: str):
         # No button to offer: the manage page says why.
         return _private(redirect(url_for("registrations.manage", token=token), 303))
     response = current_app.make_response(render_template(
-        "registrations/cancel.html", registration=registration,
+        "registrations/cancel.html", registration=registration, token=token,
         workshop=registration.workshop, lang=current_language()))
     return _private(response)
 

@@ -23,6 +23,7 @@ from workshops.sms import texts
 from workshops.sms.areas import match_area
 from workshops.sms.commands import Command, parse
 from workshops.sms.models import InboundMessage
+from workshops.sms.redaction import without_link_tokens
 from workshops.sms.segments import MAX_SEGMENTS, segments
 from workshops.sms.texts import keyword, render, when
 
@@ -34,7 +35,7 @@ def handle(message_sid: str, from_phone: str, body: str, *, now: datetime) -> st
     seen = db.session.scalar(select(InboundMessage).where(
         InboundMessage.message_sid == message_sid))
     if seen is not None:
-        return seen.reply or None
+        return _replayed(seen, now)
     inbound = InboundMessage(message_sid=message_sid, from_phone=from_phone, body=body or "",
                              received_at=now)
     db.session.add(inbound)
@@ -45,9 +46,31 @@ def handle(message_sid: str, from_phone: str, body: str, *, now: datetime) -> st
     command = parse(body)
     inbound.action = command.action
     reply = _answer(command, from_phone, now)
-    inbound.reply = reply or ""
+    # The reply goes out with its link; what is kept of it has the token cut out.
+    inbound.reply = without_link_tokens(reply)
     db.session.flush()
     return reply
+
+
+def _replayed(seen: InboundMessage, now: datetime) -> str | None:
+    """The first reply again, for a redelivery. Its link was stored cut (see
+    `without_link_tokens`), so a sign-up's reply gets a new link to the same registration:
+    the first reply may never have reached the phone."""
+    reply = seen.reply or None
+    cut = without_link_tokens(texts.link_address("x"))
+    if reply is None or cut not in reply:
+        return reply
+    command = parse(seen.body)
+    workshop = _workshop_by_code(command.argument, now) if command.action == "register" \
+        else None
+    resident = _resident_for(seen.from_phone, now, create=False)
+    if workshop is None or resident is None:
+        return reply
+    registration = db.session.scalar(select(Registration).where(
+        Registration.workshop_id == workshop.id, Registration.resident_id == resident.id))
+    if registration is None:
+        return reply
+    return reply.replace(cut, texts.manage_link(registration, now), 1)
 
 
 def _over_the_limit(from_phone: str, now: datetime) -> bool:
@@ -152,7 +175,7 @@ def _registration_problem(error, workshop, language, now):
     title = workshop.title(language).text
     if error.code == "already_registered":
         return _say(language, lambda: _("you are already registered for %(title)s. %(link)s"),
-                    title=title, link=texts.manage_link(error.registration))
+                    title=title, link=texts.manage_link(error.registration, now))
     if error.code == "workshop_cancelled":
         return _say(language, lambda: _("sorry, %(title)s has been cancelled."), title=title)
     return _say(language, lambda: _("registration for %(title)s is closed."), title=title)

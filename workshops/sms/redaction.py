@@ -4,7 +4,8 @@ Texts carry residents' manage links (/r/<token>: whoever holds one can cancel th
 and Twilio's error messages and residents' own texts can hold phone numbers. The log shows
 every number as its last three digits and every link without the part after its first
 path segment, so it can still be read ("the confirmation went out with the link") without
-handing out anyone's number or key.
+handing out anyone's number or key. Texts are stored with their links already cut
+(`without_link_tokens`): only the resident's phone ever holds the token.
 """
 
 import re
@@ -33,6 +34,13 @@ def _without_token(match: re.Match) -> str:
 
 def _masked_phones(text: str) -> str:
     return _PHONE.sub(lambda match: masked_phone(match.group(0)), text)
+
+
+def without_link_tokens(text: str | None) -> str:
+    """`text` with every link cut after its first path segment, phone numbers untouched:
+    how a text that carried a personal link is stored (the log masks numbers when it shows
+    them). The cut link opens nothing, so a copy of the database holds no working key."""
+    return _URL.sub(_without_token, text or "")
 
 
 def redacted(text: str | None) -> str:

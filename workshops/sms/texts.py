@@ -10,6 +10,7 @@ from flask import current_app
 from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 
+from workshops.registrations.services import issue_manage_link
 from workshops.sms.segments import fit
 
 SIGNATURE = "Internet 4all: "
@@ -31,9 +32,16 @@ def keyword(action: str, language: str) -> str:
     return KEYWORDS[action].get(language, KEYWORDS[action]["ca"])
 
 
-def manage_link(registration) -> str:
-    """The public /r/<token> address (a stable URL: it also works outside a request)."""
-    return f"{current_app.config['PUBLIC_BASE_URL']}/r/{registration.manage_token}"
+def manage_link(registration, now: datetime) -> str:
+    """A new personal link, /r/<token>, as a full address (built from PUBLIC_BASE_URL, so
+    it also works outside a request). Each text that carries a link gets its own: only
+    the token's hash is stored (see registrations.services.issue_manage_link), and what
+    is kept of the text has the token cut out (redaction.without_link_tokens)."""
+    return link_address(issue_manage_link(registration, now=now))
+
+
+def link_address(token: str) -> str:
+    return f"{current_app.config['PUBLIC_BASE_URL']}/r/{token}"
 
 
 def when(instant: datetime) -> str:
@@ -62,9 +70,13 @@ def _workshop_values(registration, now):
         "title": workshop.title(language).text,
         "venue": workshop.venue.name,
         "when": lambda: when(session.starts_at),
-        "link": manage_link(registration),
         "code": workshop.public_code,
     }
+
+
+def _with_link(registration, now):
+    """The values of a text that carries the personal link (a new one: see manage_link)."""
+    return _workshop_values(registration, now) | {"link": manage_link(registration, now)}
 
 
 # Outbound messages (outbox kinds). A link takes a third of a UCS-2 message, so texts
@@ -76,7 +88,7 @@ def _language(registration):
 
 def confirmed(registration, now):
     return render(_language(registration), lambda: _(
-        "place confirmed: %(title)s, %(when)s. %(link)s"), **_workshop_values(registration, now))
+        "place confirmed: %(title)s, %(when)s. %(link)s"), **_with_link(registration, now))
 
 
 def waitlisted(registration, now, position):
@@ -88,7 +100,7 @@ def waitlisted(registration, now, position):
 def promoted(registration, now):
     return render(_language(registration), lambda: _(
         "a place is free for you: %(title)s, %(when)s. %(link)s"),
-        **_workshop_values(registration, now))
+        **_with_link(registration, now))
 
 
 def reminder(registration, session, now):
@@ -114,4 +126,4 @@ def workshop_cancelled(registration, now, reason):
 
 def manage_link_text(registration, now):
     return render(_language(registration), lambda: _(
-        "your registration for %(title)s: %(link)s"), **_workshop_values(registration, now))
+        "your registration for %(title)s: %(link)s"), **_with_link(registration, now))

@@ -81,10 +81,11 @@ def inbound():
         reply = handle(sid, sender, body, now=utcnow())
         db.session.commit()
     except IntegrityError:
-        # The same message delivered twice at the same moment: the other copy won.
+        # The same message delivered twice at the same moment: the other copy won, and
+        # this one is answered as a redelivery.
         db.session.rollback()
-        reply = db.session.scalar(select(InboundMessage.reply).where(
-            InboundMessage.message_sid == sid)) or None
+        reply = handle(sid, sender, body, now=utcnow())
+        db.session.commit()
     return twiml(reply)
 
 

@@ -22,6 +22,7 @@ from workshops.registrations.services import waitlist_position
 from workshops.sms import texts
 from workshops.sms.models import MessageKind, OutboxMessage, OutboxStatus
 from workshops.sms.outbox import enqueue
+from workshops.sms.redaction import without_link_tokens
 from workshops.sms.senders import SendError
 
 CLAIM_EXPIRES = timedelta(minutes=10)
@@ -37,7 +38,8 @@ class Sent:
 
 
 def render(message: OutboxMessage, now: datetime) -> str | None:
-    """The text for `message`, or None when it no longer applies."""
+    """The text for `message`, or None when it no longer applies. A text that carries the
+    personal link gets a new one, made now (see texts.manage_link)."""
     registration = db.session.get(Registration, message.registration_id)
     if registration is None:
         return None
@@ -114,7 +116,10 @@ def _send_one(sender, message: OutboxMessage, now: datetime, result: Sent) -> No
         message.status = OutboxStatus.SKIPPED
         result.skipped += 1
         return
-    message.body = body
+    # The text goes out with its link; what is kept of it has the token cut out. A send
+    # that fails keeps the link it made (a retry makes another): a timeout can hide a text
+    # that did go out, and deleting its link would break it.
+    message.body = without_link_tokens(body)
     message.attempts += 1
     try:
         message.provider_id = sender.send(resident.phone, body)
