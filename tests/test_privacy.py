@@ -386,9 +386,10 @@ def test_what_is_past_retention_goes_and_what_is_within_stays(world, now):
     outcomes = {o.kind: o.count for o in purge(now=now)}
     db.session.commit()
 
-    # Sent: the 91-day-old link and every confirmation of a registration made back then.
-    assert outcomes == {"residents": 2, "sms-received": 3, "sms-sent": 6,
-                        "attempt-limits": 1, "audit-events": 0}
+    # Sent: the 91-day-old link, every confirmation of a registration made back then, and
+    # the introductions that went before the first text to two web-only numbers.
+    assert outcomes == {"residents": 2, "sms-received": 3, "sms-sent": 8,
+                        "attempt-limits": 1, "phone-codes": 0, "audit-events": 0}
     assert names() == {"Berta Tornada", "Carla Missatge", "Dolors Marcada"}
     assert scan([f"+34{mobile(1)}", "Anna Antiga", f"+34{mobile(5)}", "Elena Sola"]) == set()
     received = db.session.scalars(select(InboundMessage)).all()
@@ -427,9 +428,11 @@ def test_a_dry_run_counts_and_changes_nothing(runner, world, now):
     assert database_rows() == before
     assert result.output.splitlines() == [
         "sms-received: 3 would be deleted (text messages received more than 90 days ago)",
-        "sms-sent: 6 would be deleted (text messages sent more than 90 days ago)",
+        "sms-sent: 8 would be deleted (text messages sent more than 90 days ago)",
         "residents: 2 would be anonymised (residents with no activity for 24 months)",
         "attempt-limits: 1 would be deleted (attempt-limit records past every window)",
+        "phone-codes: 0 would be deleted (codes for My workshops asked for more than a day "
+        "ago)",
         "audit-events: 1 would be deleted (audit events older than 730 days)",
     ]
     result = runner.invoke(args=["privacy", "purge"])
