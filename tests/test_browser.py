@@ -153,22 +153,12 @@ def test_every_staff_form_field_is_at_least_44_px_tall(live_server, browser, app
     assert heights and [name for name, height in heights if height < 44] == []
 
 
-class CodeCatcher:
-    """The SMS worker's sender in a browser test: keeps each text to read the code from."""
-
-    def __init__(self):
-        self.sent = []
-
-    def send(self, to, body):
-        self.sent.append((to, body))
-        return f"log-{len(self.sent)}"
-
-
 def prove_phone_in_browser(page, live_server, app, phone, language):
     """Type the phone on /my-workshops, let the worker text the code, type it back."""
     import re
     from datetime import UTC, datetime
 
+    from tests.test_my_workshops import CodeCatcher
     from workshops.sms.worker import send_due
 
     page.goto(f"{live_server}/my-workshops?lang={language}")
