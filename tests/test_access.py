@@ -15,7 +15,10 @@ PUBLIC_ENDPOINTS = {"static", "core.home", "core.healthz", "accounts.login",
                     "registrations.sms_preference", "sms.inbound", "sms.delivery_status",
                     "calendars.feed", "calendars.workshop_calendar", "calendars.calendars_page",
                     "calendars.staff_feed", "attendance.service_worker",
-                    "reach.open_data_csv", "reach.open_data_json", "privacy.page"}
+                    "reach.open_data_csv", "reach.open_data_json", "privacy.page",
+                    # A resident's own pages: proved by a code, not a staff role.
+                    "my.start", "my.send_code", "my.enter_code", "my.overview", "my.cancel",
+                    "my.details", "my.sms_consent", "my.delete", "my.sign_out"}
 ALL_STAFF = set(Role)
 ADMINS = {Role.ADMIN}
 COORDINATORS = {Role.ADMIN, Role.COORDINATOR}

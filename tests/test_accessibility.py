@@ -20,7 +20,7 @@ PUBLIC_PAGES = ["/", "/?lang=es", "/?lang=en", "/login", "/no-such-page", "/work
                 "/workshops/{workshop_id}", "/workshops/{workshop_id}?lang=en",
                 "/workshops/{workshop_id}/poster", "/r/{token}", "/r/{token}/cancel",
                 "/calendars", "/calendars?district=10&feed_lang=es", "/privacy",
-                "/privacy?lang=en"]
+                "/privacy?lang=en", "/my-workshops", "/my-workshops?lang=es"]
 ADMIN_PAGES = ["/staff", "/account", "/admin/users", "/admin/users/new",
                "/staff/neighbourhoods", "/staff/venues", "/staff/venues/new", "/staff/topics",
                "/staff/workshops", "/staff/workshops/new", "/staff/workshops/{workshop_id}",
@@ -167,3 +167,23 @@ def test_attendance_pages_have_no_accessibility_violations(live_server, browser,
     context.close()
     assert found == {url: [] for url in found}
     assert widths == {url: width for url in widths}  # no sideways scrolling
+
+
+def test_my_workshops_pages_have_no_accessibility_violations(live_server, a11y_page, app,
+                                                            token):
+    from tests.test_browser import prove_phone_in_browser
+
+    a11y_page.goto(live_server + "/my-workshops")
+    a11y_page.fill("#phone", "not a phone")
+    a11y_page.locator("main form button[type=submit]").click()
+    found = {"phone with an error": violations(a11y_page)}
+    prove_phone_in_browser(a11y_page, live_server, app, "622 22 22 22", "ca")
+    found["list"] = violations(a11y_page)
+    for url in ["/my-workshops/details", "/my-workshops/delete"]:
+        a11y_page.goto(live_server + url)
+        found[url] = violations(a11y_page)
+    a11y_page.goto(live_server + "/my-workshops/details")
+    a11y_page.fill("#name", "")
+    a11y_page.locator("main form button[type=submit]").click()
+    found["details with an error"] = violations(a11y_page)
+    assert found == {page: [] for page in found}

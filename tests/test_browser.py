@@ -151,3 +151,86 @@ def test_every_staff_form_field_is_at_least_44_px_tall(live_server, browser, app
         + ' main textarea')).map(e => [e.name, e.getBoundingClientRect().height])""")
     context.close()
     assert heights and [name for name, height in heights if height < 44] == []
+
+
+def prove_phone_in_browser(page, live_server, app, phone, language):
+    """Type the phone on /my-workshops, let the worker text the code, type it back."""
+    import re
+    from datetime import UTC, datetime
+
+    from tests.test_my_workshops import CodeCatcher
+    from workshops.sms.worker import send_due
+
+    page.goto(f"{live_server}/my-workshops?lang={language}")
+    page.fill("#phone", phone)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/my-workshops/code")
+    catcher = CodeCatcher()
+    with app.app_context():
+        send_due(catcher, now=datetime.now(UTC))
+    code = re.search(r"\b\d{6}\b", catcher.sent[-1][1]).group(0)
+    page.fill("#code", code)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/my-workshops/list")
+
+
+@pytest.mark.parametrize("language", ["ca", "es", "en"])
+def test_a_resident_manages_everything_from_my_workshops_on_a_320_px_phone_without_javascript(
+        live_server, browser, app, language):
+    from sqlalchemy import select
+
+    from tests.factories import make_workshop, register
+    from workshops.extensions import db
+    from workshops.registrations.models import Registration, Resident
+
+    with app.app_context():
+        summaries = {"ca": "a", "es": "b", "en": "c"}
+        full = make_workshop(capacity=1, summaries=summaries,
+                             titles={"ca": "Primer", "es": "Primero", "en": "First"})
+        other = make_workshop(summaries=summaries,
+                              titles={"ca": "Segon", "es": "Segundo", "en": "Second"})
+        register(full, "612345678", name="Fatima Zahra")
+        register(other, "612345678")
+        waiting_id = register(full, "699999999").id
+        full_id = full.id
+    context = browser.new_context(viewport={"width": 320, "height": 640}, has_touch=True,
+                                  is_mobile=True, locale="ca-ES", java_script_enabled=False)
+    page = context.new_page()
+    widths = {}
+
+    def measure():
+        widths[page.url] = page.evaluate("document.documentElement.scrollWidth")
+
+    page.goto(f"{live_server}/my-workshops?lang={language}")
+    measure()
+    prove_phone_in_browser(page, live_server, app, "612 34 56 78", language)
+    measure()
+    cards = page.locator("#coming-heading + ul .card").all_inner_texts()
+    assert len(cards) == 2 and "Fatima Zahra" in page.content()
+
+    page.get_by_role("link", name=translated(app, language, "Change my details")).click()
+    measure()
+    page.fill("#name", "Fatima Zahra El Idrissi")
+    page.select_option("#home_neighbourhood", label="el Raval")
+    page.get_by_role("button", name=translated(app, language, "Save my details")).click()
+    page.wait_for_url("**/my-workshops/list")
+    assert translated(app, language, "Your details are saved.") in page.content()
+
+    page.locator("a[href*='/registrations/'][href$='/cancel']").first.click()
+    measure()
+    page.locator("form button.danger").click()
+    page.wait_for_url("**/my-workshops/list")
+    assert len(page.locator("#coming-heading + ul .card").all()) == 1
+
+    page.get_by_role("link", name=translated(app, language, "Delete my data")).click()
+    measure()
+    page.get_by_role("button", name=translated(app, language, "Yes, delete my data")).click()
+    page.wait_for_url(f"{live_server}/")
+    context.close()
+    assert widths == {url: 320 for url in widths}
+
+    with app.app_context():
+        assert db.session.scalar(select(Resident).where(
+            Resident.phone == "+34612345678")) is None
+        waiting = db.session.get(Registration, waiting_id)
+        assert waiting.status == "confirmed" and waiting.workshop_id == full_id

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import FUZZ_TALLY, csrf_fields_from
 from tests.factories import make_venue, make_workshop, mobile, register
+from tests.test_my_workshops import prove_phone_with_client
 from workshops.accounts.models import Role
 from workshops.catalogue.models import Topic
 from workshops.catalogue.schedule import Slot
@@ -322,4 +323,40 @@ def test_no_walk_in_or_tap_form_reaches_a_5xx_and_a_refused_one_changes_nothing(
     values = form_values(data, fields)
     before = row_counts()
     response = client.post(path, data={"csrf_token": roster_page["csrf"]} | values)
+    check(response, before, engine_name, (path, values))
+
+
+@pytest.fixture
+def proved_resident(app, client, open_workshop):
+    """The client has proved the phone of the resident registered for `open_workshop`."""
+    prove_phone_with_client(client, mobile(1))
+    return open_workshop
+
+
+@FUZZ_SETTINGS
+@given(data=st.data())
+def test_no_my_workshops_form_reaches_a_5xx_and_a_refused_one_changes_nothing(
+        app, client, places, proved_resident, engine_name, data):
+    app.config["MY_WORKSHOPS_CODES_PER_PHONE"] = 10**6
+    registration_id = str(db.session.scalar(select(func.min(OutboxMessage.registration_id))))
+    path, fields = data.draw(st.sampled_from([
+        ("/my-workshops", {"phone": [mobile(1), mobile(2), "93 402 70 00"]}),
+        ("/my-workshops/code", {"code": ["123456", "000000"]}),
+        ("/my-workshops/details", {
+            "name": ["Ada Lovelace"], "home_neighbourhood": places["neighbourhoods"],
+            "preferred_language": ["ca", "es", "en"], "email": ["ada@example.org", ""],
+            "age_band": ["65-74", ""], "gender": ["woman", "unsaid"]}),
+        ("/my-workshops/sms", {"consent": ["0", "1"]}),
+        (f"/my-workshops/registrations/{registration_id}/cancel", {}),
+        ("/my-workshops/registrations/{}/cancel", {}),
+    ]))
+    if "{}" in path:
+        path = path.format(data.draw(odd_text).replace("/", "_") or "x")
+    page = client.get("/my-workshops/list")
+    values = form_values(data, fields)
+    if data.draw(st.booleans()):
+        values |= csrf_fields_from(page.get_data(as_text=True))
+    before = row_counts()
+    response = client.post(path, data=values)
+    # Asking for a code queues one (303), and a wrong code is a counted try (422).
     check(response, before, engine_name, (path, values))

@@ -339,10 +339,11 @@ def test_the_sms_log_shows_no_live_personal_links(client, auth, app_context, now
     sender = RecordingSender()
     send_due(sender, now=now)
     db.session.commit()
-    [(_to, sent)] = sender.sent
+    [_introduction, (_to, sent)] = sender.sent
     token = token_in(sent)
     assert client.get(f"/r/{token}").status_code == 200  # the text went out with its link
-    stored = db.session.scalar(select(OutboxMessage.body))
+    stored = db.session.scalar(select(OutboxMessage.body).where(
+        OutboxMessage.kind == MessageKind.REGISTRATION_CONFIRMED))
     assert token not in stored and stored == sent.replace(token, "…")
     auth.login_as(Role.COORDINATOR)
     page = client.get("/staff/sms").get_data(as_text=True)
@@ -443,10 +444,11 @@ def test_what_is_past_retention_goes_and_what_is_within_stays(world, now):
     outcomes = {o.kind: o.count for o in purge(now=now)}
     db.session.commit()
 
-    # Sent: the 91-day-old link and every confirmation of a registration made back then.
+    # Sent: the 91-day-old link, every confirmation of a registration made back then, and
+    # the introductions that went before the first text to two web-only numbers.
     # Links: those sent to the workshop over for 26 months (4 confirmations, 2 links).
-    assert outcomes == {"residents": 2, "sms-received": 3, "sms-sent": 6, "manage-links": 6,
-                        "attempt-limits": 1, "audit-events": 0}
+    assert outcomes == {"residents": 2, "sms-received": 3, "sms-sent": 8, "manage-links": 6,
+                        "attempt-limits": 1, "phone-codes": 0, "audit-events": 0}
     assert list(db.session.scalars(select(Registration.workshop_id).join(
         ManageLink, ManageLink.registration_id == Registration.id))) == [world["recent_id"]]
     assert names() == {"Berta Tornada", "Carla Missatge", "Dolors Marcada"}
@@ -487,10 +489,12 @@ def test_a_dry_run_counts_and_changes_nothing(runner, world, now):
     assert database_rows() == before
     assert result.output.splitlines() == [
         "sms-received: 3 would be deleted (text messages received more than 90 days ago)",
-        "sms-sent: 6 would be deleted (text messages sent more than 90 days ago)",
+        "sms-sent: 8 would be deleted (text messages sent more than 90 days ago)",
         "manage-links: 6 would be deleted (personal links to workshops over for 24 months)",
         "residents: 2 would be anonymised (residents with no activity for 24 months)",
         "attempt-limits: 1 would be deleted (attempt-limit records past every window)",
+        "phone-codes: 0 would be deleted (codes for My workshops asked for more than a day "
+        "ago)",
         "audit-events: 1 would be deleted (audit events older than 730 days)",
     ]
     result = runner.invoke(args=["privacy", "purge"])

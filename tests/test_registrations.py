@@ -451,7 +451,7 @@ def test_the_token_in_the_redirect_and_the_token_in_the_sms_both_open_the_page(
                            data=signup_fields(client, workshop.id, lang="en"))
     sender = RecordingSender()
     assert send_due(sender, now=now_()).sent == 1
-    [(_to, text)] = sender.sent
+    [_introduction, (_to, text)] = sender.sent
     tokens = [token_in(response.headers["Location"]), token_in(text)]
     assert tokens[0] != tokens[1]
     for token in tokens:
@@ -759,8 +759,9 @@ def test_another_registrations_manage_link_leaves_her_consent_and_messages_alone
     sender = RecordingSender()
     result = send_due(sender, now=now_())
     assert (result.sent, result.skipped) == (1, 1)
-    assert [services.registration_by_token(token_in(body)) for _to, body in sender.sent] == [
-        hers]
+    introduction, confirmation = sender.sent  # her number never texted us: who we are first
+    assert "STOP" in introduction[1]
+    assert services.registration_by_token(token_in(confirmation[1])) == hers
     services.notify_workshop_cancelled(other, now=now_())  # nothing more about theirs
     assert pending_messages() == []
 

@@ -460,7 +460,7 @@ def test_every_outbound_message_kind_fits_in_two_segments_with_a_60_character_ad
     waiting = register(workshop, mobile(2), preferred_language=language)
     params = {MessageKind.REMINDER: {"session_id": workshop.sessions[0].id},
               MessageKind.WORKSHOP_CANCELLED: {"reason": LONGEST_REASON}}
-    for kind in MessageKind:
+    for kind in set(MessageKind) - RESIDENT_KINDS:
         registration = waiting if kind == MessageKind.WAITLISTED else confirmed
         body = render_outbox(OutboxMessage(kind=kind, registration_id=registration.id,
                                            params=params.get(kind, {})), datetime.now(UTC))
@@ -471,6 +471,18 @@ def test_every_outbound_message_kind_fits_in_two_segments_with_a_60_character_ad
                     MessageKind.MANAGE_LINK):
             assert re.search(rf"{re.escape(LONG_URL)}/r/[\w-]{{22}}$", body), body
             assert opens(body) == confirmed
+
+
+RESIDENT_KINDS = {MessageKind.PHONE_CODE, MessageKind.INTRODUCTION}
+
+
+@pytest.mark.parametrize("language", ["ca", "es", "en"])
+def test_the_introduction_and_the_code_fit_in_two_segments(app, app_context, seeded, language):
+    resident = Resident(preferred_language=language)
+    for body in (texts.introduction(resident), texts.phone_code(resident, "123456")):
+        assert segments(body) <= 2, body
+        assert body.startswith("Internet 4all: ")
+    assert "123456" in texts.phone_code(resident, "123456")
 
 
 def test_a_text_that_fits_keeps_its_accents(app, app_context, workshop):
@@ -541,7 +553,8 @@ def test_the_twilio_backend_uses_the_real_client(app, app_context, workshop):
     http = RecordingHttpClient()
     register(workshop, mobile(1))
     send_due(make_sender(app, http), now=datetime.now(UTC))
-    request = http.requests[0]
+    introduction, request = http.requests  # a web sign-up: who we are goes first
+    assert "STOP" in introduction["data"]["Body"]
     assert request["method"] == "POST"
     assert request["uri"].endswith(f"/Accounts/{TEST_CONFIG['TWILIO_ACCOUNT_SID']}"
                                    "/Messages.json")
@@ -549,7 +562,7 @@ def test_the_twilio_backend_uses_the_real_client(app, app_context, workshop):
     assert request["data"]["From"] == TEST_CONFIG["TWILIO_FROM_NUMBER"]
     assert request["data"]["StatusCallback"] == "http://localhost/sms/status"
     assert "plaça" in request["data"]["Body"]
-    assert db.session.scalar(select(OutboxMessage)).provider_id == "SM" + "0" * 31 + "1"
+    assert db.session.scalar(select(OutboxMessage)).provider_id == "SM" + "0" * 31 + "2"
 
 
 # Personal links in texts: sent whole, stored with the token cut out
@@ -563,11 +576,12 @@ def test_no_column_holds_a_working_token_after_the_worker_sends_a_confirmation(
     http = RecordingHttpClient()
     registration = register(workshop, mobile(1))
     assert send_due(make_sender(app, http), now=datetime.now(UTC)).sent == 1
-    sent = http.requests[0]["data"]["Body"]
+    sent = http.requests[-1]["data"]["Body"]  # after the introduction
     token = token_in(sent)
     assert opens(sent) == registration and client.get(f"/r/{token}").status_code == 200
     assert scan([token]) == set()
-    assert db.session.scalar(select(OutboxMessage.body)) == sent.replace(token, "…")
+    assert db.session.scalar(select(OutboxMessage.body).where(
+        OutboxMessage.kind == MessageKind.REGISTRATION_CONFIRMED)) == sent.replace(token, "…")
 
 
 def test_no_column_holds_a_working_token_after_an_sms_reply_with_a_link(client, workshop):
@@ -648,7 +662,8 @@ def test_transient_failures_retry_later_and_permanent_ones_never(app, app_contex
     assert failed.status == OutboxStatus.FAILED and "21610" in failed.last_error
     assert send_due(make_sender(app, http), now=now).sent == 0  # not due yet
     later = send_due(make_sender(app, http), now=now + timedelta(hours=1))
-    assert later.sent == 1 and len(http.requests) == 3
+    # Each first attempt failed on the introduction; the retry sends it, then the text.
+    assert later.sent == 1 and len(http.requests) == 4
 
 
 def test_nothing_is_sent_to_a_phone_that_opted_out(client, app, workshop):

@@ -85,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
         calendars,
         catalogue,
         core,
+        my,
         pagecache,
         places,
         privacy,
@@ -95,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     )
     from workshops.attendance import models as attendance_models  # noqa: F401
     from workshops.audit import models as audit_models  # noqa: F401
+    from workshops.my import models as my_models  # noqa: F401
     from workshops.sms import models as sms_models  # noqa: F401
 
     app.register_blueprint(core.bp)
@@ -108,3 +110,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reach.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(privacy.bp)
+    app.register_blueprint(my.bp)

@@ -72,6 +72,16 @@ def from_environment(instance_path: str) -> dict:
                                                              "60")),
         "REGISTRATION_LIMIT_PER_PHONE": int(os.environ.get("REGISTRATION_LIMIT_PER_PHONE", "10")),
         "REGISTRATION_LIMIT_WINDOW_SECONDS": 3600,
+        # "My workshops" (workshops.my): a code is valid this long from when it is sent, for
+        # this many tries; codes asked per phone and per address, and codes tried per
+        # address, within the window; a proof lasts this long.
+        "MY_WORKSHOPS_CODE_MINUTES": 10,
+        "MY_WORKSHOPS_CODE_TRIES": 5,
+        "MY_WORKSHOPS_CODES_PER_PHONE": 3,
+        "MY_WORKSHOPS_CODES_PER_ADDRESS": 30,
+        "MY_WORKSHOPS_CHECKS_PER_ADDRESS": 60,
+        "MY_WORKSHOPS_LIMIT_WINDOW_SECONDS": 3600,
+        "MY_WORKSHOPS_SESSION_MINUTES": 30,
         # Audit events (who viewed, downloaded, revealed or erased residents' data) are kept
         # this long, then `purge_audit_events` deletes them.
         "AUDIT_RETENTION_DAYS": int(os.environ.get("AUDIT_RETENTION_DAYS", "730")),

@@ -12,6 +12,8 @@ privacy page reads too, so the page and the purge never disagree.
   an attendance mark, or a text message from her phone (`Resident.last_message_at`, which
   outlives the SMS log).
 - Attempt-limit records: deleted once older than any limit's window (at least a day).
+- Codes that prove a phone for "My workshops": deleted a day after they were asked for
+  (they are valid for minutes).
 - The audit log: events older than AUDIT_RETENTION_DAYS are deleted.
 
 Services take `now=`; nothing here commits. `purge(dry_run=True)` counts and changes
@@ -31,6 +33,7 @@ from workshops.attendance.models import Attendance
 from workshops.audit.services import expired_audit_events, purge_audit_events
 from workshops.catalogue.models import Workshop
 from workshops.extensions import db
+from workshops.my import codes
 from workshops.registrations.erasure import erase_residents
 from workshops.registrations.models import Registration, RegistrationStatus, Resident
 from workshops.registrations.services import (
@@ -42,6 +45,7 @@ from workshops.sms import forget as sms
 BATCH = 500
 PURGE_EVERY = timedelta(days=1)
 ATTEMPTS_KEPT_AT_LEAST = timedelta(days=1)
+PHONE_CODES_KEPT = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,9 @@ def kinds() -> list[Kind]:
         Kind("attempt-limits", "attempt-limit records past every window", "deleted",
              lambda now: _count(ratelimit.hits_before(attempts_cutoff(now))),
              lambda now: ratelimit.delete_hits_before(attempts_cutoff(now))),
+        Kind("phone-codes", "codes for My workshops asked for more than a day ago", "deleted",
+             lambda now: _count(codes.codes_before(now - PHONE_CODES_KEPT)),
+             lambda now: codes.delete_codes_before(now - PHONE_CODES_KEPT)),
         Kind("audit-events", f"audit events older than {audit_days} days", "deleted",
              lambda now: expired_audit_events(now=now),
              lambda now: purge_audit_events(now=now)),

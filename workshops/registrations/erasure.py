@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 
 from workshops import ratelimit
 from workshops.extensions import db
+from workshops.my.codes import forget_codes
 from workshops.registrations.models import (
     ManageLink,
     Registration,
@@ -49,6 +50,7 @@ def erase_residents(residents: Iterable[Resident], *, now: datetime) -> int:
             registration.name_given = ""  # typed with her phone: her name, or one used with it
         _delete_links(resident)  # her links stop working
     sms.forget_people([resident.id for resident in residents], phones)
+    forget_codes([resident.id for resident in residents])
     for phone in phones:
         ratelimit.clear(PHONE_LIMIT_SCOPE, phone)
     for resident in residents:

@@ -23,6 +23,9 @@ class MessageKind(enum.StrEnum):
     MANAGE_LINK = "manage-link"
     REMINDER = "reminder"
     SCHEDULE_CHANGED = "schedule-changed"
+    # About the resident, not one registration (no registration_id):
+    PHONE_CODE = "phone-code"  # the code that opens "My workshops" (workshops.my)
+    INTRODUCTION = "introduction"  # who we are, before the first text to a new number
 
 
 class OutboxStatus(enum.StrEnum):
@@ -41,6 +44,8 @@ KIND_LABELS = {
     MessageKind.MANAGE_LINK: _l("Personal link"),
     MessageKind.REMINDER: _l("Reminder"),
     MessageKind.SCHEDULE_CHANGED: _l("Time or venue changed"),
+    MessageKind.PHONE_CODE: _l("Code for My workshops"),
+    MessageKind.INTRODUCTION: _l("Introduction to the programme"),
 }
 STATUS_LABELS = {
     OutboxStatus.PENDING: _l("Waiting to be sent"),

@@ -23,3 +23,15 @@ def enqueue(kind: MessageKind, registration, *, now: datetime, params: dict | No
     db.session.add(message)
     db.session.flush()
     return message
+
+
+def enqueue_for_resident(kind: MessageKind, resident, *, now: datetime,
+                         params: dict | None = None) -> OutboxMessage:
+    """Queue a message about the resident herself (a code she asked for), not about one
+    registration. The worker checks at sending time that her phone still takes it."""
+    message = OutboxMessage(kind=kind, resident_id=resident.id, registration_id=None,
+                            params=params or {}, status=OutboxStatus.PENDING, created_at=now,
+                            send_after=now, attempts=0)
+    db.session.add(message)
+    db.session.flush()
+    return message

@@ -127,3 +127,20 @@ def workshop_cancelled(registration, now, reason):
 def manage_link_text(registration, now):
     return render(_language(registration), lambda: _(
         "your registration for %(title)s: %(link)s"), **_with_link(registration, now))
+
+
+# Messages about the resident herself.
+
+def introduction(resident):
+    """Sent before the first message to a number whose owner has never texted us: someone
+    typed it on the web or at the door, so say who we are and how to stop."""
+    return render(resident.preferred_language, lambda: _(
+        "free digital skills workshops of Barcelona City Council. We were given this number "
+        "to text you about a workshop. Not yours, or no texts wanted? Reply STOP."))
+
+
+def phone_code(resident, code):
+    return render(resident.preferred_language, lambda: _(
+        "your code for My workshops is %(code)s. It expires in %(minutes)s minutes. If you "
+        "did not ask for it, ignore this message."), shrink=(), code=code,
+        minutes=current_app.config["MY_WORKSHOPS_CODE_MINUTES"])

@@ -17,7 +17,9 @@ from workshops.catalogue.models import Session, Workshop, WorkshopStatus
 from workshops.catalogue.schedule import local_to_utc, to_local
 from workshops.database import write_transaction
 from workshops.extensions import db
-from workshops.registrations.models import Registration, RegistrationStatus
+from workshops.my import codes
+from workshops.my.models import PhoneCode
+from workshops.registrations.models import Registration, RegistrationStatus, Resident
 from workshops.registrations.services import waitlist_position
 from workshops.sms import texts
 from workshops.sms.models import MessageKind, OutboxMessage, OutboxStatus
@@ -27,6 +29,8 @@ from workshops.sms.senders import SendError
 
 CLAIM_EXPIRES = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
+# What the log keeps of a code: whoever reads it cannot use it.
+HIDDEN_CODE = "••••••"
 
 
 @dataclass
@@ -107,21 +111,21 @@ def send_due(sender, *, now: datetime, batch: int = 20) -> Sent:
 
 
 def _send_one(sender, message: OutboxMessage, now: datetime, result: Sent) -> None:
-    registration = db.session.get(Registration, message.registration_id)
-    resident = registration.resident if registration else None
-    # Checked again at sending time: consent withdrawn or this registration muted since.
-    sendable = registration is not None and registration.can_receive_sms
-    body = render(message, now) if sendable else None
-    if body is None:
+    resident = db.session.get(Resident, message.resident_id)
+    text = _text(message, resident, now)
+    if text is None:
         message.status = OutboxStatus.SKIPPED
         result.skipped += 1
         return
-    # The text goes out with its link; what is kept of it has the token cut out. A send
-    # that fails keeps the link it made (a retry makes another): a timeout can hide a text
-    # that did go out, and deleting its link would break it.
-    message.body = without_link_tokens(body)
+    body, stored = text
+    # The text goes out with its link; what is kept of it has the token (and a code) cut
+    # out. A send that fails keeps the link it made (a retry makes another): a timeout can
+    # hide a text that did go out, and deleting its link would break it.
+    message.body = without_link_tokens(stored)
     message.attempts += 1
     try:
+        if _needs_introduction(resident):
+            _introduce(sender, resident, now)
         message.provider_id = sender.send(resident.phone, body)
     except SendError as error:
         message.last_error = error.reason
@@ -136,6 +140,46 @@ def _send_one(sender, message: OutboxMessage, now: datetime, result: Sent) -> No
     message.status = OutboxStatus.SENT
     message.sent_at = now
     result.sent += 1
+
+
+def _text(message: OutboxMessage, resident: Resident | None,
+          now: datetime) -> tuple[str, str] | None:
+    """What to send and what to keep of it, checked again at sending time (consent
+    withdrawn, registration muted, code superseded), or None when it no longer applies."""
+    if message.kind == MessageKind.PHONE_CODE:
+        return _phone_code_text(message, resident, now)
+    registration = db.session.get(Registration, message.registration_id)
+    if registration is None or not registration.can_receive_sms:
+        return None
+    body = render(message, now)
+    return None if body is None else (body, body)
+
+
+def _phone_code_text(message: OutboxMessage, resident: Resident | None,
+                     now: datetime) -> tuple[str, str] | None:
+    """The code is minted now, so it is valid from when it leaves; the log keeps the text
+    without it."""
+    phone_code = db.session.get(PhoneCode, message.params.get("phone_code_id"))
+    if (resident is None or phone_code is None or phone_code.used_at is not None
+            or not resident.phone or not resident.phone_takes_sms or resident.sms_opted_out):
+        return None
+    code = codes.mint(phone_code, now=now)
+    return texts.phone_code(resident, code), texts.phone_code(resident, HIDDEN_CODE)
+
+
+def _needs_introduction(resident: Resident) -> bool:
+    """Her first text from us, and she has never texted us: someone else gave the number."""
+    return resident.introduced_at is None and resident.last_message_at is None
+
+
+def _introduce(sender, resident: Resident, now: datetime) -> None:
+    body = texts.introduction(resident)
+    provider_id = sender.send(resident.phone, body)
+    db.session.add(OutboxMessage(
+        kind=MessageKind.INTRODUCTION, resident_id=resident.id, registration_id=None,
+        params={}, status=OutboxStatus.SENT, created_at=now, send_after=now, sent_at=now,
+        attempts=1, provider_id=provider_id, body=body))
+    resident.introduced_at = now
 
 
 def schedule_reminders(*, now: datetime) -> int:
