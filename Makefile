@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test bench install lock compile-translations translations database lint system-deps bench-deps
+.PHONY: run test bench bench-open-data install lock compile-translations translations database lint system-deps bench-deps
 
 run: database
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
@@ -18,6 +18,11 @@ test: install compile-translations system-deps
 
 bench: install compile-translations bench-deps
 	$(BIN)/python bench/run.py
+	$(MAKE) --no-print-directory bench-open-data
+
+# The open-data attacker on the bench data (SQLite), full size and scaled down: ~1 minute.
+bench-open-data: install compile-translations
+	$(BIN)/python bench/attack_open_data.py
 
 install: $(VENV)/.installed
 

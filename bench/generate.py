@@ -8,6 +8,10 @@ demo data does not use), so `/calendar.ics?audience=disabled-people` is a feed o
 
 Run after `flask db upgrade`, `flask seed` and `flask demo` on the same DATABASE_URL.
 Rows go in with executemany and INSERT ... SELECT, never one ORM object at a time.
+
+BENCH_SCALE=0.01 (say) makes the history at that scale: fewer past workshops and residents,
+the same shape, where small counts occur (bench/attack_open_data.py; the open-data tests
+call `generate_history` with small numbers).
 """
 
 import random
@@ -98,7 +102,8 @@ def _insert_in_batches(table, rows) -> None:
         db.session.execute(insert(table), rows[start:start + BATCH])
 
 
-def generate_history() -> None:
+def generate_history(past_workshops: int = PAST_WORKSHOPS, residents: int = RESIDENTS,
+                     analyze: bool = True) -> None:
     """Past workshops with registrations (some waitlisted) and attendance marks."""
     rng = random.Random(11)  # noqa: S311  (repeatable test data, not secrets)
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
@@ -116,13 +121,16 @@ def generate_history() -> None:
         "age_band": rng.choice(ages), "gender": rng.choice(list(Gender)),
         "preferred_language": "ca", "sms_consent": False, "sms_opted_out": False,
         "created_at": now - timedelta(days=HISTORY_DAYS + 30),
-    } for n in range(RESIDENTS)])
+    } for n in range(residents)])
 
     first_workshop = (db.session.scalar(select(func.max(Workshop.id))) or 0) + 1
     workshops, sessions, registrations = [], [], []
-    for n in range(PAST_WORKSHOPS):
+    # Start days cycle through the history; fewer workshops than days take every few days.
+    days = HISTORY_DAYS - 30
+    stride = max(1, days // past_workshops)
+    for n in range(past_workshops):
         workshop_id = first_workshop + n
-        start = now - timedelta(days=HISTORY_DAYS - n % (HISTORY_DAYS - 30),
+        start = now - timedelta(days=HISTORY_DAYS - n * stride % days,
                                 hours=rng.choice([0, 3, 6]))
         cancelled = n % 50 == 0
         workshops.append({
@@ -143,7 +151,7 @@ def generate_history() -> None:
             begins = start + timedelta(weeks=week)
             sessions.append({"workshop_id": workshop_id, "starts_at": begins,
                              "ends_at": begins + timedelta(hours=2)})
-        people = rng.sample(range(RESIDENTS), PAST_CAPACITY + WAITLISTED_EACH)
+        people = rng.sample(range(residents), PAST_CAPACITY + WAITLISTED_EACH)
         for place, person in enumerate(people):
             confirmed = place < PAST_CAPACITY
             at = start - timedelta(days=20 - place)
@@ -174,6 +182,8 @@ def generate_history() -> None:
     # The reach facts, which these INSERTs through Core bypass: written once, in SQL.
     reach_facts.rebuild()
     db.session.commit()
+    if not analyze:
+        return
     # Fresh statistics for the query planner, as autovacuum would leave them (on PostgreSQL
     # VACUUM also marks the pages all-visible, so index-only scans skip the table).
     statement = "VACUUM ANALYZE" if db.engine.dialect.name == "postgresql" else "ANALYZE"
@@ -181,12 +191,21 @@ def generate_history() -> None:
         connection.exec_driver_sql(statement)
 
 
+def scaled(count: int, scale: float, least: int = 1) -> int:
+    return max(least, round(count * scale))
+
+
 if __name__ == "__main__":
+    import os
+
+    scale = float(os.environ.get("BENCH_SCALE", "1"))
+    past_workshops = scaled(PAST_WORKSHOPS, scale)
+    residents = scaled(RESIDENTS, scale, least=PAST_CAPACITY + WAITLISTED_EACH)
     app = create_app()
     with app.app_context():
         generate()
         print(f"bench data: {WORKSHOPS} workshops, {WORKSHOPS * SESSIONS_EACH} sessions")
-        generate_history()
+        generate_history(past_workshops, residents)
         attendance = db.session.scalar(select(func.count()).select_from(Attendance))
-        print(f"reach history: {PAST_WORKSHOPS} past workshops, {RESIDENTS} residents, "
+        print(f"reach history: {past_workshops} past workshops, {residents} residents, "
               f"{attendance} attendance rows")

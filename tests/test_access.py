@@ -52,6 +52,7 @@ STAFF_PAGES = [
     ("registrations.register_on_behalf", "/staff/workshops/{workshop_id}/registrations/new",
      COORDINATORS),
     ("registrations.erase_lookup", "/staff/residents/erase", COORDINATORS),
+    ("registrations.correct", "/staff/residents/{resident_id}/correct", COORDINATORS),
     ("sms.log", "/staff/sms", COORDINATORS),
     ("audit.audit_log", "/admin/audit", ADMINS),
     ("calendars.staff_calendars", "/staff/calendars", ALL_STAFF),

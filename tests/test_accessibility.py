@@ -27,6 +27,7 @@ ADMIN_PAGES = ["/staff", "/account", "/admin/users", "/admin/users/new",
                "/staff/workshops/{workshop_id}/edit", "/staff/workshops/{workshop_id}/cancel",
                "/staff/workshops/{workshop_id}/registrations",
                "/staff/workshops/{workshop_id}/registrations/new", "/staff/residents/erase",
+               "/staff/residents/{resident_id}/correct",
                "/staff/calendars", "/staff/calendars/schedule.csv?date_from=&date_to=someday",
                "/reach", "/reach?by=home&sort=per_thousand&dir=asc", "/staff/sms",
                "/admin/audit"]
@@ -89,8 +90,16 @@ def test_a_form_with_errors_has_no_accessibility_violations(live_server, a11y_pa
     assert violations(a11y_page) == []
 
 
+@pytest.fixture
+def resident_id(app, workshop_id):
+    from tests.factories import _workshop_by_id, register
+
+    with app.app_context():
+        return register(_workshop_by_id(workshop_id), "633333333").resident_id
+
+
 def test_staff_pages_have_no_accessibility_violations(live_server, a11y_page, app,
-                                                     workshop_id):
+                                                     workshop_id, resident_id):
     with app.app_context():
         make_user([Role.ADMIN], email="admin@example.org")
     a11y_page.goto(live_server + "/login")
@@ -100,12 +109,19 @@ def test_staff_pages_have_no_accessibility_violations(live_server, a11y_page, ap
     a11y_page.wait_for_url("**/staff")
     found = {}
     for url in ADMIN_PAGES:
-        a11y_page.goto(live_server + url.format(workshop_id=workshop_id))
+        a11y_page.goto(live_server + url.format(workshop_id=workshop_id,
+                                                resident_id=resident_id))
         found[url] = violations(a11y_page)
     for url in ["/admin/users/new", "/staff/workshops/new"]:
         a11y_page.goto(live_server + url)
         a11y_page.locator("form.form button[type=submit]").click()
         found[f"{url} (errors)"] = violations(a11y_page)
+    correct = f"/staff/residents/{resident_id}/correct"
+    a11y_page.goto(live_server + correct)
+    a11y_page.fill("#email", "not an email")
+    a11y_page.locator("form.form button[type=submit]").click()
+    assert a11y_page.locator(".error-summary").is_visible()
+    found[f"{correct} (errors)"] = violations(a11y_page)
     assert found == {url: [] for url in found}
 
 

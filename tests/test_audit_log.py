@@ -1,4 +1,5 @@
-"""The audit log: who viewed, downloaded, revealed or erased residents' data, and when."""
+"""The audit log: who viewed, downloaded, revealed, corrected or erased residents' data,
+and when."""
 
 import re
 from datetime import timedelta
@@ -69,6 +70,34 @@ def test_finding_and_erasing_a_resident_are_recorded_without_her_details(client,
     assert events() == [
         (coordinator.id, AuditAction.RESIDENT_FOUND, "resident", registration.resident_id),
         (coordinator.id, AuditAction.RESIDENT_ERASED, "resident", registration.resident_id)]
+
+
+def test_correcting_a_resident_is_recorded_without_her_details(client, auth, app_context):
+    workshop = make_workshop()
+    registration = register(workshop, "612345678", name="Anna Soler")
+    resident_id = registration.resident_id
+    coordinator = auth.login_as(Role.COORDINATOR)
+    url = f"/staff/residents/{resident_id}/correct"
+    fields = {"name": "Anna Soler Vidal", "email": "anna@example.org",
+              "home_neighbourhood": "outside", "preferred_language": "es",
+              "age_band": "", "gender": ""}
+    assert post_form(client, url, data=fields).status_code == 303
+    assert post_form(client, url, data=fields).status_code == 303  # nothing changed
+    assert db.session.get(Resident, resident_id).name == "Anna Soler Vidal"
+    opened = (coordinator.id, AuditAction.RESIDENT_OPENED, "resident", resident_id)
+    assert events() == [opened, (coordinator.id, AuditAction.RESIDENT_CORRECTED, "resident",
+                                 resident_id), opened]
+    stored = [tuple(str(getattr(event, column.key)) for column in inspect(AuditEvent).columns)
+              for event in db.session.scalars(select(AuditEvent))]
+    for needle in ("Anna", "Soler", "612", "anna@", "outside"):
+        assert not any(needle in value for row in stored for value in row)
+
+    auth.logout()
+    auth.login_as(Role.ADMIN)
+    html = unescape(client.get("/admin/audit?lang=en").get_data(as_text=True))
+    assert "Corrected a resident's details" in html
+    assert "Opened a resident's details to correct them" in html
+    assert "Anna" not in html
 
 
 def test_a_phone_nobody_has_records_no_look_up(client, auth, app_context):

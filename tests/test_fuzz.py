@@ -25,6 +25,7 @@ from workshops.catalogue.seed import seed_topics
 from workshops.clock import utcnow
 from workshops.extensions import db
 from workshops.places.models import Neighbourhood
+from workshops.registrations.models import Registration
 from workshops.sms.models import MessageKind, OutboxMessage
 
 # Tables a refused request may still write to: attempt counters, and the staff session a
@@ -223,6 +224,8 @@ def test_no_admin_or_coordinator_form_reaches_a_5xx_and_a_refused_one_changes_no
     workshop_id, session_id = open_workshop.id, open_workshop.sessions[0].id
     resident = {"phone": [mobile(n) for n in range(1, 4)], "name": ["Ada"],
                 "home_neighbourhood": places["neighbourhoods"], "sms_consent": ["y"]}
+    resident_id = db.session.scalar(select(Registration.resident_id).where(
+        Registration.workshop_id == workshop_id))
     path, fields = data.draw(st.sampled_from([
         ("/staff/topics/new", {"name_ca": ["Mòbil"], "name_es": ["Móvil"],
                                "name_en": ["Phone"], "active": ["1", "0"]}),
@@ -233,6 +236,11 @@ def test_no_admin_or_coordinator_form_reaches_a_5xx_and_a_refused_one_changes_no
                               "password": ["a-long-password"], "roles": ["organiser"],
                               "preferred_language": ["ca", "es"]}),
         ("/staff/residents/erase", {"phone": ["612 34 56 78"]}),
+        (f"/staff/residents/{resident_id}/correct", {
+            "name": ["Ada", ""], "email": ["ada@example.org", ""],
+            "home_neighbourhood": [*places["neighbourhoods"], "outside", ""],
+            "preferred_language": ["ca", "en"], "age_band": ["", "unsaid", "75+"],
+            "gender": ["", "woman"]}),
         (f"/staff/workshops/{workshop_id}/registrations/new", resident),
         (f"/staff/workshops/{workshop_id}/cancel", {"reason": ["Pluja"]}),
         (f"/staff/sessions/{session_id}/edit", {

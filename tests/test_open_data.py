@@ -87,6 +87,26 @@ def test_on_the_demo_data_the_attacker_recovers_no_hidden_count(client, demo):
         assert attack({key: rows for key, rows in tables.items() if key[1] == by}) == {}
 
 
+@pytest.mark.parametrize("scale", [0.0015, 0.003, 0.01])
+def test_on_bench_shaped_history_the_attacker_recovers_no_hidden_count(
+        client, auth, app_context, demo, scale):
+    """The benchmark's history (bench/generate.py) on the demo data, scaled down: at full
+    size every count is in the hundreds or zero and nothing is hidden
+    (bench/attack_open_data.py); at 1/100 to 1/1000 the same shape has small counts in many
+    places, and with small counts hidden alone (as before secondary suppression) the
+    attacker works some of them out."""
+    from bench.generate import PAST_WORKSHOPS, RESIDENTS, generate_history
+
+    generate_history(round(PAST_WORKSHOPS * scale), round(RESIDENTS * scale), analyze=False)
+    tables = open_tables(client)
+    attacker = Attack(tables)
+    assert len(attacker.unknown) >= 20 and attacker.contradictions == 0
+    assert attacker.solve() == {}
+    exposed = {key: small_counts_hidden_alone(rows)
+               for key, rows in coordinator_tables(client, auth).items()}
+    assert attack(exposed), "with small counts hidden alone, some could be worked out"
+
+
 def test_the_attacker_knows_only_what_is_true_of_the_real_figures(client, auth, demo):
     truth = Attack(coordinator_tables(client, auth))
     assert not truth.unknown

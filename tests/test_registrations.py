@@ -20,6 +20,7 @@ from tests.factories import (
 )
 from tests.test_spreadsheets import cells_starting_a_formula, rows_read_with
 from workshops.accounts.models import Role
+from workshops.audit.models import AuditAction, AuditEvent
 from workshops.catalogue import services as catalogue
 from workshops.catalogue.models import Workshop
 from workshops.catalogue.schedule import Slot
@@ -810,3 +811,136 @@ def test_erasure_also_removes_names_typed_for_her_phone(app_context, now):
     erase_resident(hers.resident, now=now)
     db.session.commit()
     assert (hers.display_name, theirs.display_name) == ("", "")
+
+
+# A coordinator corrects a resident's details (invariant 9: audited in test_audit_log)
+
+
+def correction_url(resident_id):
+    return f"/staff/residents/{resident_id}/correct"
+
+
+def correction_fields(**overrides):
+    fields = {"name": "Maria Garcia", "email": "maria@example.org",
+              "home_neighbourhood": str(neighbourhoods(1)[0].id), "preferred_language": "es",
+              "age_band": "", "gender": ""}
+    return fields | overrides
+
+
+def test_a_coordinator_corrects_her_details_and_her_registrations_show_them(
+        client, app, auth, workshop):
+    hers = maria(workshop)
+    other = make_workshop()
+    theirs = services.register(other.id, resident_details("612 34 56 78", name="Pere Soler"),
+                               channel=Channel.WEB, now=now_())
+    someone = register(make_workshop(), mobile(2), name="Joan Puig")
+    db.session.commit()
+    before = stored_about(hers.resident)
+    someone_before = stored_about(someone.resident)
+    new_home = neighbourhoods(3)[2]
+    auth.login_as(Role.COORDINATOR)
+    url = correction_url(hers.resident_id)
+
+    found = post_form(client, "/staff/residents/erase?lang=en", phone="612 34 56 78")
+    assert url in found.get_data(as_text=True)  # "Correct this person's details"
+    page = client.get(f"{url}?lang=en")
+    assert page.status_code == 200
+    assert page.headers["Cache-Control"] == "no-store"
+    html = page.get_data(as_text=True)
+    assert 'value="Maria Garcia"' in html and 'value="maria@example.org"' in html
+    assert f'<option value="{before[2]}" selected>' in html
+    response = post_form(client, f"{url}?lang=en", f"{url}?lang=en", data=correction_fields(
+        name="Maria Garcia Puig", home_neighbourhood=str(new_home.id)))
+
+    assert response.status_code == 303
+    assert "The person&#39;s details have been corrected." in client.get(
+        response.headers["Location"]).get_data(as_text=True)
+    after = stored_about(hers.resident)
+    assert (after[0], after[2]) == ("Maria Garcia Puig", new_home.id)
+    assert after[1:2] + after[3:] == before[1:2] + before[3:]  # the rest, consent included
+    assert stored_about(someone.resident) == someone_before
+    db.session.refresh(theirs)
+    assert (hers.name_given, theirs.name_given) == ("", "Pere Soler")
+    assert (hers.display_name, theirs.recorded_name) == ("Maria Garcia Puig",
+                                                          "Maria Garcia Puig")
+    listing = client.get(f"/staff/workshops/{workshop.id}/registrations?lang=en")
+    assert "Maria Garcia Puig" in listing.get_data(as_text=True)
+    csv_rows = rows_read_with(client.get(
+        f"/staff/workshops/{workshop.id}/registrations.csv?lang=en").data, ";")
+    assert csv_rows[1][2:6] == ["Maria Garcia Puig", "612 34 56 78", "maria@example.org",
+                                new_home.name]
+    # The reach figures count her where she lives now.
+    facts = {f.registration_id: f.home_neighbourhood_id
+             for f in db.session.scalars(select(ReachFact))}
+    assert facts[hers.id] == facts[theirs.id] == new_home.id
+
+
+def test_a_coordinator_changes_age_and_gender_only_when_she_asks(client, auth, workshop):
+    hers = maria(workshop)
+    auth.login_as(Role.COORDINATOR)
+    url = correction_url(hers.resident_id)
+    assert post_form(client, url, data=correction_fields()).status_code == 303
+    assert (hers.resident.age_band, hers.resident.gender) == (AgeBand.FROM_65, Gender.WOMAN)
+
+    assert post_form(client, url, data=correction_fields(age_band="75+",
+                                                         gender="unsaid")).status_code == 303
+    db.session.refresh(hers.resident)
+    assert (hers.resident.age_band, hers.resident.gender) == (AgeBand.FROM_75, Gender.UNSAID)
+    assert post_form(client, url, data=correction_fields(age_band="unsaid")).status_code == 303
+    db.session.refresh(hers.resident)
+    assert hers.resident.age_band is None
+
+
+def test_the_correction_page_never_shows_her_age_band_or_gender(client, auth, workshop):
+    hers = maria(workshop)
+    auth.login_as(Role.COORDINATOR)
+    html = client.get(f"{correction_url(hers.resident_id)}?lang=en").get_data(as_text=True)
+    for name in ("age_band", "gender"):
+        select_html = html.split(f'name="{name}"')[1].split("</select>")[0]
+        assert re.findall(r'<option value="([^"]*)" selected>', select_html) == [""]
+        assert '<option value="" selected>Leave as it is</option>' in select_html
+
+
+@pytest.mark.parametrize("role", [Role.FACILITATOR, Role.ORGANISER])
+def test_only_coordinators_correct_a_resident(client, auth, workshop, role):
+    hers = maria(workshop)
+    before = stored_about(hers.resident)
+    auth.login_as(role)
+    url = correction_url(hers.resident_id)
+    assert client.get(url).status_code == 403
+    # With a valid CSRF token (the sign-out form's), so only the role check refuses it.
+    response = post_form(client, "/staff", url, data=correction_fields(name="Intrús"))
+    assert response.status_code == 403
+    assert stored_about(hers.resident) == before
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 0
+
+
+@pytest.mark.parametrize("field, value", [
+    ("email", "not-an-email"), ("name", "x" * 121), ("home_neighbourhood", "99999"),
+    ("age_band", "12-15"), ("gender", "other"), ("preferred_language", "fr"),
+    ("email", "a@" + "b" * 260 + ".org")])
+def test_a_bad_correction_changes_nothing_and_keeps_what_was_typed(client, auth, workshop,
+                                                                   field, value):
+    hers = maria(workshop)
+    before = stored_about(hers.resident)
+    auth.login_as(Role.COORDINATOR)
+    url = correction_url(hers.resident_id)
+    response = post_form(client, f"{url}?lang=ca", f"{url}?lang=ca", data=correction_fields(
+        **{"name": "Maria Garcia Puig", "email": "maria.garcia@example.org", field: value}))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Corregiu els punts següents:" in html  # translated
+    typed = {"name": "Maria Garcia Puig", "email": "maria.garcia@example.org", field: value}
+    assert f'value="{typed["name"]}"' in html and f'value="{typed["email"]}"' in html
+    assert stored_about(hers.resident) == before
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == AuditAction.RESIDENT_CORRECTED)) == 0
+
+
+def test_an_erased_resident_cannot_be_corrected(client, auth, workshop, now):
+    hers = maria(workshop)
+    erase_resident(hers.resident, now=now)
+    db.session.commit()
+    auth.login_as(Role.COORDINATOR)
+    assert client.get(correction_url(hers.resident_id)).status_code == 404
+    assert client.get(correction_url(10**6)).status_code == 404

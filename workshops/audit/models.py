@@ -16,6 +16,8 @@ class AuditAction(enum.StrEnum):
     PHONE_REVEALED = "phone-revealed"
     RESIDENT_FOUND = "resident-found"
     RESIDENT_ERASED = "resident-erased"
+    RESIDENT_OPENED = "resident-opened"
+    RESIDENT_CORRECTED = "resident-corrected"
 
 
 ACTION_LABELS = {
@@ -24,6 +26,8 @@ ACTION_LABELS = {
     AuditAction.PHONE_REVEALED: _l("Revealed a phone number in the SMS log"),
     AuditAction.RESIDENT_FOUND: _l("Looked up a resident by phone"),
     AuditAction.RESIDENT_ERASED: _l("Erased a resident's data"),
+    AuditAction.RESIDENT_OPENED: _l("Opened a resident's details to correct them"),
+    AuditAction.RESIDENT_CORRECTED: _l("Corrected a resident's details"),
 }
 
 

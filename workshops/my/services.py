@@ -3,7 +3,6 @@
 Plain functions: they flush, the caller commits. One domain error, MyWorkshopsError.
 """
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
@@ -11,9 +10,9 @@ from flask_babel import lazy_gettext as _l
 
 from workshops.extensions import db
 from workshops.my import codes
-from workshops.places.models import Neighbourhood
+from workshops.registrations.corrections import Correction, apply_correction
 from workshops.registrations.erasure import resident_by_phone
-from workshops.registrations.models import AgeBand, Gender, Registration, Resident
+from workshops.registrations.models import Registration, Resident
 from workshops.registrations.phones import Phone
 from workshops.registrations.services import set_sms_consent
 from workshops.sms.models import MessageKind
@@ -92,30 +91,10 @@ def her_registration(resident: Resident, registration_id: int) -> Registration:
     return registration
 
 
-@dataclass
-class OwnDetails:
-    """What a resident who proved her phone may change about herself (not the phone)."""
-
-    name: str
-    home_neighbourhood: Neighbourhood | None
-    lives_outside_barcelona: bool
-    email: str
-    age_band: AgeBand | None
-    gender: Gender
-    preferred_language: str
-
-
-def change_own_details(resident: Resident, details: OwnDetails) -> None:
+def change_own_details(resident: Resident, details: Correction) -> None:
     """She proved her phone: what she writes replaces what is stored, empty answers
     included (she may take back her email, age or gender)."""
-    resident.name = details.name.strip()
-    resident.home_neighbourhood = details.home_neighbourhood
-    resident.lives_outside_barcelona = details.lives_outside_barcelona
-    resident.email = details.email.strip()
-    resident.age_band = details.age_band
-    resident.gender = details.gender
-    resident.preferred_language = details.preferred_language
-    db.session.flush()
+    apply_correction(resident, details)
 
 
 def set_own_sms_consent(resident: Resident, consent: bool, *, now: datetime) -> None:

@@ -34,9 +34,10 @@ from workshops.i18n import current_language
 from workshops.my import bp, codes
 from workshops.my import services as my
 from workshops.my.forms import CodeForm, OwnDetailsForm, PhoneForm
-from workshops.my.services import MyWorkshopsError, OwnDetails
+from workshops.my.services import MyWorkshopsError
 from workshops.places.models import Neighbourhood
 from workshops.registrations import services as registrations
+from workshops.registrations.corrections import Correction
 from workshops.registrations.erasure import erase_resident
 from workshops.registrations.forms import OUTSIDE_BARCELONA
 from workshops.registrations.models import (
@@ -252,7 +253,7 @@ def details():
     if not form.validate():
         return render_template("my/details.html", form=form), 422
     outside = form.home_neighbourhood.data == OUTSIDE_BARCELONA
-    my.change_own_details(resident, OwnDetails(
+    my.change_own_details(resident, Correction(
         name=form.name.data,
         home_neighbourhood=None if outside else db.session.get(
             Neighbourhood, int(form.home_neighbourhood.data)),

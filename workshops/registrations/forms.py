@@ -13,6 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from workshops.i18n import LANGUAGE_NAMES
 from workshops.places.queries import districts_with_neighbourhoods
 from workshops.registrations.models import AGE_BAND_LABELS, GENDER_LABELS
 from workshops.registrations.phones import InvalidPhone, parse_phone
@@ -100,6 +101,56 @@ class StaffRegistrationForm(ResidentForm):
         DataRequired(_l("Write the person's name.")), Length(max=120)],
         render_kw={"autocomplete": "off"})
     sms_consent = BooleanField(_l("The person agrees to receive SMS messages about workshops."))
+
+
+# The first choice of age band and gender on the correction form: keep what is stored.
+UNCHANGED = ""
+# An age band chosen as "Prefer not to say": none stored.
+AGE_UNSAID = "unsaid"
+
+
+class ResidentCorrectionForm(ResidentForm):
+    """A coordinator correcting what is stored about a resident, when she asks.
+
+    Not her phone and not her SMS consent: only her phone changes those. Age band and
+    gender are for anonymous statistics and no staff page shows them per person, so the
+    form never shows what is stored: they start at "Leave as it is"."""
+
+    phone = None
+    sms_consent = None
+    phone_required = False
+    name = StringField(_l("Name"), validators=[Length(max=120)],
+                       render_kw={"autocomplete": "off"})
+    home_neighbourhood = SelectField(_l("Neighbourhood where they live"),
+                                     validate_choice=False)
+    email = EmailField(_l("Email (optional)"), validators=[
+        Optional(), Email(_l("Enter a valid email address, like name@example.org.")),
+        Length(max=254)], render_kw={"autocomplete": "off"})
+    preferred_language = SelectField(_l("Language of the SMS messages"), choices=[
+        SelectChoice(code, name, render_kw={"lang": code})
+        for code, name in LANGUAGE_NAMES.items()])
+    age_band = SelectField(
+        _l("Age"), default=UNCHANGED,
+        description=_l("Not shown here: it is only for anonymous statistics. Change it only "
+                       "if the person tells you."),
+        choices=[SelectChoice(UNCHANGED, _l("Leave as it is")),
+                 SelectChoice(AGE_UNSAID, _l("Prefer not to say")),
+                 *[SelectChoice(band.value, label) for band, label in AGE_BAND_LABELS.items()]])
+    gender = SelectField(
+        _l("Gender"), default=UNCHANGED,
+        description=_l("Not shown here: it is only for anonymous statistics. Change it only "
+                       "if the person tells you."),
+        choices=[SelectChoice(UNCHANGED, _l("Leave as it is")),
+                 *[SelectChoice(gender.value, label) for gender, label in GENDER_LABELS.items()]])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Not every resident told us where she lives (an SMS sign-up may not have).
+        self.home_neighbourhood.choices[0] = SelectChoice("", _l("Not given"))
+
+    def validate_home_neighbourhood(self, field):
+        if field.data:
+            super().validate_home_neighbourhood(field)
 
 
 class ErasePhoneForm(FlaskForm):

@@ -47,6 +47,7 @@ class RegistrationError(Exception):
         "already_cancelled": _l("This registration was already cancelled."),
         "cancellation_closed": _l(
             "This workshop has finished, so this registration can no longer be cancelled."),
+        "resident_erased": _l("This person's data has been erased."),
     }
 
     def __init__(self, code: str, registration: Registration | None = None):

@@ -1,7 +1,9 @@
-"""Staff pages: a workshop's registrations (and CSV), registering someone, erasure.
+"""Staff pages: a workshop's registrations (and CSV), registering someone, correcting and
+erasing a resident.
 
 Who sees what of the registrants is decided in `disclosure`; looking at the list,
-downloading it, finding a resident by phone and erasing one are recorded in the audit log.
+downloading it, finding a resident by phone, opening her details, correcting and erasing
+them are recorded in the audit log.
 """
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -22,15 +24,25 @@ from workshops.catalogue.services import can_edit
 from workshops.db_types import utcnow
 from workshops.extensions import db
 from workshops.i18n import current_language
+from workshops.places.models import Neighbourhood
 from workshops.registrations import bp
 from workshops.registrations import services as registrations
+from workshops.registrations.corrections import UNCHANGED, Correction, correct_resident
 from workshops.registrations.disclosure import registrants, sees_contact_details
 from workshops.registrations.erasure import erase_resident, resident_by_phone
-from workshops.registrations.forms import ErasePhoneForm, StaffRegistrationForm
+from workshops.registrations.forms import (
+    AGE_UNSAID,
+    OUTSIDE_BARCELONA,
+    ErasePhoneForm,
+    ResidentCorrectionForm,
+    StaffRegistrationForm,
+)
 from workshops.registrations.models import (
     CHANNEL_LABELS,
     STATUS_LABELS,
+    AgeBand,
     Channel,
+    Gender,
     Registration,
     RegistrationStatus,
     Resident,
@@ -171,3 +183,54 @@ def erase(resident_id: int):
     flash(_("The person's personal data has been erased. Anonymous figures remain."),
           "success")
     return redirect(url_for("registrations.erase_lookup"), 303)
+
+
+def _stored_details(resident: Resident) -> dict:
+    """What the correction form starts from: not her age band or gender (see the form)."""
+    home = (str(resident.home_neighbourhood_id) if resident.home_neighbourhood_id
+            else OUTSIDE_BARCELONA if resident.lives_outside_barcelona else "")
+    return {"name": resident.name, "email": resident.email, "home_neighbourhood": home,
+            "preferred_language": resident.preferred_language}
+
+
+def _correction_from(form: ResidentCorrectionForm) -> Correction:
+    home = form.home_neighbourhood.data
+    age, gender = form.age_band.data, form.gender.data
+    return Correction(
+        name=form.name.data or "", email=form.email.data or "",
+        home_neighbourhood=(db.session.get(Neighbourhood, int(home))
+                            if home and home != OUTSIDE_BARCELONA else None),
+        lives_outside_barcelona=home == OUTSIDE_BARCELONA,
+        preferred_language=form.preferred_language.data,
+        age_band=(UNCHANGED if not age else None if age == AGE_UNSAID else AgeBand(age)),
+        gender=UNCHANGED if not gender else Gender(gender))
+
+
+@bp.route("/staff/residents/<int:resident_id>/correct", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def correct(resident_id: int):
+    """Correct her details when she asks: found by phone on the erasure page first."""
+    resident = db.session.get(Resident, resident_id)
+    if resident is None or resident.erased_at is not None:
+        abort(404)
+    if request.method == "GET":
+        form = ResidentCorrectionForm(data=_stored_details(resident))
+        audit.record(_current_user(), AuditAction.RESIDENT_OPENED, resident, now=utcnow())
+        db.session.commit()
+    else:
+        form = ResidentCorrectionForm()
+        if form.validate_on_submit():
+            try:
+                changed = correct_resident(resident, _correction_from(form),
+                                           by=_current_user(), now=utcnow())
+            except RegistrationError as error:
+                db.session.rollback()
+                form.form_errors.append(error.message)
+            else:
+                db.session.commit()
+                flash(_("The person's details have been corrected.") if changed
+                      else _("Nothing was changed."), "success")
+                return redirect(url_for("registrations.erase_lookup"), 303)
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("registrations/staff/correct.html", form=form, resident=resident,
+                           display_phone=display_phone), status
