@@ -50,6 +50,7 @@ from workshops.registrations.models import (
     Resident,
 )
 from workshops.registrations.phones import masked_phone
+from workshops.registrations.views import cancel_place
 from workshops.sms.keywords import public_sms_number
 
 PENDING = "my_pending"  # {"key": phone key, "shown": "••• ••• 678"}
@@ -212,23 +213,7 @@ def _her_registration_or_404(registration_id: int) -> Registration:
 @proved
 def cancel(registration_id: int):
     registration = _her_registration_or_404(registration_id)
-    form = ActionForm()
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            registrations.cancel(registration, now=utcnow())
-        except registrations.RegistrationError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Your place is cancelled. Thank you for letting us know: someone on the "
-                    "waiting list can now come."), "success")
-        return redirect(url_for("my.overview"), 303)
-    if (not registration.is_active
-            or not registrations.cancellation_open(registration.workshop, utcnow())):
-        return redirect(url_for("my.overview"), 303)
-    return render_template("my/cancel.html", registration=registration,
-                           workshop=registration.workshop, lang=current_language(), form=form)
+    return cancel_place(registration, url_for("my.overview"))
 
 
 def _details_form_for(resident: Resident) -> OwnDetailsForm:

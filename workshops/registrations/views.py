@@ -162,6 +162,13 @@ def manage(token: str):
 @bp.route("/r/<token>/cancel", methods=["GET", "POST"])
 def cancel(token: str):
     registration = _registration_or_404(token)
+    return _private(cancel_place(registration, url_for("registrations.manage", token=token)))
+
+
+def cancel_place(registration, back_url: str):
+    """Ask, then cancel (POST), for whoever may cancel this place: the holder of its manage
+    link, or the resident in "My workshops". Every outcome returns to `back_url`, which
+    says why when there is no button to offer (cancelled, or the workshop is over)."""
     form = ActionForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
@@ -173,14 +180,13 @@ def cancel(token: str):
             db.session.commit()
             flash(_("Your place is cancelled. Thank you for letting us know: someone on the "
                     "waiting list can now come."), "success")
-        return _private(redirect(url_for("registrations.manage", token=token), 303))
-    if not registrations.cancellation_open(registration.workshop, utcnow()):
-        # No button to offer: the manage page says why.
-        return _private(redirect(url_for("registrations.manage", token=token), 303))
-    response = current_app.make_response(render_template(
-        "registrations/cancel.html", registration=registration, token=token,
-        workshop=registration.workshop, lang=current_language()))
-    return _private(response)
+        return redirect(back_url, 303)
+    if not registration.is_active or not registrations.cancellation_open(
+            registration.workshop, utcnow()):
+        return redirect(back_url, 303)
+    return current_app.make_response(render_template(
+        "registrations/cancel.html", workshop=registration.workshop, back_url=back_url,
+        lang=current_language()))
 
 
 @bp.post("/r/<token>/sms")
