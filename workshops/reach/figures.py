@@ -105,7 +105,7 @@ class Figure:
         return isinstance(self.counted, Supply | LivingHere)
 
     @property
-    def counted_in_sql(self) -> bool:
+    def from_facts(self) -> bool:
         """Counted from the kept facts at every level (`queries._grouped`)."""
         return isinstance(self.counted, Registrations | People)
 
@@ -185,7 +185,7 @@ def on_the_page() -> list[Figure]:
 
 def counted_in_sql() -> list[Figure]:
     """The figures `queries` counts from the kept facts, the breakdowns' own included."""
-    return [*(figure for figure in FIGURES if figure.counted_in_sql), ATTENDED_FROM_PRIORITY]
+    return [*(figure for figure in FIGURES if figure.from_facts), ATTENDED_FROM_PRIORITY]
 
 
 def count_names() -> tuple[str, ...]:

@@ -506,7 +506,7 @@ def month_starts(filters: ReachFilters) -> list[date]:
 
 def _figures(row) -> Figures:
     figures = Figures()
-    for name in declared.names_where(lambda figure: figure.counted_in_sql):
+    for name in declared.names_where(lambda figure: figure.from_facts):
         figures.counts[name] = int(getattr(row, name) or 0)
     return figures
 
