@@ -3,11 +3,12 @@
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.factories import (
     attend,
@@ -553,3 +554,69 @@ def test_with_boundaries_imported_the_dashboard_draws_reach_on_the_map(
     assert 'class="choropleth"' in html
     assert "Residents reached per 1,000 inhabitants, by neighbourhood" in html
     assert html.count("<path") >= len(features)
+
+
+def test_a_figure_declared_once_reaches_the_sql_the_tables_the_sort_and_every_export(
+        client, auth, todays_world, monkeypatch):
+    """One entry in `figures.FIGURES`, nothing else: it is counted at every level, shown
+    and sortable on the page, and exported in the CSV, the JSON and the open data."""
+    from workshops.reach import figures
+
+    extra = [
+        figures.Figure("signups_again", "Sign-ups again",
+                       figures.Registrations(lambda rows: rows.active), "Sign-ups again"),
+        figures.Figure("attendees_again", "Attendees again", figures.People(attended=True),
+                       "Attendees again", sort_key="attendees"),
+        figures.Figure("seats_again", "Seats again",
+                       figures.Supply(lambda scope: func.sum(scope.c.capacity)), "Seats again"),
+        figures.Figure("attended_share", "Attended share (%)",
+                       figures.Rate("residents_attended", "residents_registered"),
+                       "Attended share", shown_as=figures.PERCENT),
+    ]
+    monkeypatch.setattr(figures, "FIGURES", [*figures.FIGURES, *extra])
+
+    now = datetime.now(UTC)
+    date_from, date_to = default_period(local_today(now))
+    for recount, channel in ((False, ""), (True, ""), (False, "sms")):
+        result = reach(ReachFilters(date_from=date_from, date_to=date_to, channel=channel),
+                       now=now, recount=recount)
+        assert result.city.figures.registrations > 0
+        for place in (*result.neighbourhoods, *result.districts, result.city):
+            assert place.figures.signups_again == place.figures.registrations
+            assert place.figures.attendees_again == place.figures.residents_attended
+            assert place.figures.seats_again == place.figures.seats
+            assert place.figures.attended_share == (
+                place.figures.residents_attended / place.figures.residents_registered
+                if place.figures.residents_registered else None)
+
+    auth.login_as(Role.COORDINATOR)
+    html = page(client, "/reach?lang=en&sort=attendees&dir=desc")
+    assert html.count('<th scope="col" class="num">Sign-ups again</th>') == 1  # districts
+    assert "sort=signups_again" in html and "sort=attended_share" in html
+    assert "How these figures are counted" in html
+    assert re.search(r'aria-sort="descending">\s*<a href="[^"]*sort=attendees', html)
+    assert neighbourhood_order(html) == ["Alfa", "Charlie", "Bravo"]
+
+    rows = list(csv.reader(io.StringIO(
+        client.get("/reach.csv?lang=en").get_data().decode("utf-8-sig")), delimiter=";"))
+    header = rows[0]
+    assert header[-6:] == ["Sign-ups again", "Attendees again", "Seats again",
+                           "Attended share (%)", "Income index", "Priority"]
+    for row in rows[1:]:
+        cells = dict(zip(header, row, strict=True))
+        assert cells["Sign-ups again"] == cells["Registrations"]
+        assert cells["Attendees again"] == cells["Residents who attended"]
+        assert cells["Seats again"] == cells["Seats offered"]
+    alfa = next(dict(zip(header, row, strict=True)) for row in rows if row[4] == "Alfa")
+    assert alfa["Attended share (%)"] == "66.7"  # 4 of 6
+
+    places = json.loads(client.get("/reach.json").get_data())["places"]
+    assert all(p["signups_again"] == p["registrations"] for p in places)
+    assert all(p["attendees_again"] == p["residents_attended"] for p in places)
+
+    published = json.loads(client.get("/open-data/reach.json").get_data())["places"]
+    for row in published:
+        for value in (row["signups_again"], row["attendees_again"], row["seats_again"]):
+            assert not (type(value) is int and 1 <= value <= 4), row
+        if {"<5", "x"} & {row["residents_attended"], row["residents_registered"]}:
+            assert row["attended_share"] is None, row

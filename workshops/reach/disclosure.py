@@ -34,6 +34,9 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from workshops.reach import figures
+from workshops.reach.figures import Rate
+
 log = logging.getLogger(__name__)
 
 SMALL_COUNT = "<5"
@@ -47,29 +50,28 @@ METHOD = ("Cell suppression (Hundepool et al., Statistical Disclosure Control, 2
           "other tables, equal in every published figure and relation, in which it differs. "
           "Rates built on a hidden count are left out.")
 
-SUPPLY = ("workshops", "sessions", "seats")
-# Figures that add up from neighbourhoods to districts to the city, however counted.
-ADDS_UP = (*SUPPLY, "registrations", "waitlisted", "present", "expected", "completed",
-           "completion_base", "reached_living_here")
-# Different people: they add up by home (one home each), not by venue (one person may come
-# to two neighbourhoods).
-PEOPLE = ("residents_registered", "residents_attended", "first_time")
 # (smaller, larger) within one row.
 AT_MOST = (("waitlisted", "registrations"), ("residents_registered", "registrations"),
            ("residents_attended", "residents_registered"),
            ("first_time", "residents_attended"), ("residents_attended", "present"),
            ("completed", "completion_base"), ("completion_base", "present"),
            ("present", "expected"), ("workshops", "sessions"), ("workshops", "seats"))
-# Each rate and the counts it is built on.
-RATE_BASES = {
-    "attendance_rate": ("present", "expected"),
-    "completion_rate": ("completed", "completion_base"),
-    "reached_per_1000": ("reached_living_here",),
-}
-COUNT_KEYS = (*ADDS_UP, *PEOPLE)
 NO_LIMIT = 10**12
 SEARCH_DEPTH = 60
 SEARCH_BUDGET = 4000
+
+
+def count_keys() -> tuple[str, ...]:
+    """The counts suppressed (`figures.Figure.is_count`)."""
+    return figures.count_names()
+
+
+def rate_bases() -> dict[str, tuple[str, ...]]:
+    """Each rate and the counts it is built on."""
+    return {figure.name: tuple(name for name in (figure.counted.numerator,
+                                                  figure.counted.denominator)
+                               if figures.by_name(name).is_count)
+            for figure in figures.FIGURES if isinstance(figure.counted, Rate)}
 
 
 def place_key(row: dict) -> tuple[str, str]:
@@ -112,7 +114,7 @@ def build(tables: dict[str, list[dict]]) -> Tables:
     raw: dict = {}
     for mode, rows in tables.items():
         for row in rows:
-            for figure in COUNT_KEYS:
+            for figure in count_keys():
                 raw[(mode, *place_key(row), figure)] = len(parent)
                 parent.append(len(parent))
                 model.value.append(int(row[figure] or 0))
@@ -125,7 +127,8 @@ def build(tables: dict[str, list[dict]]) -> Tables:
     for one, other in zip(modes, modes[1:], strict=False):
         for row in tables[one]:
             key = place_key(row)
-            for figure in COUNT_KEYS if key[0] == "city" else (*SUPPLY, "reached_living_here"):
+            for figure in (count_keys() if key[0] == "city"
+                           else figures.names_where(lambda f: f.same_either_way)):
                 same((one, *key, figure), (other, *key, figure))
     for row in tables.get("home", []):
         if row["kind"] in ("neighbourhood", "district"):
@@ -168,8 +171,8 @@ def _relations(mode: str, rows: list[dict], cells: dict) -> list:
     parts[("city", "")] = [key for key in keys if key[0] in ("district", "elsewhere")]
     found = []
     for whole, pieces in parts.items():
-        for figure in COUNT_KEYS:
-            if figure in ADDS_UP or mode == "home":
+        for figure in count_keys():
+            if figures.by_name(figure).adds_up or mode == "home":
                 found.append((terms(((*whole, figure), -1),
                                     *(((*piece, figure), 1) for piece in pieces)), True))
             else:
@@ -372,11 +375,11 @@ def protect(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
         published[mode] = []
         for row in rows:
             shown = dict(row)
-            for figure in COUNT_KEYS:
+            for figure in count_keys():
                 state = model.hidden.get(model.cells[(mode, *place_key(row), figure)])
                 if state is not None:
                     shown[figure] = state
-            for rate, bases in RATE_BASES.items():
+            for rate, bases in rate_bases().items():
                 if any(shown[base] in (SMALL_COUNT, WITHHELD) for base in bases):
                     shown[rate] = None
             published[mode].append(shown)
@@ -388,7 +391,7 @@ def audit(tables: dict[str, list[dict]], published: dict[str, list[dict]]) -> li
     model = build(tables)
     for mode, rows in published.items():
         for row in rows:
-            for figure in COUNT_KEYS:
+            for figure in count_keys():
                 if row[figure] in (SMALL_COUNT, WITHHELD):
                     model.hidden[model.cells[(mode, *place_key(row), figure)]] = row[figure]
     unprotected = []
@@ -398,7 +401,7 @@ def audit(tables: dict[str, list[dict]], published: dict[str, list[dict]]) -> li
             unprotected.append(cell)
     for mode, rows in published.items():
         for row in rows:
-            unprotected += [(mode, *place_key(row), rate) for rate, bases in RATE_BASES.items()
+            unprotected += [(mode, *place_key(row), rate) for rate, bases in rate_bases().items()
                             if row[rate] is not None
                             and any(row[base] in (SMALL_COUNT, WITHHELD) for base in bases)]
     return unprotected

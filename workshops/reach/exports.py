@@ -8,8 +8,9 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from workshops.reach import disclosure
-from workshops.reach.disclosure import COUNT_KEYS, SMALL_COUNT, WITHHELD
+from workshops.reach import disclosure, figures
+from workshops.reach.disclosure import SMALL_COUNT, WITHHELD
+from workshops.reach.figures import DECIMAL, N_, PERCENT
 from workshops.reach.queries import Place, Reach
 from workshops.spreadsheets import csv_bytes
 
@@ -19,48 +20,40 @@ KIND_LABELS = {
     "city": _l("Barcelona"),
     "elsewhere": _l("Outside Barcelona or not given"),
 }
-# (record key, column heading) in the order of the CSV.
-CSV_COLUMNS = [
-    ("kind", _l("Area")),
-    ("district_code", _l("District code")),
-    ("district", _l("District")),
-    ("code", _l("Neighbourhood code")),
-    ("name", _l("Neighbourhood")),
-    ("workshops", _l("Workshops held")),
-    ("sessions", _l("Sessions held")),
-    ("seats", _l("Seats offered")),
-    ("registrations", _l("Registrations")),
-    ("waitlisted", _l("Still on a waiting list")),
-    ("residents_registered", _l("Residents registered")),
-    ("residents_attended", _l("Residents who attended")),
-    ("present", _l("Times present")),
-    ("expected", _l("Times expected")),
-    ("attendance_rate", _l("Attendance rate (%)")),
-    ("completed", _l("Completed the workshop")),
-    ("completion_base", _l("Took part in a finished workshop")),
-    ("completion_rate", _l("Completion rate (%)")),
-    ("first_time", _l("First-time participants")),
-    ("reached_living_here", _l("Residents living here who attended")),
-    ("population", _l("Population (2024)")),
-    ("reached_per_1000", _l("Reached per 1,000 inhabitants")),
-    ("income_index", _l("Income index")),
-    ("priority", _l("Priority")),
+# (record key, column heading) of the place before its figures, and after them.
+PLACE_COLUMNS = [
+    ("kind", N_("Area")),
+    ("district_code", N_("District code")),
+    ("district", N_("District")),
+    ("code", N_("Neighbourhood code")),
+    ("name", N_("Neighbourhood")),
+]
+PLACE_ATTRIBUTE_COLUMNS = [
+    ("income_index", N_("Income index")),
+    ("priority", N_("Priority")),
 ]
 
 
+def csv_columns() -> list[tuple[str, str]]:
+    """(record key, column heading) in the order of the CSV."""
+    return [*PLACE_COLUMNS,
+            *((figure.name, figure.export_heading) for figure in figures.FIGURES),
+            *PLACE_ATTRIBUTE_COLUMNS]
+
+
 def place_record(place: Place) -> dict:
-    figures = place.figures
+    """The place, its counts (those that add up first), the rest of its figures, and what
+    is known of the place."""
+    counts = figures.count_names()
     return {
         "kind": place.kind,
         "district_code": place.district_code,
         "district": place.district_name,
         "code": place.code,
         "name": place.name,
-        **{key: getattr(figures, key) for key in COUNT_KEYS},
-        "attendance_rate": figures.attendance_rate,
-        "completion_rate": figures.completion_rate,
-        "population": figures.population if place.kind != "elsewhere" else None,
-        "reached_per_1000": figures.per_thousand,
+        **{name: place.figures.value(name) for name in counts},
+        **{figure.name: place.figures.value(figure.name) for figure in figures.FIGURES
+           if figure.name not in counts},
         "income_index": place.income_index,
         "priority": place.priority if place.kind == "neighbourhood" else None,
     }
@@ -81,9 +74,10 @@ def open_records(results: dict[str, Reach]) -> dict[str, list[dict]]:
 def _cell(key: str, value):
     if value is None or value in (SMALL_COUNT, WITHHELD):
         return value
-    if key in ("attendance_rate", "completion_rate"):
+    shown_as = next((figure.shown_as for figure in figures.FIGURES if figure.name == key), None)
+    if shown_as == PERCENT:
         return format_decimal(value * 100, "0.0")
-    if key in ("reached_per_1000", "income_index"):
+    if shown_as == DECIMAL or key == "income_index":
         return format_decimal(value, "0.0")
     if key == "kind":
         return str(KIND_LABELS[value])
@@ -93,8 +87,9 @@ def _cell(key: str, value):
 
 
 def as_csv(rows: list[dict]) -> bytes:
-    return csv_bytes([str(label) for _key, label in CSV_COLUMNS],
-                     ([_cell(key, row[key]) for key, _label in CSV_COLUMNS] for row in rows))
+    columns = csv_columns()
+    return csv_bytes([_(heading) for _key, heading in columns],
+                     ([_cell(key, row[key]) for key, _heading in columns] for row in rows))
 
 
 def as_json(result: Reach, rows: list[dict], *, public: bool,

@@ -66,7 +66,9 @@ from workshops.catalogue.models import (
 from workshops.catalogue.schedule import local_to_utc, to_local
 from workshops.extensions import db
 from workshops.places.models import District, Neighbourhood, Venue
+from workshops.reach import figures as declared
 from workshops.reach.facts import ReachFact, local_month
+from workshops.reach.figures import Given, People, Rate
 from workshops.registrations.models import RegistrationStatus
 
 BY_VENUE = "venue"
@@ -104,35 +106,36 @@ def default_period(today: date, years: int = 1) -> tuple[date, date]:
     return years_ago + timedelta(days=1), today
 
 
+def _no_counts() -> dict[str, int]:
+    return dict.fromkeys(declared.count_names(), 0)
+
+
 @dataclass
 class Figures:
-    workshops: int = 0
-    sessions: int = 0
-    seats: int = 0
-    registrations: int = 0
-    waitlisted: int = 0
-    residents_registered: int = 0
-    residents_attended: int = 0
-    present: int = 0
-    expected: int = 0
-    completed: int = 0
-    completion_base: int = 0
-    first_time: int = 0
-    # Residents living here who attended (anywhere), for the rate per 1,000 inhabitants.
-    reached_living_here: int = 0
+    """A place's figures (`figures.FIGURES`): its counts by name, its population, and the
+    rates worked out from them. `figures.first_time` reads one by its name."""
+
+    counts: dict[str, int] = field(default_factory=_no_counts)
     population: int | None = None
 
-    @property
-    def attendance_rate(self) -> float | None:
-        return self.present / self.expected if self.expected else None
+    def value(self, name: str) -> int | float | None:
+        counted = declared.by_name(name).counted
+        if isinstance(counted, Given):
+            return self.population
+        if isinstance(counted, Rate):
+            denominator = self.value(counted.denominator)
+            return (self.value(counted.numerator) * counted.scale / denominator
+                    if denominator else None)
+        return self.counts[name]
 
-    @property
-    def completion_rate(self) -> float | None:
-        return self.completed / self.completion_base if self.completion_base else None
+    def __getattr__(self, name: str):
+        if name not in {figure.name for figure in declared.FIGURES}:
+            raise AttributeError(name)
+        return self.value(name)
 
     @property
     def per_thousand(self) -> float | None:
-        return self.reached_living_here * 1000 / self.population if self.population else None
+        return self.value("reached_per_1000")
 
 
 @dataclass
@@ -323,25 +326,25 @@ def _registration_rows(rows: _Rows):
     def flag(*conditions):
         return case((and_(*conditions), 1), else_=0)
 
+    def per_registration(counted):
+        """A figure's part in one registration: a 0/1 flag, or the number summed."""
+        if isinstance(counted, People):
+            return flag(rows.attended if counted.attended else rows.active,
+                        *counted.where(rows))
+        return counted.of(rows) if counted.summed else flag(counted.of(rows))
+
     query = select(
         fact.resident_id, fact.channel, fact.topic_id, fact.began_month.label("month"),
         (fact.venue_neighbourhood_id if by_venue else fact.home_neighbourhood_id)
         .label("key_nb"),
         (fact.venue_district_id if by_venue else fact.home_district_id).label("key_district"),
         fact.home_neighbourhood_id.label("home_nb"), fact.age_band, fact.gender,
-        flag(rows.active).label("active"), flag(rows.waitlisted).label("waitlisted"),
-        rows.present.label("present"), rows.expected.label("expected"),
-        flag(rows.took_part).label("took_part"), flag(rows.completed).label("completed"),
-        flag(rows.attended).label("attended"),
-        flag(rows.attended, rows.new).label("new_attended"),
-        flag(rows.attended, rows.from_priority).label("priority_attended"),
+        *(per_registration(figure.counted).label(figure.name)
+          for figure in declared.counted_in_sql()),
     )
     return rows.in_scope(query)
 
 
-PLACE_FIGURES = ("registrations", "waitlisted", "residents_registered", "residents_attended",
-                 "present", "expected", "completed", "completion_base", "first_time",
-                 "attended_from_priority")
 BREAKDOWN_FIGURES = ("registrations", "residents_registered", "residents_attended",
                      "attended_from_priority")
 MONTH_FIGURES = ("residents_attended", "present")
@@ -350,23 +353,15 @@ MONTH_FIGURES = ("residents_attended", "present")
 def _figure_columns(reg, wanted):
     """The aggregates by name, people counted with distinct counts (right for any subset of
     the registrations, but each one costs a sort); those not `wanted` are NULL."""
-    def people(flag):
-        return func.count(func.distinct(case((flag == 1, reg.c.resident_id))))
+    def aggregate(figure):
+        column = reg.c[figure.name]
+        if isinstance(figure.counted, People):
+            return func.count(func.distinct(case((column == 1, reg.c.resident_id))))
+        return func.sum(column)
 
-    figures = {
-        "registrations": lambda: func.sum(reg.c.active),
-        "waitlisted": lambda: func.sum(reg.c.waitlisted),
-        "residents_registered": lambda: people(reg.c.active),
-        "residents_attended": lambda: people(reg.c.attended),
-        "present": lambda: func.sum(reg.c.present),
-        "expected": lambda: func.sum(reg.c.expected),
-        "completed": lambda: func.sum(reg.c.completed),
-        "completion_base": lambda: func.sum(reg.c.took_part),
-        "first_time": lambda: people(reg.c.new_attended),
-        "attended_from_priority": lambda: people(reg.c.priority_attended),
-    }
-    return [(func.coalesce(make(), 0) if name in wanted else cast(null(), Integer)).label(name)
-            for name, make in figures.items()]
+    return [(func.coalesce(aggregate(figure), 0) if figure.name in wanted
+             else cast(null(), Integer)).label(figure.name)
+            for figure in declared.counted_in_sql()]
 
 
 def _level(name: str, key, figures):
@@ -378,26 +373,34 @@ def _level(name: str, key, figures):
                    *figures).group_by(key))
 
 
+def _place_figures() -> tuple[str, ...]:
+    return tuple(figure.name for figure in declared.counted_in_sql())
+
+
+def _people() -> tuple[str, ...]:
+    return tuple(figure.name for figure in declared.counted_in_sql()
+                 if isinstance(figure.counted, People))
+
+
 def _distinct_levels(filters: ReachFilters, reg):
     """Every level counted with distinct counts: for a filtered set of registrations."""
+    place_figures = _place_figures()
+
     def level(name, key, wanted):
         return _level(name, key, _figure_columns(reg, wanted))
 
     by_home = filters.by == BY_HOME
     return [
-        level("city", None, PLACE_FIGURES),
-        level("home", reg.c.home_nb, PLACE_FIGURES if by_home else ("residents_attended",)),
+        level("city", None, place_figures),
+        level("home", reg.c.home_nb, place_figures if by_home else ("residents_attended",)),
         level("age", reg.c.age_band, BREAKDOWN_FIGURES),
         level("gender", reg.c.gender, BREAKDOWN_FIGURES),
-        *([] if by_home else [level("neighbourhood", reg.c.key_nb, PLACE_FIGURES)]),
-        level("district", reg.c.key_district, PLACE_FIGURES),
+        *([] if by_home else [level("neighbourhood", reg.c.key_nb, place_figures)]),
+        level("district", reg.c.key_district, place_figures),
         level("topic", reg.c.topic_id, BREAKDOWN_FIGURES),
         level("channel", reg.c.channel, BREAKDOWN_FIGURES),
         level("month", reg.c.month, MONTH_FIGURES),
     ]
-
-
-PEOPLE = ("residents_registered", "residents_attended", "first_time", "attended_from_priority")
 
 
 def _cube(filters: ReachFilters, now: datetime, keys, levels, name):
@@ -412,21 +415,17 @@ def _cube_columns(rows: _Rows, levels):
     def count_where(*conditions):
         return func.count().filter(and_(*conditions))
 
+    counted = declared.counted_in_sql()
     columns = [
-        count_where(rows.active).label("registrations"),
-        count_where(rows.waitlisted).label("waitlisted"),
-        func.sum(rows.present).label("present"), func.sum(rows.expected).label("expected"),
-        count_where(rows.completed).label("completed"),
-        count_where(rows.took_part).label("completion_base"),
-    ]
+        (func.sum(figure.counted.of(rows)) if figure.counted.summed
+         else count_where(figure.counted.of(rows))).label(figure.name)
+        for figure in counted if not isinstance(figure.counted, People)]
     for level in levels:
         columns += [
-            count_where(rows.first_registered(level)).label(f"residents_registered{level}"),
-            count_where(rows.first_attended(level)).label(f"residents_attended{level}"),
-            count_where(rows.first_attended(level), rows.new).label(f"first_time{level}"),
-            count_where(rows.first_attended(level), rows.from_priority)
-            .label(f"attended_from_priority{level}"),
-        ]
+            count_where(rows.first_attended(level) if figure.counted.attended
+                        else rows.first_registered(level), *figure.counted.where(rows))
+            .label(f"{figure.name}{level}")
+            for figure in counted if isinstance(figure.counted, People)]
     return columns
 
 
@@ -447,17 +446,18 @@ def _first_levels(filters: ReachFilters, now: datetime):
                          fact.venue_district_id.label("key_district")]
         subject_levels += ["_place", "_district"]
     subject = _cube(filters, now, subject_keys, subject_levels, "by_subject")
+    place_figures, people = _place_figures(), _people()
 
     def level(name, cube, key, suffix, wanted):
         figures = [
-            (func.coalesce(func.sum(cube.c[f"{figure}{suffix}" if figure in PEOPLE else figure]),
+            (func.coalesce(func.sum(cube.c[f"{figure}{suffix}" if figure in people else figure]),
                            0) if figure in wanted else cast(null(), Integer)).label(figure)
-            for figure in PLACE_FIGURES]
+            for figure in place_figures]
         return _level(name, None if key is None else cube.c[key], figures)
 
     levels = [
-        level("city", person, None, "", PLACE_FIGURES),
-        level("home", person, "home_nb", "", PLACE_FIGURES if by_home else ("residents_attended",)),
+        level("city", person, None, "", place_figures),
+        level("home", person, "home_nb", "", place_figures if by_home else ("residents_attended",)),
         level("age", person, "age_band", "", BREAKDOWN_FIGURES),
         level("gender", person, "gender", "", BREAKDOWN_FIGURES),
         level("topic", subject, "topic_id", "_topic", BREAKDOWN_FIGURES),
@@ -465,10 +465,10 @@ def _first_levels(filters: ReachFilters, now: datetime):
         level("month", subject, "month", "_month", MONTH_FIGURES),
     ]
     if by_home:
-        levels.append(level("district", person, "home_district", "", PLACE_FIGURES))
+        levels.append(level("district", person, "home_district", "", place_figures))
     else:
-        levels += [level("neighbourhood", subject, "key_nb", "_place", PLACE_FIGURES),
-                   level("district", subject, "key_district", "_district", PLACE_FIGURES)]
+        levels += [level("neighbourhood", subject, "key_nb", "_place", place_figures),
+                   level("district", subject, "key_district", "_district", place_figures)]
     return levels
 
 
@@ -485,10 +485,11 @@ def _grouped(filters: ReachFilters, now: datetime, *, recount: bool):
 def _supply(scope):
     """Workshops and sessions held and seats offered, by the venue's neighbourhood and by
     the month the workshops began."""
+    supplied = [figure for figure in declared.FIGURES
+                if isinstance(figure.counted, declared.Supply)]
     return union_all(*(
         select(literal(level, String).label("level"), cast(key, String).label("key"),
-               func.count().label("workshops"), func.sum(scope.c.held).label("sessions"),
-               func.sum(scope.c.capacity).label("seats"))
+               *(figure.counted.aggregate(scope).label(figure.name) for figure in supplied))
         .where(scope.c.held > 0)
         .group_by(key)
         for level, key in (("neighbourhood", scope.c.venue_nb), ("month", scope.c.month))))
@@ -503,10 +504,11 @@ def month_starts(filters: ReachFilters) -> list[date]:
     return months
 
 
-def _figures(row, **extra) -> Figures:
-    names = ("registrations", "waitlisted", "residents_registered", "residents_attended",
-             "present", "expected", "completed", "completion_base", "first_time")
-    return Figures(**{name: int(getattr(row, name) or 0) for name in names}, **extra)
+def _figures(row) -> Figures:
+    figures = Figures()
+    for name in declared.names_where(lambda figure: figure.from_facts):
+        figures.counts[name] = int(getattr(row, name) or 0)
+    return figures
 
 
 def statements(filters: ReachFilters, *, now: datetime, recount: bool = False) -> dict:
@@ -558,7 +560,7 @@ def reach(filters: ReachFilters, *, now: datetime, recount: bool = False) -> Rea
         figures = _figures(row) if row is not None else Figures()
         _add_supply(figures, supply.get(("neighbourhood", key)))
         figures.population = neighbourhood.population
-        figures.reached_living_here = reached_home.get(key, 0)
+        figures.counts["reached_living_here"] = reached_home.get(key, 0)
         neighbourhoods.append(Place(
             "neighbourhood", str(neighbourhood.code), neighbourhood.name, district.code,
             district.name, neighbourhood.income_index, neighbourhood.priority, figures))
@@ -602,18 +604,16 @@ def reach(filters: ReachFilters, *, now: datetime, recount: bool = False) -> Rea
 
 def _add_supply(figures: Figures, row) -> None:
     if row is not None:
-        figures.workshops = int(row.workshops)
-        figures.sessions = int(row.sessions)
-        figures.seats = int(row.seats)
+        for name in declared.names_where(lambda figure: isinstance(figure.counted,
+                                                                   declared.Supply)):
+            figures.counts[name] = int(getattr(row, name))
 
 
 def _add_up(total: Figures, part: Figures) -> None:
     """Supply, population and people reached living here add up; the rest is counted in SQL."""
-    total.workshops += part.workshops
-    total.sessions += part.sessions
-    total.seats += part.seats
+    for name in declared.names_where(lambda figure: figure.same_either_way):
+        total.counts[name] += part.counts[name]
     total.population = (total.population or 0) + (part.population or 0)
-    total.reached_living_here += part.reached_living_here
 
 
 def local_today(now: datetime) -> date:

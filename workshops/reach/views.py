@@ -4,7 +4,7 @@ import time
 from datetime import date, datetime
 
 from flask import current_app, render_template, request, url_for
-from flask_babel import format_decimal, format_percent
+from flask_babel import format_decimal, format_number, format_percent
 from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -20,6 +20,7 @@ from workshops.places.models import District, Neighbourhood
 from workshops.reach import bp
 from workshops.reach.charts import Datum, bar_chart, column_chart
 from workshops.reach.exports import as_csv, as_json, open_records, records
+from workshops.reach.figures import DECIMAL, FIGURES, PERCENT, Figure, on_the_page
 from workshops.reach.forms import ReachFilterForm
 from workshops.reach.queries import (
     BY_HOME,
@@ -34,24 +35,21 @@ from workshops.reach.queries import (
 from workshops.registrations.models import AGE_BAND_LABELS, CHANNEL_LABELS, GENDER_LABELS
 
 WHERE_NEXT_LENGTH = 8
-# Column key → how to sort the neighbourhood table by it. Empty values sort last.
-SORT_KEYS = {
-    "name": lambda p: p.name.casefold(),
-    "district": lambda p: (p.district_code, p.name.casefold()),
-    "workshops": lambda p: p.figures.workshops,
-    "sessions": lambda p: p.figures.sessions,
-    "seats": lambda p: p.figures.seats,
-    "registrations": lambda p: p.figures.registrations,
-    "waitlisted": lambda p: p.figures.waitlisted,
-    "registered": lambda p: p.figures.residents_registered,
-    "attended": lambda p: p.figures.residents_attended,
-    "attendance": lambda p: p.figures.attendance_rate,
-    "completion": lambda p: p.figures.completion_rate,
-    "first_time": lambda p: p.figures.first_time,
-    "per_thousand": lambda p: p.figures.per_thousand,
-    "income": lambda p: p.income_index,
-}
 PUBLIC_CACHE_SECONDS = 600
+
+
+def sort_keys() -> dict:
+    """Column key (`?sort=`) → how to sort the neighbourhood table by it, in the order of
+    its columns. Empty values sort last."""
+    def by_figure(name):
+        return lambda p: p.figures.value(name)
+
+    return {
+        "name": lambda p: p.name.casefold(),
+        "district": lambda p: (p.district_code, p.name.casefold()),
+        **{figure.sort: by_figure(figure.name) for figure in on_the_page()},
+        "income": lambda p: p.income_index,
+    }
 
 
 def _topics() -> list[Topic]:
@@ -97,7 +95,7 @@ def filters_from(form: ReachFilterForm, today: date) -> ReachFilters:
 
 
 def _sorted(places: list[Place], sort: str, descending: bool) -> list[Place]:
-    key = SORT_KEYS[sort]
+    key = sort_keys()[sort]
     present = [p for p in places if key(p) is not None]
     missing = [p for p in places if key(p) is None]
     return sorted(present, key=key, reverse=descending) + missing
@@ -121,6 +119,15 @@ def percent(value: float | None) -> str:
 
 def decimal(value: float | None) -> str:
     return "—" if value is None else format_decimal(value, "#,##0.0")
+
+
+def shown(figure: Figure, value) -> str:
+    """A figure's value as the dashboard's tables write it."""
+    if figure.shown_as == PERCENT:
+        return percent(value)
+    if figure.shown_as == DECIMAL:
+        return decimal(value)
+    return format_number(value)
 
 
 def _reach_map(result):
@@ -187,7 +194,7 @@ def dashboard():
     lang, topics, form, filters, now = _current_filters()
     result = reach(filters, now=now)
     sort = request.args.get("sort", "")
-    sort = sort if sort in SORT_KEYS else "district"
+    sort = sort if sort in sort_keys() else "district"
     descending = request.args.get("dir") == "desc"
     args = {key: value for key, value in request.args.items()
             if key not in ("sort", "dir") and value}
@@ -205,6 +212,7 @@ def dashboard():
         charts=_charts(result, lang), reach_map=_reach_map(result),
         labels=_breakdown_labels(topics, lang),
         percent=percent, decimal=decimal, BY_HOME=BY_HOME,
+        table_figures=on_the_page(), all_figures=FIGURES, shown=shown,
         export_args=args,
     )
 
