@@ -4,7 +4,6 @@ from collections.abc import Callable
 from datetime import date
 from functools import cache
 
-from flask import current_app
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -27,10 +26,6 @@ def language_choices() -> list[SelectChoice]:
     """The portal's languages, each named in itself (for a SelectField's `choices`)."""
     return [SelectChoice(code, name, render_kw={"lang": code})
             for code, name in own_language_names().items()]
-
-
-def default_language() -> str:
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 class TranslatedForm(FlaskForm):

@@ -35,6 +35,10 @@ def languages() -> tuple[str, ...]:
     return current_app.config["LANGUAGES"]
 
 
+def default_language() -> str:
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
 @cache
 def _own_name(code: str) -> str:
     name = Locale.parse(code).get_display_name(code)
@@ -81,14 +85,12 @@ def select_language() -> str:
         preferred = getattr(current_user, "preferred_language", None)
         if preferred in offered:
             return preferred
-    return request.accept_languages.best_match(offered) or current_app.config[
-        "BABEL_DEFAULT_LOCALE"
-    ]
+    return request.accept_languages.best_match(offered) or default_language()
 
 
 def current_language() -> str:
     if "language" not in g:
-        g.language = select_language() if request else current_app.config["BABEL_DEFAULT_LOCALE"]
+        g.language = select_language() if request else default_language()
     return g.language
 
 

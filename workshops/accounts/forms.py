@@ -12,7 +12,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from workshops.accounts.models import Role
-from workshops.forms import MultiCheckboxField, default_language, language_choices
+from workshops.forms import MultiCheckboxField, language_choices
+from workshops.i18n import default_language
 
 ROLE_LABELS = {
     Role.ADMIN: _l("Administrator"),

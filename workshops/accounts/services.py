@@ -20,7 +20,7 @@ from workshops.accounts.passwords import (
 )
 from workshops.accounts.sessions import end_all_sessions
 from workshops.extensions import db
-from workshops.i18n import languages
+from workshops.i18n import default_language, languages
 
 NAME_MAX_LENGTH = User.__table__.c.name.type.length
 
@@ -156,8 +156,9 @@ def _check_password(password: str) -> None:
 
 
 def create_user(
-    *, email: str, name: str, password: str, roles, preferred_language: str = "ca"
+    *, email: str, name: str, password: str, roles, preferred_language: str | None = None
 ) -> User:
+    preferred_language = preferred_language or default_language()
     email = _valid_email(email)
     name = _valid_name(name)
     _check_language(preferred_language)

@@ -3,6 +3,8 @@
 import phonenumbers
 from flask import current_app
 
+from workshops.i18n import default_language
+
 # Words listed here say nothing about the resident's language.
 ANY_LANGUAGE = "*"
 # Every word residents may text, by action then language; texts and pages show the first
@@ -25,8 +27,7 @@ KEYWORDS: dict[str, dict[str, tuple[str, ...]]] = {
 def keyword(action: str, language: str) -> str:
     """The word to show for `action` to someone reading `language`."""
     words = KEYWORDS[action]
-    default = current_app.config["BABEL_DEFAULT_LOCALE"]
-    return (words.get(language) or words.get(default) or words[ANY_LANGUAGE])[0]
+    return (words.get(language) or words.get(default_language()) or words[ANY_LANGUAGE])[0]
 
 
 def actions_by_word() -> dict[str, tuple[str, str | None]]:
