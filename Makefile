@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+TRANSLATIONS ?= translations
 export FLASK_APP := app
 
 .PHONY: run test bench bench-open-data install lock compile-translations translations database lint system-deps bench-deps
@@ -41,13 +42,20 @@ lock: install
 		--python-version 3.11 --generate-hashes --quiet -o requirements.lock
 
 compile-translations: install
-	$(BIN)/pybabel compile --statistics -d translations -D messages
+	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS) -D messages
 
-# After adding or changing user-facing text: refresh the catalogues, translate, compile.
+# After adding or changing user-facing text, or a language to LANGUAGES: refresh the
+# catalogues (creating the missing ones), translate, compile.
 translations: install
 	$(BIN)/pybabel extract -F translations/babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 \
-		--sort-by-file --project "Internet 4all workshops" -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+		--sort-by-file --project "Internet 4all workshops" -o $(TRANSLATIONS)/messages.pot .
+	for language in $$($(BIN)/python -c "from workshops.config import configured_languages; \
+			print(*configured_languages())"); do \
+		test -f $(TRANSLATIONS)/$$language/LC_MESSAGES/messages.po || \
+		$(BIN)/pybabel init -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$language \
+		|| exit 1; \
+	done
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --ignore-obsolete
 	$(MAKE) compile-translations
 
 database: install compile-translations

@@ -69,12 +69,12 @@ def generate(workshops: int = WORKSHOPS) -> None:
         workshop_id = first_id + n
         start = now + timedelta(days=1 + n % 60, hours=rng.choice([0, 3, 6]))
         rows.append({
-            "id": workshop_id, "public_code": str(1000 + n), "title_ca": f"Taller {n}",
-            "title_es": f"Taller {n}", "title_en": f"Workshop {n}",
-            "summary_ca": "Aprendre a fer servir el mòbil amb calma.",
-            "summary_es": "Aprender a usar el móvil con calma.",
-            "summary_en": "Learn to use your phone at an easy pace.",
-            "description_ca": "", "description_es": "", "description_en": "",
+            "id": workshop_id, "public_code": str(1000 + n),
+            "title_texts": {"ca": f"Taller {n}", "es": f"Taller {n}", "en": f"Workshop {n}"},
+            "summary_texts": {"ca": "Aprendre a fer servir el mòbil amb calma.",
+                              "es": "Aprender a usar el móvil con calma.",
+                              "en": "Learn to use your phone at an easy pace."},
+            "description_texts": {},
             "topic_id": rng.choice(topic_ids), "level": "beginner",
             "instruction_language": "ca", "venue_id": rng.choice(venue_ids),
             "capacity": 12, "seats_taken": rng.randint(0, 12), "organiser_id": organiser_id,
@@ -134,10 +134,10 @@ def generate_history(past_workshops: int = PAST_WORKSHOPS, residents: int = RESI
                                 hours=rng.choice([0, 3, 6]))
         cancelled = n % 50 == 0
         workshops.append({
-            "id": workshop_id, "public_code": str(5000 + n % 4000), "title_ca": f"Taller {n}",
-            "title_es": f"Taller {n}", "title_en": f"Workshop {n}", "summary_ca": "",
-            "summary_es": "", "summary_en": "", "description_ca": "", "description_es": "",
-            "description_en": "", "topic_id": rng.choice(topic_ids), "level": "beginner",
+            "id": workshop_id, "public_code": str(5000 + n % 4000),
+            "title_texts": {"ca": f"Taller {n}", "es": f"Taller {n}", "en": f"Workshop {n}"},
+            "summary_texts": {}, "description_texts": {},
+            "topic_id": rng.choice(topic_ids), "level": "beginner",
             "instruction_language": "ca", "venue_id": rng.choice(venue_ids),
             "capacity": PAST_CAPACITY, "seats_taken": PAST_CAPACITY,
             "organiser_id": organiser_id,

@@ -139,9 +139,15 @@ class RequestIsolatingClient(FlaskClient):
 
 
 @pytest.fixture
-def app(migrated_database_url, tmp_path):
+def app_config():
+    """Settings a test module adds to TEST_CONFIG: override this fixture there."""
+    return {}
+
+
+@pytest.fixture
+def app(migrated_database_url, tmp_path, app_config):
     app = create_app(
-        TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": migrated_database_url},
+        TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": migrated_database_url} | app_config,
         instance_path=str(tmp_path / "instance"),
     )
     app.test_client_class = RequestIsolatingClient

@@ -61,7 +61,7 @@ def make_neighbourhood(district=None, **overrides):
 def make_venue(neighbourhood=None, **overrides):
     n = next(_sequence)
     values = {"name": f"Civic Centre {n}", "address": f"Carrer de Prova, {n}",
-              "directions_ca": "Metro L4", "step_free_access": True}
+              "directions_texts": {"ca": "Metro L4"}, "step_free_access": True}
     venue = Venue(neighbourhood=neighbourhood or make_neighbourhood(), **(values | overrides))
     db.session.add(venue)
     db.session.commit()
@@ -70,8 +70,9 @@ def make_venue(neighbourhood=None, **overrides):
 
 def make_topic(**overrides):
     n = next(_sequence)
-    values = {"key": f"topic-{n}", "name_ca": f"Tema {n}", "name_es": f"Tema {n}",
-              "name_en": f"Topic {n}", "position": n, "active": True}
+    values = {"key": f"topic-{n}",
+              "name_texts": {"ca": f"Tema {n}", "es": f"Tema {n}", "en": f"Topic {n}"},
+              "position": n, "active": True}
     topic = Topic(**(values | overrides))
     db.session.add(topic)
     db.session.commit()

@@ -120,7 +120,7 @@ def nasty_world(text: str) -> dict:
     """A workshop whose every text holds `text`: title and summary in each language, topic,
     venue, neighbourhood, facilitator (whose name titles their feed), cancellation reason
     (of a second workshop)."""
-    topic = make_topic(key="nasty", name_ca=text, name_es=text, name_en=text)
+    topic = make_topic(key="nasty", name_texts={"ca": text, "es": text, "en": text})
     place = make_neighbourhood(name=text)
     texts = {"ca": text, "es": text, "en": text}
     workshop = make_workshop(slots=[later(3), later(10)], titles=texts, summaries=texts,
@@ -186,9 +186,9 @@ def test_any_text_in_a_workshop_gives_feeds_that_parse(
     title, summary, topic, venue, person = (storable(text, engine_name)
                                             for text in (title, summary, topic, venue, person))
     workshop = plain_world["workshop"]
-    workshop.title_ca = workshop.title_en = title
-    workshop.summary_ca = summary
-    plain_world["topic"].name_ca = topic
+    workshop.title_texts["ca"] = workshop.title_texts["en"] = title
+    workshop.summary_texts["ca"] = summary
+    plain_world["topic"].name_texts["ca"] = topic
     workshop.venue.name = workshop.venue.address = plain_world["place"].name = venue
     workshop.facilitators[0].name = person
     db.session.commit()
@@ -359,7 +359,7 @@ def test_texts_and_the_calendar_name_follow_lang(client, two_areas):
     response = fetch(client, f"/calendar.ics?lang=es&neighbourhood={here.code}&topic=mobile")
     calendar = icalendar.Calendar.from_ical(response.data)
 
-    topic = two_areas["ours"].topic.name_es
+    topic = two_areas["ours"].topic.name_texts["es"]
     assert str(calendar["X-WR-CALNAME"]) == f"Talleres Internet 4all · {here.name} · {topic}"
     (item,) = calendar.walk("VEVENT")
     assert str(item["SUMMARY"]) == "Móvil"
@@ -582,7 +582,7 @@ def test_the_schedule_export_holds_no_formula_whatever_separator_it_is_split_on(
     facilitator = make_user([Role.FACILITATOR], name="Laia\t=1+1")
     workshop = make_workshop(
         slots=[later(3)], titles={"ca": "Mòbil,=HYPERLINK(1)", "es": "", "en": ""},
-        topic=make_topic(name_en="Phones;@SUM(1)"),
+        topic=make_topic(name_texts={"ca": "Tema", "es": "Tema", "en": "Phones;@SUM(1)"}),
         venue=make_venue(name="Casal|-2+3", address="C. Nou, 1"))
     workshop.facilitators = [facilitator]
     db.session.commit()
@@ -635,6 +635,6 @@ def test_sign_ups_do_not_make_subscribers_download_the_feed_again(app_context, c
     register(workshop, mobile(1))
     assert client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 304
 
-    workshop.title_en = "A new title"
+    workshop.title_texts["en"] = "A new title"
     db.session.commit()
     assert client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 200

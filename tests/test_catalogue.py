@@ -210,8 +210,8 @@ def test_a_duplicate_is_a_draft_copy_with_a_new_code_and_no_sessions(app_context
     workshop = make_workshop(now=NOW, slots=[in_days(3)], audiences=["women"])
     organiser = make_user([Role.ORGANISER])
     copy = services.duplicate(workshop, organiser=organiser, now=NOW)
-    assert (copy.title_ca, copy.venue, copy.audiences) == (
-        workshop.title_ca, workshop.venue, workshop.audiences)
+    assert (copy.title_texts, copy.venue, copy.audiences) == (
+        workshop.title_texts, workshop.venue, workshop.audiences)
     assert copy.status == WorkshopStatus.DRAFT and copy.sessions == []
     assert copy.public_code != workshop.public_code and copy.organiser == organiser
 

@@ -69,7 +69,7 @@ def test_error_pages_are_translated(client, app_context, language, heading):
     assert heading.lower() in response.get_data(as_text=True).lower()
 
 
-def test_localized_text_falls_back_ca_es_en():
+def test_localized_text_falls_back_ca_es_en(app_context):
     texts = {"ca": "", "es": "Hola", "en": "Hello"}
     assert localized(texts, "ca").text == "Hola"
     assert localized(texts, "en").text == "Hello"

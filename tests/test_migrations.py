@@ -112,3 +112,42 @@ def test_downgrading_gives_every_registration_a_new_token(app_context):
     upgrade()
     assert len(set(tokens)) == 3 and not set(tokens) & set(links)
     assert all(len(token) >= 22 for token in tokens)
+
+
+def test_translated_texts_move_into_one_column_per_field_and_back(app_context):
+    """0016 moves the texts of title_ca, title_es… into title_texts {"ca": …} (empty ones
+    left out); a downgrade puts them back in their columns."""
+    from sqlalchemy import select, text
+
+    from tests.factories import make_topic, make_venue, make_workshop
+    from workshops.catalogue.models import Topic, Workshop
+    from workshops.places.models import Venue
+
+    make_workshop(titles={"ca": "Mòbil", "es": "Móvil", "en": ""},
+                  summaries={"ca": "Trucar.", "es": "Llamar.", "en": ""},
+                  descriptions={"ca": "", "es": "", "en": "Small groups."},
+                  topic=make_topic(name_texts={"ca": "Tema", "es": "Tema", "en": "Topic"}),
+                  venue=make_venue(directions_texts={"ca": "Metro L4", "en": "Metro line 4"}))
+    db.session.remove()
+
+    downgrade(revision="0015_phone_codes")
+    old = db.session.execute(text(
+        "SELECT title_ca, title_es, title_en, summary_es, description_en FROM workshop")).one()
+    assert tuple(old) == ("Mòbil", "Móvil", "", "Llamar.", "Small groups.")
+    assert tuple(db.session.execute(text(
+        "SELECT directions_ca, directions_es, directions_en FROM venue")).one()) == (
+        "Metro L4", "", "Metro line 4")
+    db.session.execute(text("UPDATE topic SET name_es = 'Teléfono'"))
+    db.session.commit()
+    db.session.remove()
+
+    upgrade()
+    workshop = db.session.scalars(select(Workshop)).one()
+    assert workshop.title_texts == {"ca": "Mòbil", "es": "Móvil"}
+    assert workshop.summary_texts == {"ca": "Trucar.", "es": "Llamar."}
+    assert workshop.description_texts == {"en": "Small groups."}
+    assert workshop.title("en").text == "Mòbil"
+    assert db.session.scalars(select(Topic)).one().name_texts == {
+        "ca": "Tema", "es": "Teléfono", "en": "Topic"}
+    assert db.session.scalars(select(Venue)).one().directions("es").text == "Metro L4"
+    assert "title_ca" not in {c["name"] for c in inspect(db.engine).get_columns("workshop")}

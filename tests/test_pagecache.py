@@ -39,7 +39,7 @@ def test_any_catalogue_change_shows_at_once(client, app_context):
     workshop = make_workshop(titles={"ca": "Alpha", "es": "", "en": ""}, capacity=10)
     assert "Queden 10 places" in client.get("/workshops").get_data(as_text=True)
     workshop.seats_taken = 4
-    workshop.title_ca = "Beta"
+    workshop.title_texts["ca"] = "Beta"
     db.session.commit()
     html = client.get("/workshops").get_data(as_text=True)
     assert ">Beta<" in html and "Queden 6 places" in html
@@ -48,11 +48,11 @@ def test_any_catalogue_change_shows_at_once(client, app_context):
 def test_a_rolled_back_change_does_not_bump_the_version(app_context):
     workshop = make_workshop()
     before = catalogue_version()
-    workshop.title_ca = "Never saved"
+    workshop.title_texts["ca"] = "Never saved"
     db.session.flush()
     db.session.rollback()
     assert catalogue_version() == before
-    workshop.title_ca = "Saved"
+    workshop.title_texts["ca"] = "Saved"
     db.session.commit()
     assert catalogue_version() == before + 1
 

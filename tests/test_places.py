@@ -114,11 +114,11 @@ def test_seed_command_reports_what_it_did(runner, app_context):
 
 
 def test_venue_directions_fall_back_from_the_requested_language(app_context):
-    venue = make_venue(directions_ca="Metro L4 Trinitat Nova", directions_es="", directions_en="")
+    venue = make_venue(directions_texts={"ca": "Metro L4 Trinitat Nova"})
     english = venue.directions("en")
     assert (english.text, english.language, english.fell_back) == (
         "Metro L4 Trinitat Nova", "ca", True)
-    venue.directions_es = "Metro L4, salida Pedraforca"
+    venue.directions_texts["es"] = "Metro L4, salida Pedraforca"
     spanish = venue.directions("es")
     assert (spanish.text, spanish.fell_back) == ("Metro L4, salida Pedraforca", False)
 

@@ -27,7 +27,7 @@ from workshops.extensions import db
 from workshops.registrations.models import Registration, RegistrationStatus, Resident
 from workshops.registrations.services import registration_by_token
 from workshops.sms import texts
-from workshops.sms.commands import KEYWORDS
+from workshops.sms.commands import ACTIONS_BY_WORD
 from workshops.sms.inbound import handle
 from workshops.sms.models import InboundMessage, MessageKind, OutboxMessage, OutboxStatus
 from workshops.sms.redaction import without_link_tokens
@@ -796,7 +796,7 @@ def in_any_case(word):
         lambda lower: "".join(c.lower() if low else c for c, low in zip(word, lower, strict=True)))
 
 
-keywords = st.sampled_from(sorted(KEYWORDS)).flatmap(in_any_case)
+keywords = st.sampled_from(sorted(ACTIONS_BY_WORD)).flatmap(in_any_case)
 codes = st.one_of(st.sampled_from(["123", "456", "١٢٣", "۴۵۶", "१२३", "１２３", "#123", "999"]),
                   st.text(st.characters(categories=["Nd", "No"]), min_size=1, max_size=5))
 separators = st.sampled_from([" ", "  ", "\u3000", " \u200f", "\t", "\n", ". ", ""])

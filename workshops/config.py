@@ -6,7 +6,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-LANGUAGES = ("ca", "es", "en")
+
+
+def configured_languages() -> tuple[str, ...]:
+    """The portal's languages from LANGUAGES ("ca,es,en"): the first is the default.
+
+    Each needs a catalogue in translations/ (`make translations` creates a missing one)."""
+    codes = os.environ.get("LANGUAGES", "ca,es,en").replace(" ", "").lower().split(",")
+    languages = tuple(dict.fromkeys(code for code in codes if code))
+    if not languages:
+        raise ValueError("LANGUAGES must name at least one language, e.g. ca,es,en")
+    return languages
 
 
 def normalise_database_url(url: str) -> str:
@@ -29,6 +39,7 @@ def from_environment(instance_path: str) -> dict:
     default_db = "sqlite:///" + str(Path(instance_path) / "workshops.sqlite3")
     public_base_url = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     served_over_https = urlsplit(public_base_url).scheme == "https"
+    languages = configured_languages()
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY") or _instance_secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(
@@ -52,10 +63,10 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", served_over_https),
         "PERMANENT_SESSION_LIFETIME": 12 * 3600,
         "WTF_CSRF_TIME_LIMIT": 4 * 3600,
-        "BABEL_DEFAULT_LOCALE": "ca",
+        "BABEL_DEFAULT_LOCALE": languages[0],
         "BABEL_DEFAULT_TIMEZONE": "Europe/Madrid",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
-        "LANGUAGES": LANGUAGES,
+        "LANGUAGES": languages,
         # Argon2id, RFC 9106 "second recommended" profile (64 MiB, 3 passes) — above OWASP ASVS.
         "ARGON2_TIME_COST": 3,
         "ARGON2_MEMORY_COST_KIB": 64 * 1024,

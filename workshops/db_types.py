@@ -2,7 +2,8 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum
+from sqlalchemy import JSON, DateTime, Enum
+from sqlalchemy.ext.mutable import MutableDict
 from sqlalchemy.types import TypeDecorator
 
 from workshops.clock import utcnow  # noqa: F401  (model defaults and older imports read it here)
@@ -41,3 +42,8 @@ def str_enum(enum_class, length: int = 20) -> Enum:
     adding a member needs no migration on PostgreSQL)."""
     return Enum(enum_class, native_enum=False, length=length,
                 values_callable=lambda members: [member.value for member in members])
+
+
+# One text in several languages, {"ca": "…", "es": "…"}: a language without a text is
+# absent. Changes inside the dict are saved like a new value.
+TranslatedText = MutableDict.as_mutable(JSON)

@@ -131,15 +131,13 @@ def create_demo_data() -> str:
     for code, name, address, directions, access in all_venues:
         if name in existing_venues:
             continue
-        ca, es, en = directions
         db.session.add(
             Venue(
                 name=name,
                 address=address,
                 neighbourhood=neighbourhoods[code],
-                directions_ca=ca,
-                directions_es=es,
-                directions_en=en,
+                directions_texts={lang: text for lang, text
+                                  in zip(("ca", "es", "en"), directions, strict=True) if text},
                 **access,
             )
         )

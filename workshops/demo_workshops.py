@@ -96,11 +96,12 @@ def _workshop(concept, *, venue: Venue, topics: dict[str, Topic], organiser: Use
         venue=venue, capacity=capacity, seats_taken=0, organiser=organiser, status=status,
         sequence=0,
     )
-    for lang, title, summary, description in zip(("ca", "es", "en"), titles, summaries,
-                                                 DESCRIPTIONS, strict=True):
-        setattr(workshop, f"title_{lang}", title)
-        setattr(workshop, f"summary_{lang}", summary)
-        setattr(workshop, f"description_{lang}", description if title else "")
+    written = [(lang, title, summary, description) for lang, title, summary, description
+               in zip(("ca", "es", "en"), titles, summaries, DESCRIPTIONS, strict=True) if title]
+    workshop.title_texts = {lang: title for lang, title, _summary, _description in written}
+    workshop.summary_texts = {lang: summary for lang, _title, summary, _description in written}
+    workshop.description_texts = {lang: description
+                                  for lang, _title, _summary, description in written}
     workshop.set_audiences(audiences)
     return workshop
 

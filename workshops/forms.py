@@ -1,14 +1,18 @@
 """Form pieces shared by every domain."""
 
+from collections.abc import Callable
 from datetime import date
+from functools import cache
 
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectMultipleField
+from wtforms import DateField, SelectChoice, SelectMultipleField
+from wtforms.fields.core import UnboundField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from workshops.clock import local_today
+from workshops.i18n import languages, own_language_names
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -16,6 +20,67 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+def language_choices() -> list[SelectChoice]:
+    """The portal's languages, each named in itself (for a SelectField's `choices`)."""
+    return [SelectChoice(code, name, render_kw={"lang": code})
+            for code, name in own_language_names().items()]
+
+
+class TranslatedForm(FlaskForm):
+    """A form with one field per language of the LANGUAGES setting for each entry of
+    `translated_fields`: {"title": make_field} gives title_ca, title_es… where
+    `make_field(code, is_default_language)` returns the unbound field. They come before
+    the field named `translated_fields_before`, language by language.
+
+    Build it with `translated_form(FormClass, …)`, which adds the fields first. Given an
+    `obj`, the fields show its `<name>_texts`; `populate_obj` sets them back."""
+
+    translated_fields: dict[str, Callable[[str, bool], UnboundField]] = {}
+    translated_fields_before: str = ""
+
+    def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
+        super().process(formdata, obj, data, extra_filters, **kwargs)
+        if obj is not None and not self.is_submitted():
+            for name in self.translated_fields:
+                fill_translated(self, name, getattr(obj, f"{name}_texts"))
+
+    def populate_obj(self, obj) -> None:
+        translated = {f"{name}_{code}" for name in self.translated_fields
+                      for code in languages()}
+        for name, field in self._fields.items():
+            if name not in translated:
+                field.populate_obj(obj, name)
+        for name in self.translated_fields:
+            setattr(obj, f"{name}_texts", translated_data(self, name))
+
+
+@cache
+def _form_class_for(form_class: type[TranslatedForm], codes: tuple[str, ...]):
+    before = getattr(form_class, form_class.translated_fields_before).creation_counter
+    fields = {}
+    for code in codes:
+        for name, make_field in form_class.translated_fields.items():
+            field = make_field(code, code == codes[0])
+            field.creation_counter = before - 1 + (len(fields) + 1) / 10_000
+            fields[f"{name}_{code}"] = field
+    return type(form_class.__name__, (form_class,), fields)
+
+
+def translated_form(form_class: type[TranslatedForm], *args, **kwargs) -> TranslatedForm:
+    return _form_class_for(form_class, languages())(*args, **kwargs)
+
+
+def translated_data(form: TranslatedForm, name: str) -> dict[str, str]:
+    """{"ca": "…", "es": "…"} from the fields of `name`, stripped, empty ones left out."""
+    texts = {code: (form[f"{name}_{code}"].data or "").strip() for code in languages()}
+    return {code: text for code, text in texts.items() if text}
+
+
+def fill_translated(form: TranslatedForm, name: str, texts: dict[str, str]) -> None:
+    for code in languages():
+        form[f"{name}_{code}"].data = texts.get(code, "")
 
 
 class ActionForm(FlaskForm):

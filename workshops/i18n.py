@@ -1,20 +1,24 @@
 """Language choice and multilingual content.
 
-The language comes from `?lang=` (remembered in a cookie), else the logged-in user's
-preference, else the browser's Accept-Language, else Catalan.
+The portal's languages are the LANGUAGES setting (config.configured_languages), the first
+being the default. The language comes from `?lang=` (remembered in a cookie), else the
+logged-in user's preference, else the browser's Accept-Language, else the default.
 """
 
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import quote, urlencode
 
+from babel import Locale
 from flask import Flask, current_app, g, request
+from flask_babel import LazyString, get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 LANGUAGE_COOKIE = "lang"
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
-# Each language's name written in itself, as a switcher should show it.
-LANGUAGE_NAMES = {"ca": "Català", "es": "Español", "en": "English"}
-FALLBACK_ORDER = ("ca", "es", "en")
+# Where the portal's word for a language differs from Babel's (castellà, not espanyol).
+PREFERRED_LANGUAGE_WORDS = {"es": _l("Spanish")}
 
 
 @dataclass(frozen=True)
@@ -27,9 +31,41 @@ class LocalizedText:
         return self.text
 
 
+def languages() -> tuple[str, ...]:
+    return current_app.config["LANGUAGES"]
+
+
+def default_language() -> str:
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@cache
+def _own_name(code: str) -> str:
+    name = Locale.parse(code).get_display_name(code)
+    return name[:1].upper() + name[1:]
+
+
+def own_language_names() -> dict[str, str]:
+    """Each language's name written in itself, as a switcher shows it: {"ca": "Català"…}."""
+    return {code: _own_name(code) for code in languages()}
+
+
+def language_name(code: str) -> str:
+    """`code`'s name in the language of the page, as a sentence uses it ("castellà")."""
+    preferred = PREFERRED_LANGUAGE_WORDS.get(code)
+    if preferred is not None:
+        return str(preferred)
+    return Locale.parse(code).get_display_name(get_locale() or code)
+
+
+def lazy_language_name(code: str) -> LazyString:
+    return LazyString(language_name, code)
+
+
 def localized(texts: dict[str, str | None], requested: str) -> LocalizedText:
-    """Pick `requested`, else the first non-empty text in the order ca → es → en."""
-    for language in (requested, *FALLBACK_ORDER):
+    """Pick `requested`, else the first non-empty text in the order of LANGUAGES (then any
+    other language a text was written in)."""
+    for language in (requested, *languages(), *texts):
         text = (texts.get(language) or "").strip()
         if text:
             return LocalizedText(text, language, language != requested)
@@ -37,26 +73,24 @@ def localized(texts: dict[str, str | None], requested: str) -> LocalizedText:
 
 
 def select_language() -> str:
-    languages = current_app.config["LANGUAGES"]
+    offered = languages()
     chosen = request.args.get("lang", "").strip().lower()
-    if chosen in languages:
+    if chosen in offered:
         g.language_to_remember = chosen
         return chosen
     remembered = request.cookies.get(LANGUAGE_COOKIE, "")
-    if remembered in languages:
+    if remembered in offered:
         return remembered
     if current_user and current_user.is_authenticated:
         preferred = getattr(current_user, "preferred_language", None)
-        if preferred in languages:
+        if preferred in offered:
             return preferred
-    return request.accept_languages.best_match(languages) or current_app.config[
-        "BABEL_DEFAULT_LOCALE"
-    ]
+    return request.accept_languages.best_match(offered) or default_language()
 
 
 def current_language() -> str:
     if "language" not in g:
-        g.language = select_language() if request else current_app.config["BABEL_DEFAULT_LOCALE"]
+        g.language = select_language() if request else default_language()
     return g.language
 
 
@@ -87,7 +121,9 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals.update(
         select_groups=select_groups,
-        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        languages=languages,
+        own_language_names=own_language_names,
+        language_name=language_name,
         current_language=current_language,
         language_switch_url=language_switch_url,
     )

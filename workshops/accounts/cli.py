@@ -3,7 +3,7 @@ import click
 from workshops.accounts import bp
 from workshops.accounts.models import Role
 from workshops.accounts.services import AccountError, create_user
-from workshops.config import LANGUAGES
+from workshops.config import configured_languages
 from workshops.extensions import db
 
 
@@ -18,7 +18,8 @@ from workshops.extensions import db
     type=click.Choice([role.value for role in Role]),
     help="Role to grant; repeat for several.",
 )
-@click.option("--language", default="ca", type=click.Choice(LANGUAGES),
+@click.option("--language", default=configured_languages()[0],
+              type=click.Choice(configured_languages()),
               help="Language of the staff pages for this person.")
 @click.password_option(help="At least 12 characters; asked for when not given.")
 def create_user_command(email, name, roles, language, password):

@@ -12,8 +12,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from workshops.accounts.models import Role
-from workshops.forms import MultiCheckboxField
-from workshops.i18n import LANGUAGE_NAMES
+from workshops.forms import MultiCheckboxField, language_choices
+from workshops.i18n import default_language
 
 ROLE_LABELS = {
     Role.ADMIN: _l("Administrator"),
@@ -21,9 +21,6 @@ ROLE_LABELS = {
     Role.ORGANISER: _l("Organiser"),
     Role.FACILITATOR: _l("Facilitator"),
 }
-LANGUAGE_CHOICES = [
-    SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGE_NAMES.items()
-]
 
 
 class LoginForm(FlaskForm):
@@ -50,7 +47,8 @@ class StaffUserForm(FlaskForm):
         _l("Roles"),
         choices=[SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()],
     )
-    preferred_language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="ca")
+    preferred_language = SelectField(_l("Language"), choices=language_choices,
+                                     default=default_language)
 
 
 class NewStaffUserForm(StaffUserForm):
@@ -82,7 +80,7 @@ class EditStaffUserForm(StaffUserForm):
 
 
 class AccountForm(FlaskForm):
-    preferred_language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    preferred_language = SelectField(_l("Language"), choices=language_choices)
 
 
 class ChangePasswordForm(FlaskForm):

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workshops.db_types import UTCDateTime, str_enum, utcnow
 from workshops.extensions import db
+from workshops.i18n import default_language
 
 
 class Role(enum.StrEnum):
@@ -23,7 +24,7 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(255))
-    preferred_language: Mapped[str] = mapped_column(String(2), default="ca")
+    preferred_language: Mapped[str] = mapped_column(String(2), default=default_language)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

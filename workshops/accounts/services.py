@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -18,8 +19,8 @@ from workshops.accounts.passwords import (
     verify_password,
 )
 from workshops.accounts.sessions import end_all_sessions
-from workshops.config import LANGUAGES
 from workshops.extensions import db
+from workshops.i18n import default_language, languages
 
 NAME_MAX_LENGTH = User.__table__.c.name.type.length
 
@@ -32,7 +33,7 @@ class AccountError(Exception):
         "name_too_long": _l("The name can have at most %(length)s characters.",
                             length=NAME_MAX_LENGTH),
         "unknown_language": _l("The language must be one of: %(languages)s.",
-                               languages=", ".join(LANGUAGES)),
+                               languages=LazyString(lambda: ", ".join(languages()))),
         "too_many_attempts": _l("Too many failed attempts. Please wait a few minutes."),
         "email_taken": _l("There is already a staff account with this email."),
         "password_too_short": _l(
@@ -145,7 +146,7 @@ def _valid_name(name: str) -> str:
 
 
 def _check_language(language: str) -> None:
-    if language not in LANGUAGES:
+    if language not in languages():
         raise AccountError("unknown_language")
 
 
@@ -155,8 +156,9 @@ def _check_password(password: str) -> None:
 
 
 def create_user(
-    *, email: str, name: str, password: str, roles, preferred_language: str = "ca"
+    *, email: str, name: str, password: str, roles, preferred_language: str | None = None
 ) -> User:
+    preferred_language = preferred_language or default_language()
     email = _valid_email(email)
     name = _valid_name(name)
     _check_language(preferred_language)

@@ -5,8 +5,9 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
-from workshops.catalogue.forms import LANGUAGE_NAMES_FOR_TEXTS, WorkshopFilterForm
+from workshops.catalogue.forms import WorkshopFilterForm
 from workshops.forms import BoundedDateField
+from workshops.i18n import language_name, languages
 
 LONGEST_EXPORT = timedelta(days=2 * 366)
 
@@ -20,7 +21,8 @@ class FeedFilterForm(WorkshopFilterForm):
 
     def fill_choices(self, language: str) -> None:
         super().fill_choices(language)
-        self.feed_lang.choices = [SelectChoice(k, v) for k, v in LANGUAGE_NAMES_FOR_TEXTS.items()]
+        self.feed_lang.choices = [SelectChoice(code, language_name(code))
+                                  for code in languages()]
 
 
 class ScheduleExportForm(FlaskForm):

@@ -29,10 +29,9 @@ from workshops.catalogue.models import (
 from workshops.catalogue.queries import active_topics
 from workshops.catalogue.schedule import MAX_SERIES_LENGTH
 from workshops.catalogue.services import MAX_CAPACITY, MIN_CAPACITY
-from workshops.forms import BoundedDateField, MultiCheckboxField
+from workshops.forms import BoundedDateField, MultiCheckboxField, TranslatedForm
+from workshops.i18n import lazy_language_name
 from workshops.places.queries import districts_with_neighbourhoods
-
-LANGUAGE_NAMES_FOR_TEXTS = {"ca": _l("Catalan"), "es": _l("Spanish"), "en": _l("English")}
 
 
 def parse_dates(text: str) -> list[date]:
@@ -55,20 +54,29 @@ def parse_dates(text: str) -> list[date]:
     return found
 
 
-class WorkshopForm(FlaskForm):
-    title_ca = StringField(_l("Title in Catalan"), validators=[Length(max=200)])
-    summary_ca = StringField(_l("Short summary in Catalan"), validators=[Length(max=500)],
-                             description=_l("One sentence that says what people will learn."))
-    description_ca = TextAreaField(_l("Description in Catalan"),
-                                   validators=[Length(max=5000)])
-    title_es = StringField(_l("Title in Spanish"), validators=[Length(max=200)])
-    summary_es = StringField(_l("Short summary in Spanish"), validators=[Length(max=500)])
-    description_es = TextAreaField(_l("Description in Spanish"),
-                                   validators=[Length(max=5000)])
-    title_en = StringField(_l("Title in English"), validators=[Length(max=200)])
-    summary_en = StringField(_l("Short summary in English"), validators=[Length(max=500)])
-    description_en = TextAreaField(_l("Description in English"),
-                                   validators=[Length(max=5000)])
+def _title_field(code: str, is_default_language: bool):
+    return StringField(_l("Title in %(language)s", language=lazy_language_name(code)),
+                       validators=[Length(max=200)])
+
+
+def _summary_field(code: str, is_default_language: bool):
+    return StringField(
+        _l("Short summary in %(language)s", language=lazy_language_name(code)),
+        validators=[Length(max=500)],
+        description=(_l("One sentence that says what people will learn.")
+                     if is_default_language else ""))
+
+
+def _description_field(code: str, is_default_language: bool):
+    return TextAreaField(_l("Description in %(language)s", language=lazy_language_name(code)),
+                         validators=[Length(max=5000)])
+
+
+class WorkshopForm(TranslatedForm):
+    translated_fields = {"title": _title_field, "summary": _summary_field,
+                         "description": _description_field}
+    translated_fields_before = "topic"
+
     topic = SelectField(_l("Topic"), coerce=int,
                         validators=[InputRequired(_l("Choose a topic."))])
     level = SelectField(_l("Level"), choices=[SelectChoice(k.value, v)
@@ -136,13 +144,17 @@ class CancelForm(FlaskForm):
         description=_l("Registrants will receive this reason by SMS. Keep it short."))
 
 
-class TopicForm(FlaskForm):
-    name_ca = StringField(_l("Name in Catalan"), validators=[
-        DataRequired(_l("Enter the name in Catalan.")), Length(max=120)])
-    name_es = StringField(_l("Name in Spanish"), validators=[
-        DataRequired(_l("Enter the name in Spanish.")), Length(max=120)])
-    name_en = StringField(_l("Name in English"), validators=[
-        DataRequired(_l("Enter the name in English.")), Length(max=120)])
+def _topic_name_field(code: str, is_default_language: bool):
+    language = lazy_language_name(code)
+    return StringField(_l("Name in %(language)s", language=language), validators=[
+        DataRequired(_l("Enter the name in %(language)s.", language=language)),
+        Length(max=120)])
+
+
+class TopicForm(TranslatedForm):
+    translated_fields = {"name": _topic_name_field}
+    translated_fields_before = "active"
+
     active = SelectField(_l("Offered to organisers"), choices=[
         SelectChoice("1", _l("Yes")), SelectChoice("0", _l("No, hidden from new workshops"))],
         default="1")

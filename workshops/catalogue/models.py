@@ -16,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workshops.accounts.models import User
-from workshops.db_types import UTCDateTime, str_enum, utcnow
+from workshops.db_types import TranslatedText, UTCDateTime, str_enum, utcnow
 from workshops.extensions import db
 from workshops.i18n import LocalizedText, localized
 from workshops.places.models import Venue
@@ -82,14 +82,12 @@ workshop_facilitator = Table(
 class Topic(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(40), unique=True)
-    name_ca: Mapped[str] = mapped_column(String(120), default="")
-    name_es: Mapped[str] = mapped_column(String(120), default="")
-    name_en: Mapped[str] = mapped_column(String(120), default="")
+    name_texts: Mapped[dict[str, str]] = mapped_column(TranslatedText, default=dict)
     position: Mapped[int] = mapped_column(Integer, default=100)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     def name(self, language: str) -> LocalizedText:
-        return localized({"ca": self.name_ca, "es": self.name_es, "en": self.name_en}, language)
+        return localized(self.name_texts, language)
 
 
 class WorkshopAudience(db.Model):
@@ -109,15 +107,9 @@ class Workshop(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # What residents text to register (ALTA 123): unique among workshops that are not over.
     public_code: Mapped[str] = mapped_column(String(4), index=True)
-    title_ca: Mapped[str] = mapped_column(String(200), default="")
-    title_es: Mapped[str] = mapped_column(String(200), default="")
-    title_en: Mapped[str] = mapped_column(String(200), default="")
-    summary_ca: Mapped[str] = mapped_column(String(500), default="")
-    summary_es: Mapped[str] = mapped_column(String(500), default="")
-    summary_en: Mapped[str] = mapped_column(String(500), default="")
-    description_ca: Mapped[str] = mapped_column(Text, default="")
-    description_es: Mapped[str] = mapped_column(Text, default="")
-    description_en: Mapped[str] = mapped_column(Text, default="")
+    title_texts: Mapped[dict[str, str]] = mapped_column(TranslatedText, default=dict)
+    summary_texts: Mapped[dict[str, str]] = mapped_column(TranslatedText, default=dict)
+    description_texts: Mapped[dict[str, str]] = mapped_column(TranslatedText, default=dict)
     topic_id: Mapped[int] = mapped_column(ForeignKey("topic.id"), index=True)
     level: Mapped[Level] = mapped_column(str_enum(Level), default=Level.BEGINNER)
     instruction_language: Mapped[str] = mapped_column(String(2), default="ca")
@@ -163,17 +155,14 @@ class Workshop(db.Model):
         for audience in sorted(wanted - set(self.audiences)):
             self.audience_rows.append(WorkshopAudience(audience=audience))
 
-    def _texts(self, field: str) -> dict[str, str]:
-        return {lang: getattr(self, f"{field}_{lang}") for lang in ("ca", "es", "en")}
-
     def title(self, language: str) -> LocalizedText:
-        return localized(self._texts("title"), language)
+        return localized(self.title_texts, language)
 
     def summary(self, language: str) -> LocalizedText:
-        return localized(self._texts("summary"), language)
+        return localized(self.summary_texts, language)
 
     def description(self, language: str) -> LocalizedText:
-        return localized(self._texts("description"), language)
+        return localized(self.description_texts, language)
 
     @property
     def seats_left(self) -> int:

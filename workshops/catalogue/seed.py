@@ -28,7 +28,7 @@ def seed_topics() -> int:
     added = 0
     for position, (key, ca, es, en) in enumerate(DEFAULT_TOPICS, start=1):
         if key not in existing:
-            db.session.add(Topic(key=key, name_ca=ca, name_es=es, name_en=en,
+            db.session.add(Topic(key=key, name_texts={"ca": ca, "es": es, "en": en},
                                  position=position * 10, active=True))
             added += 1
     db.session.flush()

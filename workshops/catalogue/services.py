@@ -12,11 +12,11 @@ from workshops.catalogue.models import RemovedSession, Session, Topic, Workshop,
 from workshops.catalogue.schedule import Slot
 from workshops.catalogue.signals import schedule_changed, workshop_cancelled
 from workshops.extensions import db
+from workshops.i18n import languages
 from workshops.places.models import Venue
 from workshops.places.signals import venue_changed
 
 MIN_CAPACITY, MAX_CAPACITY = 1, 500
-LANGUAGES = ("ca", "es", "en")
 
 
 class CatalogueError(Exception):
@@ -79,15 +79,17 @@ class WorkshopDetails:
 
 
 def _clean(texts: dict[str, str]) -> dict[str, str]:
-    return {lang: (texts.get(lang) or "").strip() for lang in LANGUAGES}
+    """The texts in the portal's languages, stripped; empty ones left out."""
+    stripped = {lang: (texts.get(lang) or "").strip() for lang in languages()}
+    return {lang: text for lang, text in stripped.items() if text}
 
 
 def _validate(details: WorkshopDetails, workshop: Workshop | None) -> None:
     titles, summaries = _clean(details.titles), _clean(details.summaries)
-    if not any(titles.values()):
-        raise CatalogueError("no_title", "title_ca")
-    for lang in LANGUAGES:
-        if titles[lang] and not summaries[lang]:
+    if not titles:
+        raise CatalogueError("no_title", f"title_{languages()[0]}")
+    for lang in titles:
+        if lang not in summaries:
             raise CatalogueError("title_without_summary", f"summary_{lang}")
     if details.topic is None:
         raise CatalogueError("topic_required", "topic")
@@ -105,10 +107,9 @@ def _validate(details: WorkshopDetails, workshop: Workshop | None) -> None:
 
 
 def _apply(workshop: Workshop, details: WorkshopDetails) -> None:
-    for name, texts in (("title", details.titles), ("summary", details.summaries),
-                        ("description", details.descriptions)):
-        for lang, text in _clean(texts).items():
-            setattr(workshop, f"{name}_{lang}", text)
+    workshop.title_texts = _clean(details.titles)
+    workshop.summary_texts = _clean(details.summaries)
+    workshop.description_texts = _clean(details.descriptions)
     if workshop.venue_id is not None and workshop.venue_id != details.venue.id:
         workshop.sequence += 1
     workshop.topic = details.topic
@@ -308,9 +309,9 @@ def duplicate(workshop: Workshop, *, organiser: User, now: datetime) -> Workshop
     """A draft copy with the same texts, venue and team, a new code and no sessions."""
     copy = Workshop(organiser=organiser, status=WorkshopStatus.DRAFT, created_at=now,
                     updated_at=now, seats_taken=0, sequence=0)
-    for name in ("title", "summary", "description"):
-        for lang in LANGUAGES:
-            setattr(copy, f"{name}_{lang}", getattr(workshop, f"{name}_{lang}"))
+    copy.title_texts = dict(workshop.title_texts)
+    copy.summary_texts = dict(workshop.summary_texts)
+    copy.description_texts = dict(workshop.description_texts)
     copy.topic = workshop.topic
     copy.level = workshop.level
     copy.instruction_language = workshop.instruction_language

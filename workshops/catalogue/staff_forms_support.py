@@ -16,8 +16,9 @@ from workshops.catalogue.schedule import (
     to_local,
     weekly_slots,
 )
-from workshops.catalogue.services import LANGUAGES, CatalogueError, WorkshopDetails
+from workshops.catalogue.services import CatalogueError, WorkshopDetails
 from workshops.extensions import db
+from workshops.forms import fill_translated, translated_data
 from workshops.i18n import current_language
 from workshops.places.models import District, Neighbourhood, Venue
 
@@ -48,9 +49,9 @@ def fill_choices(form: WorkshopForm, workshop: Workshop | None = None) -> None:
 
 
 def fill_from_workshop(form: WorkshopForm, workshop: Workshop) -> None:
-    for name in ("title", "summary", "description"):
-        for lang in LANGUAGES:
-            getattr(form, f"{name}_{lang}").data = getattr(workshop, f"{name}_{lang}")
+    fill_translated(form, "title", workshop.title_texts)
+    fill_translated(form, "summary", workshop.summary_texts)
+    fill_translated(form, "description", workshop.description_texts)
     form.topic.data = workshop.topic_id
     form.level.data = workshop.level.value
     form.instruction_language.data = workshop.instruction_language
@@ -67,15 +68,12 @@ def fill_from_workshop(form: WorkshopForm, workshop: Workshop) -> None:
 
 
 def details_from_form(form: WorkshopForm) -> WorkshopDetails:
-    def texts(name):
-        return {lang: getattr(form, f"{name}_{lang}").data or "" for lang in LANGUAGES}
-
     opens = form.registration_opens.data
     closes = form.registration_closes.data
     return WorkshopDetails(
-        titles=texts("title"),
-        summaries=texts("summary"),
-        descriptions=texts("description"),
+        titles=translated_data(form, "title"),
+        summaries=translated_data(form, "summary"),
+        descriptions=translated_data(form, "description"),
         topic=db.session.get(Topic, form.topic.data) if form.topic.data else None,
         level=form.level.data,
         instruction_language=form.instruction_language.data,

@@ -24,7 +24,7 @@ from workshops.catalogue.staff_forms_support import (
 )
 from workshops.db_types import utcnow
 from workshops.extensions import db
-from workshops.forms import ActionForm
+from workshops.forms import ActionForm, translated_data, translated_form
 from workshops.i18n import current_language
 
 PUBLISHERS = (Role.ORGANISER, Role.COORDINATOR)
@@ -58,7 +58,7 @@ def my_workshops():
 @bp.route("/staff/workshops/new", methods=["GET", "POST"])
 @role_required(*PUBLISHERS)
 def new_workshop():
-    form = WorkshopForm(prefix="w")
+    form = translated_form(WorkshopForm, prefix="w")
     sessions_form = SessionsForm(prefix="s")
     fill_choices(form)
     if request.method == "POST":
@@ -101,7 +101,7 @@ def _render_manage(workshop: Workshop, sessions_form: SessionsForm, status: int 
 @role_required(*PUBLISHERS)
 def edit_workshop(workshop_id: int):
     workshop = editable_workshop(workshop_id)
-    form = WorkshopForm(prefix="w")
+    form = translated_form(WorkshopForm, prefix="w")
     fill_choices(form, workshop)
     if request.method == "GET":
         fill_from_workshop(form, workshop)
@@ -264,16 +264,14 @@ def topics():
 @role_required(Role.COORDINATOR)
 def edit_topic(topic_id: int | None = None):
     topic = (db.session.get(Topic, topic_id) or abort(404)) if topic_id else None
-    form = TopicForm(obj=topic)
+    form = translated_form(TopicForm, obj=topic)
     if request.method == "GET" and topic is not None:
         form.active.data = "1" if topic.active else "0"
     if form.validate_on_submit():
         if topic is None:
             topic = Topic(key=f"custom-{utcnow():%Y%m%d%H%M%S%f}", position=1000)
             db.session.add(topic)
-        topic.name_ca = form.name_ca.data.strip()
-        topic.name_es = form.name_es.data.strip()
-        topic.name_en = form.name_en.data.strip()
+        topic.name_texts = translated_data(form, "name")
         topic.active = form.active.data == "1"
         db.session.commit()
         flash(_("Topic saved."), "success")

@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField, StringField, TelField
+from wtforms import SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from workshops.i18n import LANGUAGE_NAMES
+from workshops.forms import language_choices
 from workshops.registrations.forms import ResidentForm
 from workshops.registrations.phones import InvalidPhone, parse_phone
 
@@ -43,6 +43,4 @@ class OwnDetailsForm(ResidentForm):
     name = StringField(_l("Your name"), validators=[
         DataRequired(_l("Write your name.")), Length(max=120)],
         render_kw={"autocomplete": "name"})
-    preferred_language = SelectField(
-        _l("Language of our messages"), choices=[
-            SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()])
+    preferred_language = SelectField(_l("Language of our messages"), choices=language_choices)

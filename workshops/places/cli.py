@@ -4,6 +4,7 @@ import click
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
+from workshops.config import configured_languages
 from workshops.database import write_transaction
 from workshops.db_types import utcnow
 from workshops.extensions import db
@@ -13,7 +14,8 @@ from workshops.places.boundaries import BoundaryError, import_boundaries
 
 @bp.cli.command("import-boundaries")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--language", default="ca", type=click.Choice(["ca", "es", "en"]),
+@click.option("--language", default=configured_languages()[0],
+              type=click.Choice(configured_languages()),
               help="Language of the messages.")
 def import_boundaries_command(file: Path, language: str):
     """Import neighbourhood boundaries from Open Data BCN's barris GeoJSON (WGS84).

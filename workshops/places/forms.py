@@ -3,24 +3,30 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 
+from workshops.forms import TranslatedForm
+from workshops.i18n import lazy_language_name
+
 
 class PriorityForm(FlaskForm):
     priority = HiddenField(validators=[AnyOf(["0", "1"])])
 
 
-class VenueForm(FlaskForm):
+def _directions_field(code: str, is_default_language: bool):
+    return TextAreaField(
+        _l("How to get there, in %(language)s", language=lazy_language_name(code)),
+        validators=[Length(max=1000)])
+
+
+class VenueForm(TranslatedForm):
+    translated_fields = {"directions": _directions_field}
+    translated_fields_before = "step_free_access"
+
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the venue's name.")),
                                                Length(max=200)])
     address = StringField(_l("Address"), validators=[
         DataRequired(_l("Enter the street address.")), Length(max=300)])
     neighbourhood_id = SelectField(_l("Neighbourhood"), coerce=int,
                                 validators=[InputRequired(_l("Choose the neighbourhood."))])
-    directions_ca = TextAreaField(_l("How to get there, in Catalan"),
-                                  validators=[Length(max=1000)])
-    directions_es = TextAreaField(_l("How to get there, in Spanish"),
-                                  validators=[Length(max=1000)])
-    directions_en = TextAreaField(_l("How to get there, in English"),
-                                  validators=[Length(max=1000)])
     step_free_access = BooleanField(_l("Step-free access"))
     accessible_toilet = BooleanField(_l("Accessible toilet"))
     hearing_loop = BooleanField(_l("Hearing loop"))

@@ -1,9 +1,9 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workshops.db_types import UTCDateTime
+from workshops.db_types import TranslatedText, UTCDateTime
 from workshops.extensions import db
 from workshops.i18n import localized
 
@@ -49,9 +49,7 @@ class Venue(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300))
     neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhood.id"), index=True)
-    directions_ca: Mapped[str] = mapped_column(Text, default="")
-    directions_es: Mapped[str] = mapped_column(Text, default="")
-    directions_en: Mapped[str] = mapped_column(Text, default="")
+    directions_texts: Mapped[dict[str, str]] = mapped_column(TranslatedText, default=dict)
     step_free_access: Mapped[bool] = mapped_column(Boolean, default=False)
     accessible_toilet: Mapped[bool] = mapped_column(Boolean, default=False)
     hearing_loop: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -62,11 +60,8 @@ class Venue(db.Model):
     neighbourhood: Mapped[Neighbourhood] = relationship(back_populates="venues")
 
     def directions(self, language: str):
-        """Directions in `language`, falling back ca → es → en (see `localized`)."""
-        return localized(
-            {"ca": self.directions_ca, "es": self.directions_es, "en": self.directions_en},
-            language,
-        )
+        """Directions in `language`, else in another (see `localized`)."""
+        return localized(self.directions_texts, language)
 
     def __repr__(self) -> str:
         return f"<Venue {self.id} {self.name}>"

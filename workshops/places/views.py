@@ -7,6 +7,7 @@ from workshops.accounts.access import role_required
 from workshops.accounts.models import Role
 from workshops.db_types import utcnow
 from workshops.extensions import db
+from workshops.forms import translated_form
 from workshops.places import bp
 from workshops.places.forms import PriorityForm, VenueForm
 from workshops.places.models import Neighbourhood, Venue
@@ -55,7 +56,7 @@ def venues():
 @role_required(Role.COORDINATOR)
 def edit_venue(venue_id: int | None = None):
     venue = (db.session.get(Venue, venue_id) or abort(404)) if venue_id else None
-    form = VenueForm(obj=venue)
+    form = translated_form(VenueForm, obj=venue)
     form.neighbourhood_id.choices = [SelectChoice(-1, "—")] + [
         SelectChoice(n.id, n.name, optgroup=d.name)
         for d in districts_with_neighbourhoods() for n in d.neighbourhoods

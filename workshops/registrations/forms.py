@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from workshops.i18n import LANGUAGE_NAMES
+from workshops.forms import language_choices
 from workshops.places.queries import districts_with_neighbourhoods
 from workshops.registrations.models import AGE_BAND_LABELS, GENDER_LABELS
 from workshops.registrations.phones import InvalidPhone, parse_phone
@@ -126,9 +126,8 @@ class ResidentCorrectionForm(ResidentForm):
     email = EmailField(_l("Email (optional)"), validators=[
         Optional(), Email(_l("Enter a valid email address, like name@example.org.")),
         Length(max=254)], render_kw={"autocomplete": "off"})
-    preferred_language = SelectField(_l("Language of the SMS messages"), choices=[
-        SelectChoice(code, name, render_kw={"lang": code})
-        for code, name in LANGUAGE_NAMES.items()])
+    preferred_language = SelectField(_l("Language of the SMS messages"),
+                                     choices=language_choices)
     age_band = SelectField(
         _l("Age"), default=UNCHANGED,
         description=_l("Not shown here: it is only for anonymous statistics. Change it only "

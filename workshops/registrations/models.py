@@ -18,6 +18,7 @@ from workshops.accounts.models import User
 from workshops.catalogue.models import Workshop
 from workshops.db_types import UTCDateTime, str_enum
 from workshops.extensions import db
+from workshops.i18n import default_language
 from workshops.places.models import Neighbourhood
 
 
@@ -89,7 +90,7 @@ class Resident(db.Model):
     lives_outside_barcelona: Mapped[bool] = mapped_column(Boolean, default=False)
     age_band: Mapped[AgeBand | None] = mapped_column(str_enum(AgeBand))
     gender: Mapped[Gender] = mapped_column(str_enum(Gender), default=Gender.UNSAID)
-    preferred_language: Mapped[str] = mapped_column(String(2), default="ca")
+    preferred_language: Mapped[str] = mapped_column(String(2), default=default_language)
     sms_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     sms_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Sent STOP / BAIXA / BAJA: nothing at all is sent to this phone until it sends START.

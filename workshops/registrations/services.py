@@ -6,7 +6,7 @@ the database write lock from its first statement (see workshops.database). A uni
 constraint on (workshop, resident) backs the duplicate rule.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -17,6 +17,7 @@ from workshops.accounts.models import User
 from workshops.catalogue.models import Workshop, WorkshopStatus
 from workshops.catalogue.signals import schedule_changed, workshop_cancelled
 from workshops.extensions import db
+from workshops.i18n import default_language
 from workshops.places.models import Neighbourhood
 from workshops.registrations.models import (
     AgeBand,
@@ -71,7 +72,7 @@ class ResidentDetails:
     email: str = ""
     age_band: AgeBand | None = None
     gender: Gender = Gender.UNSAID
-    preferred_language: str = "ca"
+    preferred_language: str = field(default_factory=default_language)
     sms_consent: bool = False
 
 

@@ -1,24 +1,14 @@
-"""Reading what residents text: keywords in three languages, any case, with or without
-accents, extra spaces tolerated, numbers in any script's digits."""
+"""Reading what residents text: keywords in each language (sms.keywords), any case, with
+or without accents, extra spaces tolerated, numbers in any script's digits."""
 
 import re
 import unicodedata
 from dataclasses import dataclass
 
+from workshops.sms.keywords import actions_by_word
+
 # keyword → (action, language of the keyword; None when it belongs to no one language)
-KEYWORDS: dict[str, tuple[str, str | None]] = {
-    "ALTA": ("register", "ca"), "APUNTA": ("register", "ca"),
-    "INSCRIBIR": ("register", "es"), "APUNTAR": ("register", "es"),
-    "JOIN": ("register", "en"),
-    "BAIXA": ("cancel", "ca"), "BAJA": ("cancel", "es"), "LEAVE": ("cancel", "en"),
-    "TALLERS": ("find", "ca"), "TALLERES": ("find", "es"), "WORKSHOPS": ("find", "en"),
-    "MEVES": ("mine", "ca"), "MIS": ("mine", "es"), "MINE": ("mine", "en"),
-    "AJUDA": ("help", "ca"), "AYUDA": ("help", "es"), "HELP": ("help", "en"),
-    "INFO": ("help", None),
-    "NOM": ("name", "ca"), "NOMBRE": ("name", "es"), "NAME": ("name", "en"),
-    "BARRI": ("area", "ca"), "BARRIO": ("area", "es"), "AREA": ("area", "en"),
-    "STOP": ("stop", None), "START": ("start", None),
-}
+ACTIONS_BY_WORD = actions_by_word()
 # A keyword alone means something else: BAIXA / BAJA stop messages, ALTA resumes them.
 BARE = {"BAIXA": "stop", "BAJA": "stop", "ALTA": "start"}
 CODE = re.compile(r"#?([0-9]{3,4})")
@@ -61,9 +51,9 @@ def parse(body: str) -> Command:
     words = fold(body or "").split(" ", 1)
     word = words[0].strip(".,;:!¡?¿")
     rest = words[1].strip() if len(words) > 1 else ""
-    if word not in KEYWORDS:
+    if word not in ACTIONS_BY_WORD:
         return Command("unknown")
-    action, language = KEYWORDS[word]
+    action, language = ACTIONS_BY_WORD[word]
     if not rest and word in BARE:
         return Command(BARE[word], language)
     if action in ("register", "cancel"):

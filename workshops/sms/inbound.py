@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from workshops.catalogue.models import Workshop, WorkshopStatus
 from workshops.catalogue.queries import ListingFilters, upcoming_workshops
 from workshops.extensions import db
+from workshops.i18n import default_language
 from workshops.places.models import District, Neighbourhood
 from workshops.registrations import services as registrations
 from workshops.registrations.models import Channel, Registration, RegistrationStatus, Resident
@@ -91,7 +92,7 @@ def _resident_for(from_phone: str, now: datetime, create: bool) -> Resident | No
     resident = db.session.scalar(select(Resident).where(Resident.phone == phone.e164))
     if resident is None and create:
         resident = Resident(phone=phone.e164, phone_takes_sms=True, created_at=now,
-                            preferred_language="ca")
+                            preferred_language=default_language())
         db.session.add(resident)
         db.session.flush()
     return resident
@@ -106,7 +107,8 @@ def _answer(command: Command, from_phone: str, now: datetime) -> str | None:
         "register", "stop", "name", "area"))
     if resident is not None:
         resident.last_message_at = now  # activity: see workshops.privacy.retention
-    language = command.language or (resident.preferred_language if resident else "ca")
+    language = command.language or (
+        resident.preferred_language if resident else default_language())
     handler = HANDLERS.get(command.action, _help)
     if resident is not None and resident.sms_opted_out and command.action != "start":
         # Nothing is ever sent to an opted-out phone, but leaving still frees the place

@@ -11,26 +11,10 @@ from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 
 from workshops.registrations.services import issue_manage_link
+from workshops.sms.keywords import keyword
 from workshops.sms.segments import fit
 
 SIGNATURE = "Internet 4all: "
-
-# The keywords residents text, by action and language (shown in replies).
-KEYWORDS = {
-    "register": {"ca": "ALTA", "es": "INSCRIBIR", "en": "JOIN"},
-    "cancel": {"ca": "BAIXA", "es": "BAJA", "en": "LEAVE"},
-    "find": {"ca": "TALLERS", "es": "TALLERES", "en": "WORKSHOPS"},
-    "mine": {"ca": "MEVES", "es": "MIS", "en": "MINE"},
-    "help": {"ca": "AJUDA", "es": "AYUDA", "en": "HELP"},
-    "name": {"ca": "NOM", "es": "NOMBRE", "en": "NAME"},
-    "area": {"ca": "BARRI", "es": "BARRIO", "en": "AREA"},
-    "start": {"ca": "ALTA", "es": "ALTA", "en": "START"},
-}
-
-
-def keyword(action: str, language: str) -> str:
-    return KEYWORDS[action].get(language, KEYWORDS[action]["ca"])
-
 
 def manage_link(registration, now: datetime) -> str:
     """A new personal link, /r/<token>, as a full address (built from PUBLIC_BASE_URL, so
