@@ -14,18 +14,16 @@ from sqlalchemy import func, select
 from workshops.catalogue.models import Workshop, WorkshopStatus
 from workshops.catalogue.queries import ListingFilters, upcoming_workshops
 from workshops.extensions import db
+from workshops.notifications import redaction, texts
+from workshops.notifications.segments import MAX_SEGMENTS, segments
 from workshops.places.models import District, Neighbourhood
 from workshops.registrations import services as registrations
 from workshops.registrations.models import Channel, Registration, RegistrationStatus, Resident
 from workshops.registrations.phones import InvalidPhone, parse_phone
 from workshops.registrations.services import RegistrationError, ResidentDetails
-from workshops.sms import texts
 from workshops.sms.areas import match_area
 from workshops.sms.commands import Command, parse
 from workshops.sms.models import InboundMessage
-from workshops.sms.redaction import without_link_tokens
-from workshops.sms.segments import MAX_SEGMENTS, segments
-from workshops.sms.texts import keyword, render, when
 
 
 def handle(message_sid: str, from_phone: str, body: str, *, now: datetime) -> str | None:
@@ -47,7 +45,7 @@ def handle(message_sid: str, from_phone: str, body: str, *, now: datetime) -> st
     inbound.action = command.action
     reply = _answer(command, from_phone, now)
     # The reply goes out with its link; what is kept of it has the token cut out.
-    inbound.reply = without_link_tokens(reply)
+    inbound.reply = redaction.without_link_tokens(reply)
     db.session.flush()
     return reply
 
@@ -57,7 +55,7 @@ def _replayed(seen: InboundMessage, now: datetime) -> str | None:
     `without_link_tokens`), so a sign-up's reply gets a new link to the same registration:
     the first reply may never have reached the phone."""
     reply = seen.reply or None
-    cut = without_link_tokens(texts.link_address("x"))
+    cut = redaction.without_link_tokens(texts.link_address("x"))
     if reply is None or cut not in reply:
         return reply
     command = parse(seen.body)
@@ -120,13 +118,14 @@ def _answer(command: Command, from_phone: str, now: datetime) -> str | None:
 
 
 def _say(language: str, template_fn, **values) -> str:
-    return render(language, template_fn, **values)
+    return texts.render(language, template_fn, **values)
 
 
 def _register(command, resident, language, from_phone, now):
     if not command.argument:
         return _say(language, lambda: _("send %(keyword)s and the workshop code, e.g. "
-                                        "%(keyword)s 123."), keyword=keyword("register", language))
+                                        "%(keyword)s 123."),
+                    keyword=texts.keyword("register", language))
     workshop = _workshop_by_code(command.argument, now)
     if workshop is None:
         return _unknown_code(command.argument, language)
@@ -153,7 +152,7 @@ def _register(command, resident, language, from_phone, now):
 
 def _ask_name(language):
     with force_locale(language):
-        return _("Send %(keyword)s and your name.", keyword=keyword("name", language))
+        return _("Send %(keyword)s and your name.", keyword=texts.keyword("name", language))
 
 
 def _workshop_by_code(code: str, now: datetime) -> Workshop | None:
@@ -168,7 +167,7 @@ def _workshop_by_code(code: str, now: datetime) -> Workshop | None:
 def _unknown_code(code, language):
     return _say(language, lambda: _(
         "there is no open workshop with the code %(code)s. Send %(keyword)s to see "
-        "workshops near you."), code=code, keyword=keyword("find", language))
+        "workshops near you."), code=code, keyword=texts.keyword("find", language))
 
 
 def _registration_problem(error, workshop, language, now):
@@ -198,7 +197,7 @@ def _cancel(command, resident, language, from_phone, now):
     if registration is None:
         return _say(language, lambda: _(
             "you have no place in a workshop with the code %(code)s. Send %(keyword)s to see "
-            "yours."), code=command.argument or "—", keyword=keyword("mine", language))
+            "yours."), code=command.argument or "—", keyword=texts.keyword("mine", language))
     return _say(language, lambda: _(
         "your place at %(title)s is cancelled. Thank you for letting us know."),
         title=registration.workshop.title(language).text)
@@ -212,7 +211,7 @@ def _find(command, resident, language, from_phone, now):
             return _say(language, lambda: _(
                 "we do not know the area %(area)s. Try a neighbourhood, e.g. %(keyword)s "
                 "Raval."), shrink=("area",), area=command.argument[:40],
-                keyword=keyword("find", language))
+                keyword=texts.keyword("find", language))
     elif resident is not None and resident.home_neighbourhood is not None:
         area = resident.home_neighbourhood
     filters = ListingFilters(free_seats=True)
@@ -225,13 +224,14 @@ def _find(command, resident, language, from_phone, now):
     if not found:
         return _say(language, lambda: _(
             "no workshops with free places in %(area)s right now. Send %(keyword)s for the "
-            "whole city."), area=place, keyword=keyword("find", language))
+            "whole city."), area=place, keyword=texts.keyword("find", language))
     listing = "; ".join(
-        f"{w.public_code} {w.title(language).text} ({when(w.upcoming_sessions(now)[0].starts_at)})"
-        for w in found)
+        f"{w.public_code} {w.title(language).text} "
+        f"({texts.when(w.upcoming_sessions(now)[0].starts_at)})" for w in found)
     return _say(language, lambda: _(
         "workshops in %(area)s: %(list)s. To sign up send %(keyword)s and the code."),
-        shrink=("list", "area"), area=place, list=listing, keyword=keyword("register", language))
+        shrink=("list", "area"), area=place, list=listing,
+        keyword=texts.keyword("register", language))
 
 
 def _mine(command, resident, language, from_phone, now):
@@ -247,7 +247,7 @@ def _mine(command, resident, language, from_phone, now):
     if not upcoming:
         return _say(language, lambda: _(
             "you have no upcoming workshops. Send %(keyword)s to find one."),
-            keyword=keyword("find", language))
+            keyword=texts.keyword("find", language))
     parts = []
     with force_locale(language):
         for registration in upcoming[:3]:
@@ -255,10 +255,10 @@ def _mine(command, resident, language, from_phone, now):
             state = "" if registration.status == RegistrationStatus.CONFIRMED else (
                 " " + _("(waiting list)"))
             parts.append(f"{workshop.public_code} {workshop.title(language).text} "
-                         f"{when(workshop.upcoming_sessions(now)[0].starts_at)}{state}")
+                         f"{texts.when(workshop.upcoming_sessions(now)[0].starts_at)}{state}")
     return _say(language, lambda: _("your workshops: %(list)s. To cancel send %(keyword)s and "
                                     "the code."), shrink=("list",), list="; ".join(parts),
-                keyword=keyword("cancel", language))
+                keyword=texts.keyword("cancel", language))
 
 
 def _name(command, resident, language, from_phone, now):
@@ -268,12 +268,12 @@ def _name(command, resident, language, from_phone, now):
     resident.name = name
     return _say(language, lambda: _(
         "thank you, %(name)s. Send %(keyword)s and your neighbourhood, e.g. %(keyword)s "
-        "Raval."), shrink=("name",), name=name, keyword=keyword("area", language))
+        "Raval."), shrink=("name",), name=name, keyword=texts.keyword("area", language))
 
 
 def _ask_name_reply(language):
     return _say(language, lambda: _("send %(keyword)s and your name, e.g. %(keyword)s Maria."),
-                keyword=keyword("name", language))
+                keyword=texts.keyword("name", language))
 
 
 def _area(command, resident, language, from_phone, now):
@@ -282,7 +282,7 @@ def _area(command, resident, language, from_phone, now):
         return _say(language, lambda: _(
             "we do not know the neighbourhood %(area)s. Send %(keyword)s and its name, e.g. "
             "%(keyword)s Trinitat Nova."), shrink=("area",),
-            area=(command.argument or "—")[:40], keyword=keyword("area", language))
+            area=(command.argument or "—")[:40], keyword=texts.keyword("area", language))
     resident.home_neighbourhood = area
     resident.lives_outside_barcelona = False
     return _say(language, lambda: _("thank you. Your neighbourhood: %(area)s."), area=area.name)
@@ -295,7 +295,7 @@ def _stop(command, resident, language, from_phone, now):
     registrations.set_sms_consent(resident, False, now=now)
     return _say(language, lambda: _(
         "you will not receive more messages. To receive them again send %(keyword)s."),
-        keyword=keyword("start", language))
+        keyword=texts.keyword("start", language))
 
 
 def _start(command, resident, language, from_phone, now):
@@ -305,15 +305,15 @@ def _start(command, resident, language, from_phone, now):
     registrations.set_sms_consent(resident, True, now=now)
     return _say(language, lambda: _(
         "you will receive messages again. Send %(keyword)s for help."),
-        keyword=keyword("help", language))
+        keyword=texts.keyword("help", language))
 
 
 def _help(command, resident, language, from_phone, now):
     return _say(language, lambda: _(
         "free digital skills workshops. %(join)s 123 to sign up, %(leave)s 123 to cancel, "
         "%(find)s to see workshops, %(mine)s for yours, STOP to stop messages."),
-        join=keyword("register", language), leave=keyword("cancel", language),
-        find=keyword("find", language), mine=keyword("mine", language))
+        join=texts.keyword("register", language), leave=texts.keyword("cancel", language),
+        find=texts.keyword("find", language), mine=texts.keyword("mine", language))
 
 
 # What an opted-out phone can still do (silently): free a place.
