@@ -18,6 +18,7 @@ from workshops.attendance.services import AttendanceError, Change
 from workshops.catalogue.models import Session
 from workshops.catalogue.schedule import Slot
 from workshops.extensions import db
+from workshops.notifications.models import OutboxMessage
 from workshops.registrations.models import (
     AgeBand,
     Channel,
@@ -28,7 +29,6 @@ from workshops.registrations.models import (
 )
 from workshops.registrations.phones import parse_phone
 from workshops.registrations.services import ResidentDetails
-from workshops.sms.models import OutboxMessage
 
 # Wednesday 4 March 2026, 10:00 to 12:00 in Barcelona; created two days before.
 SESSION_START = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)

@@ -159,7 +159,7 @@ def prove_phone_in_browser(page, live_server, app, phone, language):
     from datetime import UTC, datetime
 
     from tests.test_my_workshops import CodeCatcher
-    from workshops.sms.worker import send_due
+    from workshops.notifications.worker import send_due
 
     page.goto(f"{live_server}/my-workshops?lang={language}")
     page.fill("#phone", phone)

@@ -24,9 +24,9 @@ from tests.conftest import TEST_CONFIG
 from tests.factories import make_workshop, manage_token, mobile, register, token_in
 from workshops.config import PROJECT_ROOT
 from workshops.extensions import db
+from workshops.notifications.models import MessageKind, OutboxMessage
 from workshops.registrations import services
 from workshops.registrations.models import Registration, RegistrationStatus
-from workshops.sms.models import MessageKind, OutboxMessage
 
 # gunicorn runs in its own processes, on the machine's clock: so does the test.
 pytestmark = pytest.mark.real_clock

@@ -24,9 +24,9 @@ from workshops.catalogue.schedule import Slot
 from workshops.catalogue.seed import seed_topics
 from workshops.clock import utcnow
 from workshops.extensions import db
+from workshops.notifications.models import MessageKind, OutboxMessage
 from workshops.places.models import Neighbourhood
 from workshops.registrations.models import Registration
-from workshops.sms.models import MessageKind, OutboxMessage
 
 # Tables a refused request may still write to: attempt counters, and the staff session a
 # sign-in opens.

@@ -17,7 +17,7 @@ from workshops.accounts.models import Role
 from workshops.catalogue.models import Workshop
 from workshops.config import PROJECT_ROOT
 from workshops.extensions import db
-from workshops.sms.keywords import keyword
+from workshops.keywords import keyword
 
 WITH_FRENCH = "ca,es,en,fr"
 

@@ -14,11 +14,11 @@ from tests.test_privacy import RecordingHttpClient, scan
 from tests.test_sms import text
 from workshops.extensions import db
 from workshops.my.models import PhoneCode
+from workshops.notifications.models import MessageKind, OutboxMessage, OutboxStatus
+from workshops.notifications.worker import send_due
 from workshops.places.models import Neighbourhood
 from workshops.registrations.models import Registration, RegistrationStatus, Resident
-from workshops.sms.models import MessageKind, OutboxMessage, OutboxStatus
 from workshops.sms.senders import make_sender
-from workshops.sms.worker import send_due
 
 PHONE = mobile(7)  # 600000007
 E164 = "+34" + PHONE

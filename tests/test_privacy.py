@@ -29,6 +29,9 @@ from workshops.audit import services as audit
 from workshops.audit.models import AuditAction, AuditEvent
 from workshops.catalogue.schedule import Slot
 from workshops.extensions import db
+from workshops.notifications.models import MessageKind, OutboxMessage, OutboxStatus
+from workshops.notifications.services import notify
+from workshops.notifications.worker import claim, schedule_reminders, send_due
 from workshops.places.models import Neighbourhood
 from workshops.privacy.retention import inactive_residents, months_before, purge, purge_if_due
 from workshops.reach.exports import records
@@ -45,10 +48,8 @@ from workshops.registrations.models import (
 )
 from workshops.sms.cli import purge_daily
 from workshops.sms.inbound import handle
-from workshops.sms.models import InboundMessage, MessageKind, OutboxMessage, OutboxStatus
-from workshops.sms.outbox import enqueue
+from workshops.sms.models import InboundMessage
 from workshops.sms.senders import LogSender, make_sender
-from workshops.sms.worker import claim, schedule_reminders, send_due
 
 NAME = "Eulàlia Zubizarreta-Oyarbide"
 PHONE = "+34677889901"
@@ -408,11 +409,12 @@ def world(app_context, seeded, now):
     handle(new_sid(), f"+34{mobile(2)}", "MEVES", now=now - timedelta(days=91))
     handle(new_sid(), f"+34{mobile(2)}", "AJUDA", now=now - timedelta(days=89))
     for age in (91, 89):
-        message = enqueue(MessageKind.MANAGE_LINK, people["back"], now=now - timedelta(days=age))
+        message = notify(MessageKind.MANAGE_LINK, registration=people["back"],
+                         now=now - timedelta(days=age))
         send_due(LogSender(), now=now - timedelta(days=age))
         db.session.refresh(message)
-    pending = enqueue(MessageKind.MANAGE_LINK, people["back"], now=now - timedelta(days=91),
-                      send_after=now + timedelta(hours=1))
+    pending = notify(MessageKind.MANAGE_LINK, registration=people["back"],
+                     now=now - timedelta(days=91), send_after=now + timedelta(hours=1))
     # Attempt-limit records: one two days old in a scope nobody used since, one recent.
     ratelimit.record("login-address", "192.0.2.1", now=now - timedelta(days=2),
                      window=timedelta(minutes=15))

@@ -25,6 +25,10 @@ from workshops.catalogue import services as catalogue
 from workshops.catalogue.models import Workshop
 from workshops.catalogue.schedule import Slot
 from workshops.extensions import db
+from workshops.notifications import services as notifications
+from workshops.notifications.models import MessageKind, OutboxMessage
+from workshops.notifications.services import notify
+from workshops.notifications.worker import send_due
 from workshops.places.models import Neighbourhood
 from workshops.reach.facts import ReachFact
 from workshops.registrations import services
@@ -41,9 +45,6 @@ from workshops.registrations.models import (
 from workshops.registrations.phones import InvalidPhone, display_phone, parse_phone
 from workshops.registrations.services import RegistrationError
 from workshops.sms.inbound import handle as handle_sms
-from workshops.sms.models import MessageKind, OutboxMessage
-from workshops.sms.outbox import enqueue
-from workshops.sms.worker import send_due
 
 
 @pytest.fixture
@@ -463,7 +464,7 @@ def test_the_token_in_the_redirect_and_the_token_in_the_sms_both_open_the_page(
 def test_an_old_link_keeps_working_after_a_new_one_is_sent(client, workshop):
     registration = register(workshop, mobile(1))
     old = manage_token(registration)
-    enqueue(MessageKind.MANAGE_LINK, registration, now=now_())
+    notify(MessageKind.MANAGE_LINK, registration=registration, now=now_())
     db.session.commit()
     sender = RecordingSender()
     send_due(sender, now=now_())
@@ -763,7 +764,7 @@ def test_another_registrations_manage_link_leaves_her_consent_and_messages_alone
     introduction, confirmation = sender.sent  # her number never texted us: who we are first
     assert "STOP" in introduction[1]
     assert services.registration_by_token(token_in(confirmation[1])) == hers
-    services.notify_workshop_cancelled(other, now=now_())  # nothing more about theirs
+    notifications.notify_workshop_cancelled(other, now=now_())  # nothing more about theirs
     assert pending_messages() == []
 
 
@@ -778,13 +779,13 @@ def test_a_manage_link_stops_and_resumes_the_messages_about_its_registration(cli
     html = client.get(f"{url}?lang=en").get_data(as_text=True)
     assert "We do not send you SMS messages about this workshop." in html
     assert send_due(RecordingSender(), now=now_()).skipped == 1
-    services.notify_schedule_changed(workshop, now=now_())
+    notifications.notify_schedule_changed(workshop, now=now_())
     assert pending_messages() == []
 
     assert post_form(client, url, f"{url}/sms", consent="1").status_code == 303
     db.session.refresh(registration)
     assert not registration.sms_muted and registration.resident.sms_consent
-    services.notify_schedule_changed(workshop, now=now_())
+    notifications.notify_schedule_changed(workshop, now=now_())
     assert pending_messages() == [(registration.id, MessageKind.SCHEDULE_CHANGED)]
 
 
@@ -800,7 +801,7 @@ def test_a_manage_link_cannot_switch_on_sms_for_a_phone_without_consent(client, 
     assert post_form(client, f"{url}/cancel", f"{url}/sms", consent="1").status_code == 303
     db.session.refresh(registration.resident)
     assert not registration.resident.sms_consent
-    services.notify_schedule_changed(workshop, now=now_())
+    notifications.notify_schedule_changed(workshop, now=now_())
     assert pending_messages() == []
 
 

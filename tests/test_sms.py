@@ -24,18 +24,19 @@ from workshops.accounts.models import Role
 from workshops.catalogue import services as catalogue
 from workshops.catalogue.schedule import Slot, local_to_utc, to_local
 from workshops.extensions import db
+from workshops.notifications import texts
+from workshops.notifications.models import MessageKind, OutboxMessage, OutboxStatus
+from workshops.notifications.redaction import without_link_tokens
+from workshops.notifications.segments import is_gsm7, segments
+from workshops.notifications.worker import claim, schedule_reminders, send_due
+from workshops.notifications.worker import render as render_outbox
 from workshops.registrations.models import Registration, RegistrationStatus, Resident
 from workshops.registrations.services import registration_by_token
-from workshops.sms import texts
 from workshops.sms.commands import ACTIONS_BY_WORD
 from workshops.sms.inbound import handle
-from workshops.sms.models import InboundMessage, MessageKind, OutboxMessage, OutboxStatus
-from workshops.sms.redaction import without_link_tokens
-from workshops.sms.segments import is_gsm7, segments
+from workshops.sms.models import InboundMessage
 from workshops.sms.senders import LogSender, make_sender
 from workshops.sms.views import twiml
-from workshops.sms.worker import claim, schedule_reminders, send_due
-from workshops.sms.worker import render as render_outbox
 
 PHONE = "+34612345678"
 _sids = itertools.count(1)

@@ -27,13 +27,14 @@ from workshops.accounts.models import Role
 from workshops.audit.models import AuditAction, AuditEvent
 from workshops.clock import utcnow
 from workshops.extensions import db
+from workshops.notifications.models import OutboxMessage
+from workshops.notifications.redaction import redacted
+from workshops.notifications.worker import send_due
 from workshops.registrations.models import AgeBand, Gender
 from workshops.registrations.phones import masked_phone
 from workshops.registrations.services import cancel
-from workshops.sms.models import InboundMessage, OutboxMessage
-from workshops.sms.redaction import redacted
+from workshops.sms.models import InboundMessage
 from workshops.sms.senders import LogSender
-from workshops.sms.worker import send_due
 
 PEOPLE = {  # name: (phone as typed, as shown in full, email)
     "Anna Soler": ("612345678", "612 34 56 78", "anna@example.org"),

@@ -97,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     from workshops.attendance import models as attendance_models  # noqa: F401
     from workshops.audit import models as audit_models  # noqa: F401
     from workshops.my import models as my_models  # noqa: F401
+    from workshops.notifications import services as notification_receivers  # noqa: F401
     from workshops.sms import models as sms_models  # noqa: F401
 
     app.register_blueprint(core.bp)

@@ -30,8 +30,8 @@ from workshops.catalogue.models import (
 from workshops.catalogue.queries import where_place_topic_audience
 from workshops.catalogue.schedule import MADRID
 from workshops.extensions import db
+from workshops.keywords import public_sms_number, register_instruction
 from workshops.places.models import District, Neighbourhood, Venue
-from workshops.sms.keywords import public_sms_number, register_instruction
 
 CANCELLED_KEPT_FOR = timedelta(days=30)
 REFRESH_INTERVAL = timedelta(hours=6)

@@ -19,8 +19,8 @@ from workshops.catalogue.queries import (
 from workshops.catalogue.services import can_edit
 from workshops.db_types import utcnow
 from workshops.i18n import current_language
+from workshops.keywords import public_sms_number, register_instruction
 from workshops.pagecache import cached_for_visitors
-from workshops.sms.keywords import public_sms_number, register_instruction
 
 
 def _filter_form(lang: str) -> ListingFilterForm:

@@ -4,9 +4,9 @@ from workshops.catalogue.public_views import next_workshops
 from workshops.core import bp
 from workshops.db_types import utcnow
 from workshops.i18n import current_language
+from workshops.keywords import public_sms_number, register_instruction
 from workshops.pagecache import cached_for_visitors
 from workshops.places.queries import districts_with_neighbourhoods
-from workshops.sms.keywords import public_sms_number, register_instruction
 
 
 @bp.get("/")

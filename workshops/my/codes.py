@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 
 from workshops.extensions import db
 from workshops.my.models import PhoneCode
+from workshops.registrations.signals import residents_erased
 
 CODE_DIGITS = 6
 
@@ -57,6 +58,7 @@ def delete_codes_before(moment: datetime) -> int:
     return db.session.execute(delete(PhoneCode).where(PhoneCode.requested_at < moment)).rowcount
 
 
-def forget_codes(resident_ids: list[int]) -> None:
+@residents_erased.connect
+def _forget_codes(_sender, *, resident_ids: list[int], phones: list[str]) -> None:
     """An erased resident's codes go: their phone key is a hash of her number."""
     db.session.execute(delete(PhoneCode).where(PhoneCode.resident_id.in_(resident_ids)))

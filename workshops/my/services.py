@@ -10,13 +10,12 @@ from flask_babel import lazy_gettext as _l
 
 from workshops.extensions import db
 from workshops.my import codes
+from workshops.my.signals import code_requested
 from workshops.registrations.corrections import Correction, apply_correction
 from workshops.registrations.erasure import resident_by_phone
 from workshops.registrations.models import Registration, Resident
 from workshops.registrations.phones import Phone
 from workshops.registrations.services import set_sms_consent
-from workshops.sms.models import MessageKind
-from workshops.sms.outbox import enqueue_for_resident
 
 
 class MyWorkshopsError(Exception):
@@ -52,8 +51,7 @@ def request_code(phone: Phone, *, now: datetime) -> None:
                                  code_hash="")
     db.session.add(phone_code)
     db.session.flush()
-    enqueue_for_resident(MessageKind.PHONE_CODE, resident, now=now,
-                         params={"phone_code_id": phone_code.id})
+    code_requested.send(resident, phone_code=phone_code, now=now)
 
 
 def normalised_code(typed: str) -> str | None:

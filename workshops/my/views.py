@@ -31,6 +31,7 @@ from workshops.clock import utcnow
 from workshops.extensions import db
 from workshops.forms import ActionForm
 from workshops.i18n import current_language
+from workshops.keywords import public_sms_number
 from workshops.my import bp, codes
 from workshops.my import services as my
 from workshops.my.forms import CodeForm, OwnDetailsForm, PhoneForm
@@ -51,7 +52,6 @@ from workshops.registrations.models import (
 )
 from workshops.registrations.phones import masked_phone
 from workshops.registrations.views import cancel_place
-from workshops.sms.keywords import public_sms_number
 
 PENDING = "my_pending"  # {"key": phone key, "shown": "••• ••• 678"}
 PROVED = "my_proved"  # {"resident": id, "at": ISO time of the proof}

@@ -34,6 +34,7 @@ from workshops.audit.services import expired_audit_events, purge_audit_events
 from workshops.catalogue.models import Workshop
 from workshops.extensions import db
 from workshops.my import codes
+from workshops.notifications import services as notifications
 from workshops.registrations.erasure import erase_residents
 from workshops.registrations.models import Registration, RegistrationStatus, Resident
 from workshops.registrations.services import (
@@ -136,11 +137,11 @@ def kinds() -> list[Kind]:
     audit_days = config["AUDIT_RETENTION_DAYS"]
     return [
         Kind("sms-received", f"text messages received more than {days} days ago", "deleted",
-             lambda now: sms.count(sms.received_before(sms_cutoff(now))),
+             lambda now: sms.count_received_before(sms_cutoff(now)),
              lambda now: sms.delete_received_before(sms_cutoff(now))),
         Kind("sms-sent", f"text messages sent more than {days} days ago", "deleted",
-             lambda now: sms.count(sms.sent_before(sms_cutoff(now))),
-             lambda now: sms.delete_sent_before(sms_cutoff(now))),
+             lambda now: notifications.count_sent_before(sms_cutoff(now)),
+             lambda now: notifications.delete_sent_before(sms_cutoff(now))),
         Kind("manage-links", f"personal links to workshops over for {months} months",
              "deleted",
              lambda now: _count(links_of_workshops_ended_before(resident_cutoff(now))),

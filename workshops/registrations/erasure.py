@@ -1,10 +1,11 @@
 """Erasing a resident on request (GDPR art. 17), and when her data's time is up.
 
-Her name, phone and email go, and so does every text message to or from her: the SMS
-tables forget them (workshops.sms.forget). What remains is anonymous and keeps the
-statistics true: the resident row (only the coarse home neighbourhood, age band and gender
-given for statistics) and her registrations and attendance marks stay, no longer linked to
-anyone identifiable, so every published figure is the same as before. Upcoming places are
+Her name, phone and email go, and so does every text message to or from her: erasure
+sends `residents_erased`, and the outbox, the SMS log and My workshops' codes forget her.
+What remains is anonymous and keeps the statistics true: the resident row (only the coarse
+home neighbourhood, age band and gender given for statistics) and her registrations and
+attendance marks stay, no longer linked to anyone identifiable, so every published figure
+is the same as before. Upcoming places are
 cancelled, so the waiting list moves on; her personal links are deleted, so none works.
 """
 
@@ -15,7 +16,6 @@ from sqlalchemy import delete, select
 
 from workshops import ratelimit
 from workshops.extensions import db
-from workshops.my.codes import forget_codes
 from workshops.registrations.models import (
     ManageLink,
     Registration,
@@ -23,7 +23,7 @@ from workshops.registrations.models import (
     Resident,
 )
 from workshops.registrations.services import cancel
-from workshops.sms import forget as sms
+from workshops.registrations.signals import residents_erased
 
 # The attempt-limit scope keyed by a resident's phone (see registrations.views).
 PHONE_LIMIT_SCOPE = "register-phone"
@@ -49,8 +49,7 @@ def erase_residents(residents: Iterable[Resident], *, now: datetime) -> int:
             registration.submission_key = ""
             registration.name_given = ""  # typed with her phone: her name, or one used with it
         _delete_links(resident)  # her links stop working
-    sms.forget_people([resident.id for resident in residents], phones)
-    forget_codes([resident.id for resident in residents])
+    residents_erased.send(resident_ids=[resident.id for resident in residents], phones=phones)
     for phone in phones:
         ratelimit.clear(PHONE_LIMIT_SCOPE, phone)
     for resident in residents:

@@ -99,8 +99,9 @@ class Resident(db.Model):
     # When this phone last texted us: activity that outlives the SMS log's retention, so a
     # resident is not anonymised while still in touch (workshops.privacy.retention).
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # When we first texted who we are (workshops.sms.worker): someone else may have given
-    # the number on the web or at the door, so the first text says how to stop them all.
+    # When we first texted who we are (workshops.notifications.worker): someone else may
+    # have given the number on the web or at the door, so the first text says how to stop
+    # them all.
     introduced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

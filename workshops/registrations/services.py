@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 
 from workshops.accounts.models import User
 from workshops.catalogue.models import Workshop, WorkshopStatus
-from workshops.catalogue.signals import schedule_changed, workshop_cancelled
 from workshops.extensions import db
 from workshops.i18n import default_language
 from workshops.places.models import Neighbourhood
@@ -31,8 +30,7 @@ from workshops.registrations.models import (
     new_manage_token,
 )
 from workshops.registrations.phones import Phone
-from workshops.sms.models import MessageKind
-from workshops.sms.outbox import enqueue
+from workshops.registrations.signals import promoted, registered, sms_consent_withdrawn
 
 
 class RegistrationError(Exception):
@@ -168,7 +166,8 @@ def register(workshop_id: int, details: ResidentDetails, *, channel: Channel, no
 
     Raises RegistrationError("already_registered", registration) when this phone already
     holds a place or a waiting-list spot: the caller decides what to show. With
-    notify=False no message is queued (an SMS sign-up is answered in the reply itself).
+    notify=False nobody is told to send a message (an SMS sign-up is answered in the reply
+    itself).
     """
     workshop = lock_workshop(workshop_id)
     _check_open(workshop, channel, now)
@@ -194,14 +193,12 @@ def register(workshop_id: int, details: ResidentDetails, *, channel: Channel, no
         workshop.seats_taken += 1
         registration.status = RegistrationStatus.CONFIRMED
         registration.confirmed_at = now
-        kind = MessageKind.REGISTRATION_CONFIRMED
     else:
         registration.status = RegistrationStatus.WAITLISTED
         registration.confirmed_at = None
-        kind = MessageKind.WAITLISTED
     db.session.flush()
     if notify:
-        enqueue(kind, registration, now=now)
+        registered.send(registration, now=now)
     return registration
 
 
@@ -254,7 +251,7 @@ def _promote_next(workshop: Workshop, *, now: datetime) -> Registration | None:
     first.confirmed_at = first.promoted_at = now
     workshop.seats_taken += 1
     db.session.flush()
-    enqueue(MessageKind.PROMOTED, first, now=now)
+    promoted.send(first, now=now)
     return first
 
 
@@ -306,53 +303,14 @@ def registration_by_token(token: str) -> Registration | None:
         .where(ManageLink.token_hash == hash_manage_token(token)))
 
 
-def _active_registrations(workshop: Workshop) -> list[Registration]:
-    return list(db.session.scalars(select(Registration).where(
-        Registration.workshop_id == workshop.id,
-        Registration.status != RegistrationStatus.CANCELLED)))
-
-
-def notify_workshop_cancelled(workshop: Workshop, *, now: datetime) -> int:
-    """Tell everyone holding a place or waiting that the workshop is cancelled."""
-    registrations = _active_registrations(workshop)
-    for registration in registrations:
-        enqueue(MessageKind.WORKSHOP_CANCELLED, registration, now=now,
-                params={"reason": workshop.cancel_reason},
-                dedupe_key=f"cancelled:{registration.id}")
-    return len(registrations)
-
-
-def notify_schedule_changed(workshop: Workshop, *, now: datetime) -> int:
-    """Tell people with a place that a session moved or the venue changed (once per change)."""
-    registrations = [r for r in _active_registrations(workshop)
-                     if r.status == RegistrationStatus.CONFIRMED]
-    for registration in registrations:
-        enqueue(MessageKind.SCHEDULE_CHANGED, registration, now=now,
-                dedupe_key=f"changed:{registration.id}:{workshop.sequence}")
-    return len(registrations)
-
-
-@workshop_cancelled.connect
-def _tell_registrants(workshop: Workshop, *, now: datetime) -> None:
-    notify_workshop_cancelled(workshop, now=now)
-
-
-@schedule_changed.connect
-def _tell_about_change(workshop: Workshop, *, now: datetime) -> None:
-    notify_schedule_changed(workshop, now=now)
-
-
 def set_sms_consent(resident: Resident, consent: bool, *, now: datetime) -> None:
     """Consent is separate from registering and can be withdrawn at any time. Only her
-    phone may change it (SMS STOP / START): see PROVEN_CHANNELS."""
-    from workshops.sms.models import OutboxMessage, OutboxStatus
-
+    phone may change it (SMS STOP / START): see PROVEN_CHANNELS. Withdrawn, nothing
+    already queued for her is sent."""
     resident.sms_consent = consent
     resident.sms_consent_at = now if consent else None
     if not consent:
-        db.session.execute(
-            delete(OutboxMessage).where(OutboxMessage.resident_id == resident.id,
-                                        OutboxMessage.status == OutboxStatus.PENDING))
+        sms_consent_withdrawn.send(resident, now=now)
     db.session.flush()
 
 

@@ -13,16 +13,14 @@ from workshops.db_types import utcnow
 from workshops.extensions import db
 from workshops.forms import ActionForm
 from workshops.i18n import current_language
+from workshops.keywords import public_sms_number, register_instruction
 from workshops.places.models import Neighbourhood
 from workshops.registrations import bp
 from workshops.registrations import services as registrations
 from workshops.registrations.forms import OUTSIDE_BARCELONA, RegistrationForm, ResidentForm
 from workshops.registrations.models import AgeBand, Channel, Gender, RegistrationStatus
 from workshops.registrations.services import RegistrationError, ResidentDetails
-from workshops.sms.keywords import public_sms_number, register_instruction
-from workshops.sms.models import MessageKind
-from workshops.sms.outbox import enqueue
-from workshops.sms.texts import keyword
+from workshops.registrations.signals import manage_link_requested
 
 
 @bp.app_template_global()
@@ -111,7 +109,7 @@ def register(workshop_id: int):
             db.session.rollback()  # keep nothing this form changed about someone else
             _count_attempt(form.parsed_phone.e164)
             if existing.can_receive_sms:
-                enqueue(MessageKind.MANAGE_LINK, existing, now=now)
+                manage_link_requested.send(existing, now=now)
                 form.form_errors.append(_(
                     "This phone number is already registered for this workshop. We have sent "
                     "you your personal link by SMS."))
@@ -153,7 +151,7 @@ def manage(token: str):
         workshop=registration.workshop, lang=current_language(), now=now,
         cancellation_open=registrations.cancellation_open(registration.workshop, now),
         position=registrations.waitlist_position(registration),
-        sms_number=public_sms_number(), start_keyword=keyword("start", current_language()),
+        sms_number=public_sms_number(),
         manage_url=current_app.config["PUBLIC_BASE_URL"] + url_for(
             "registrations.manage", token=token)))
     return _private(response)

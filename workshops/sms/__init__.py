@@ -1,7 +1,8 @@
-"""SMS: the Twilio webhook residents text, the outbox worker that sends, and the log."""
+"""SMS: the Twilio webhook residents text, the Twilio transport the notifications worker
+sends through (and the `flask sms worker` command that runs it), and the log."""
 
 from flask import Blueprint
 
 bp = Blueprint("sms", __name__, cli_group="sms")
 
-from workshops.sms import cli, views  # noqa: E402,F401  (routes and commands)
+from workshops.sms import cli, forget, views  # noqa: E402,F401  (routes, commands, receivers)

@@ -7,9 +7,9 @@ from flask import current_app
 from workshops.database import write_transaction
 from workshops.db_types import utcnow
 from workshops.extensions import db
+from workshops.notifications import worker
 from workshops.sms import bp
 from workshops.sms.senders import make_sender
-from workshops.sms.worker import schedule_reminders, send_due
 
 
 @bp.cli.command("worker")
@@ -24,9 +24,9 @@ def worker_command(once, interval):
         if not once:  # with cron, schedule `flask privacy purge` daily instead
             last_purge = purge_daily(last_purge, now=utcnow())
         with write_transaction():
-            schedule_reminders(now=utcnow())
+            worker.schedule_reminders(now=utcnow())
             db.session.commit()
-        result = send_due(sender, now=utcnow())
+        result = worker.send_due(sender, now=utcnow())
         if result.sent or result.failed or result.retried or result.skipped:
             click.echo(f"sent {result.sent}, failed {result.failed}, retrying "
                        f"{result.retried}, skipped {result.skipped}")
@@ -56,6 +56,6 @@ def purge_daily(last_run, *, now):
 def reminders_command():
     """Queue tomorrow's session reminders (idempotent; the worker also does this)."""
     with write_transaction():
-        queued = schedule_reminders(now=utcnow())
+        queued = worker.schedule_reminders(now=utcnow())
         db.session.commit()
     click.echo(f"{queued} reminders queued")

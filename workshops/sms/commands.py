@@ -1,11 +1,11 @@
-"""Reading what residents text: keywords in each language (sms.keywords), any case, with
+"""Reading what residents text: keywords in each language (workshops.keywords), any case, with
 or without accents, extra spaces tolerated, numbers in any script's digits."""
 
 import re
 import unicodedata
 from dataclasses import dataclass
 
-from workshops.sms.keywords import actions_by_word
+from workshops.keywords import actions_by_word
 
 # keyword → (action, language of the keyword; None when it belongs to no one language)
 ACTIONS_BY_WORD = actions_by_word()

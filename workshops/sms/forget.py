@@ -1,5 +1,6 @@
-"""What the SMS tables forget: a person's messages when she is erased, everyone's once they
-are older than the retention period.
+"""What the log of received texts forgets: a person's messages when she is erased,
+everyone's once they are older than the retention period (the messages sent are forgotten
+the same way by workshops.notifications.services).
 
 Message rows are deleted, not blanked. No figure counts them, and a row emptied of its
 body, number, reply, provider id and error would still say when someone was texted about
@@ -14,14 +15,12 @@ phone is the same person).
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import delete, func, select
 
 from workshops.extensions import db
 from workshops.registrations.phones import InvalidPhone, parse_phone
-from workshops.sms.models import InboundMessage, OutboxMessage, OutboxStatus
-
-# Outbox messages the worker is done with; pending ones are still to be sent or skipped.
-FINISHED = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.SKIPPED)
+from workshops.registrations.signals import residents_erased
+from workshops.sms.models import InboundMessage
 
 
 def senders_matching(phones: Collection[str]) -> list[str]:
@@ -42,15 +41,10 @@ def senders_matching(phones: Collection[str]) -> list[str]:
     return found
 
 
-def forget_people(resident_ids: Collection[int], phones: Collection[str]) -> int:
-    """Delete every message to these residents and every message from these phones: their
-    bodies, replies, links, numbers and provider ids. Returns how many rows went."""
+def forget_phones(phones: Collection[str]) -> int:
+    """Delete every message from these phones: their bodies, replies, links and numbers.
+    Returns how many rows went."""
     deleted = 0
-    resident_ids = list(resident_ids)
-    for start in range(0, len(resident_ids), 500):
-        deleted += db.session.execute(
-            delete(OutboxMessage)
-            .where(OutboxMessage.resident_id.in_(resident_ids[start:start + 500]))).rowcount
     senders = senders_matching(phones)
     for start in range(0, len(senders), 500):
         deleted += db.session.execute(
@@ -59,25 +53,16 @@ def forget_people(resident_ids: Collection[int], phones: Collection[str]) -> int
     return deleted
 
 
-def received_before(cutoff: datetime) -> Select:
-    return select(InboundMessage.id).where(InboundMessage.received_at < cutoff)
+@residents_erased.connect
+def _forget_erased(_sender, *, resident_ids: Collection[int], phones: Collection[str]) -> None:
+    forget_phones(phones)
 
 
-def sent_before(cutoff: datetime) -> Select:
-    return select(OutboxMessage.id).where(OutboxMessage.created_at < cutoff,
-                                          OutboxMessage.status.in_(FINISHED))
-
-
-def count(ids: Select) -> int:
-    return db.session.scalar(select(func.count()).select_from(ids.subquery()))
+def count_received_before(cutoff: datetime) -> int:
+    return db.session.scalar(select(func.count()).select_from(InboundMessage).where(
+        InboundMessage.received_at < cutoff))
 
 
 def delete_received_before(cutoff: datetime) -> int:
     return db.session.execute(
         delete(InboundMessage).where(InboundMessage.received_at < cutoff)).rowcount
-
-
-def delete_sent_before(cutoff: datetime) -> int:
-    return db.session.execute(
-        delete(OutboxMessage).where(OutboxMessage.created_at < cutoff,
-                                    OutboxMessage.status.in_(FINISHED))).rowcount

@@ -15,18 +15,17 @@ from workshops.catalogue.models import Workshop, WorkshopStatus
 from workshops.catalogue.queries import ListingFilters, upcoming_workshops
 from workshops.extensions import db
 from workshops.i18n import default_language
+from workshops.keywords import keyword
+from workshops.notifications import redaction, texts
+from workshops.notifications.segments import MAX_SEGMENTS, segments
 from workshops.places.models import District, Neighbourhood
 from workshops.registrations import services as registrations
 from workshops.registrations.models import Channel, Registration, RegistrationStatus, Resident
 from workshops.registrations.phones import InvalidPhone, parse_phone
 from workshops.registrations.services import RegistrationError, ResidentDetails
-from workshops.sms import texts
 from workshops.sms.areas import match_area
 from workshops.sms.commands import Command, parse
 from workshops.sms.models import InboundMessage
-from workshops.sms.redaction import without_link_tokens
-from workshops.sms.segments import MAX_SEGMENTS, segments
-from workshops.sms.texts import keyword, render, when
 
 
 def handle(message_sid: str, from_phone: str, body: str, *, now: datetime) -> str | None:
@@ -48,7 +47,7 @@ def handle(message_sid: str, from_phone: str, body: str, *, now: datetime) -> st
     inbound.action = command.action
     reply = _answer(command, from_phone, now)
     # The reply goes out with its link; what is kept of it has the token cut out.
-    inbound.reply = without_link_tokens(reply)
+    inbound.reply = redaction.without_link_tokens(reply)
     db.session.flush()
     return reply
 
@@ -58,7 +57,7 @@ def _replayed(seen: InboundMessage, now: datetime) -> str | None:
     `without_link_tokens`), so a sign-up's reply gets a new link to the same registration:
     the first reply may never have reached the phone."""
     reply = seen.reply or None
-    cut = without_link_tokens(texts.link_address("x"))
+    cut = redaction.without_link_tokens(texts.link_address("x"))
     if reply is None or cut not in reply:
         return reply
     command = parse(seen.body)
@@ -122,13 +121,14 @@ def _answer(command: Command, from_phone: str, now: datetime) -> str | None:
 
 
 def _say(language: str, template_fn, **values) -> str:
-    return render(language, template_fn, **values)
+    return texts.render(language, template_fn, **values)
 
 
 def _register(command, resident, language, from_phone, now):
     if not command.argument:
         return _say(language, lambda: _("send %(keyword)s and the workshop code, e.g. "
-                                        "%(keyword)s 123."), keyword=keyword("register", language))
+                                        "%(keyword)s 123."),
+                    keyword=keyword("register", language))
     workshop = _workshop_by_code(command.argument, now)
     if workshop is None:
         return _unknown_code(command.argument, language)
@@ -229,11 +229,12 @@ def _find(command, resident, language, from_phone, now):
             "no workshops with free places in %(area)s right now. Send %(keyword)s for the "
             "whole city."), area=place, keyword=keyword("find", language))
     listing = "; ".join(
-        f"{w.public_code} {w.title(language).text} ({when(w.upcoming_sessions(now)[0].starts_at)})"
-        for w in found)
+        f"{w.public_code} {w.title(language).text} "
+        f"({texts.when(w.upcoming_sessions(now)[0].starts_at)})" for w in found)
     return _say(language, lambda: _(
         "workshops in %(area)s: %(list)s. To sign up send %(keyword)s and the code."),
-        shrink=("list", "area"), area=place, list=listing, keyword=keyword("register", language))
+        shrink=("list", "area"), area=place, list=listing,
+        keyword=keyword("register", language))
 
 
 def _mine(command, resident, language, from_phone, now):
@@ -257,7 +258,7 @@ def _mine(command, resident, language, from_phone, now):
             state = "" if registration.status == RegistrationStatus.CONFIRMED else (
                 " " + _("(waiting list)"))
             parts.append(f"{workshop.public_code} {workshop.title(language).text} "
-                         f"{when(workshop.upcoming_sessions(now)[0].starts_at)}{state}")
+                         f"{texts.when(workshop.upcoming_sessions(now)[0].starts_at)}{state}")
     return _say(language, lambda: _("your workshops: %(list)s. To cancel send %(keyword)s and "
                                     "the code."), shrink=("list",), list="; ".join(parts),
                 keyword=keyword("cancel", language))

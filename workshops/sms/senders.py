@@ -1,4 +1,4 @@
-"""Where outgoing SMS go: the log (default, for development) or Twilio."""
+"""The SMS transports of notifications: the log (default, for development) or Twilio."""
 
 import logging
 import uuid
@@ -8,19 +8,14 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http import HttpClient
 from twilio.rest import Client
 
+from workshops.notifications.transport import SendError, Transport
+
 logger = logging.getLogger(__name__)
 
 # Twilio errors that no retry can fix: bad or unreachable number, or the person opted out
 # at the carrier (21610). https://www.twilio.com/docs/api/errors
 PERMANENT_TWILIO_ERRORS = {21211, 21214, 21217, 21408, 21610, 21612, 21614, 30003, 30005,
                            30006, 30007}
-
-
-class SendError(Exception):
-    def __init__(self, reason: str, *, permanent: bool):
-        super().__init__(reason)
-        self.reason = reason
-        self.permanent = permanent
 
 
 class LogSender:
@@ -54,7 +49,7 @@ class TwilioSender:
             raise SendError(f"{type(error).__name__}: {error}", permanent=False) from None
 
 
-def make_sender(app: Flask, http_client: HttpClient | None = None):
+def make_sender(app: Flask, http_client: HttpClient | None = None) -> Transport:
     config = app.config
     if config["SMS_BACKEND"] == "twilio":
         client = Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"],

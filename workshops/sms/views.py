@@ -14,18 +14,12 @@ from workshops.audit.models import AuditAction
 from workshops.db_types import utcnow
 from workshops.extensions import csrf, db
 from workshops.forms import ActionForm
+from workshops.notifications import redaction, texts
+from workshops.notifications import services as notifications
+from workshops.notifications.models import DELIVERY_LABELS, KIND_LABELS, STATUS_LABELS
 from workshops.sms import bp
 from workshops.sms.inbound import handle
-from workshops.sms.models import (
-    DELIVERY_LABELS,
-    DELIVERY_ORDER,
-    KIND_LABELS,
-    STATUS_LABELS,
-    InboundMessage,
-    OutboxMessage,
-    OutboxStatus,
-)
-from workshops.sms.redaction import redacted
+from workshops.sms.models import InboundMessage
 
 # The shape of what Twilio sends (https://www.twilio.com/docs/messaging/guides/webhook-request):
 # a message SID is two capital letters and 32 characters (hexadecimal in Twilio's), a sender
@@ -97,14 +91,8 @@ def delivery_status():
     sid = twilio_parameter("MessageSid", MESSAGE_SID)
     status = twilio_parameter("MessageStatus", DELIVERY_STATUS).lower()
     code = twilio_parameter("ErrorCode", ERROR_CODE)
-    message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.provider_id == sid))
-    if message is not None and status in DELIVERY_ORDER:
-        current = message.delivery_status
-        if not current or DELIVERY_ORDER.index(status) > DELIVERY_ORDER.index(current):
-            message.delivery_status = status
-            if status in ("failed", "undelivered"):
-                message.last_error = f"delivery {status}" + (f" (error {code})" if code else "")
-            db.session.commit()
+    notifications.record_delivery(sid, status, code)
+    db.session.commit()
     return "", 204
 
 
@@ -113,16 +101,19 @@ def _log_page(revealed: dict[int, str] | None = None):
     holds the one number an admin asked to see, by message id."""
     received = db.session.scalars(
         select(InboundMessage).order_by(InboundMessage.received_at.desc()).limit(50)).all()
-    sent = db.session.scalars(
-        select(OutboxMessage).order_by(OutboxMessage.created_at.desc()).limit(50)).all()
-    failed = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
-        .order_by(OutboxMessage.created_at.desc()).limit(20)).all()
+    sent = notifications.latest(50)
+    failed = notifications.latest(20, failed_only=True)
     return render_template("sms/log.html", received=received, sent=sent, failed=failed,
-                           revealed=revealed or {}, redacted=redacted,
+                           revealed=revealed or {}, redacted=redaction.redacted,
                            may_reveal=current_user.has_role(Role.ADMIN),
                            KIND_LABELS=KIND_LABELS, STATUS_LABELS=STATUS_LABELS,
                            DELIVERY_LABELS=DELIVERY_LABELS)
+
+
+@bp.app_template_global("sms_keyword")
+def sms_keyword(action: str, language: str) -> str:
+    """The word a resident texts for `action` in `language`, for pages that tell her."""
+    return texts.keyword(action, language)
 
 
 @bp.get("/staff/sms")

@@ -10,9 +10,9 @@ from flask import current_app
 from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 
+from workshops.keywords import keyword
+from workshops.notifications.segments import fit
 from workshops.registrations.services import issue_manage_link
-from workshops.sms.keywords import keyword
-from workshops.sms.segments import fit
 
 SIGNATURE = "Internet 4all: "
 

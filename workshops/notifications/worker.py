@@ -1,4 +1,5 @@
-"""The outbox worker: renders due messages in each resident's language and sends them.
+"""The outbox worker: renders due messages in each resident's language and sends them
+through a transport.
 
 Messages are claimed in one short transaction (FOR UPDATE SKIP LOCKED on PostgreSQL, so
 two workers never take the same one), sent outside any transaction, and marked sent or
@@ -19,13 +20,11 @@ from workshops.database import write_transaction
 from workshops.extensions import db
 from workshops.my import codes
 from workshops.my.models import PhoneCode
+from workshops.notifications import redaction, services, texts
+from workshops.notifications.models import MessageKind, OutboxMessage, OutboxStatus
+from workshops.notifications.transport import SendError, Transport
 from workshops.registrations.models import Registration, RegistrationStatus, Resident
 from workshops.registrations.services import waitlist_position
-from workshops.sms import texts
-from workshops.sms.models import MessageKind, OutboxMessage, OutboxStatus
-from workshops.sms.outbox import enqueue
-from workshops.sms.redaction import without_link_tokens
-from workshops.sms.senders import SendError
 
 CLAIM_EXPIRES = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
@@ -97,7 +96,7 @@ def claim(now: datetime, batch: int = 20) -> list[int]:
     return ids
 
 
-def send_due(sender, *, now: datetime, batch: int = 20) -> Sent:
+def send_due(sender: Transport, *, now: datetime, batch: int = 20) -> Sent:
     result = Sent()
     for message_id in claim(now, batch):
         with write_transaction():
@@ -110,7 +109,7 @@ def send_due(sender, *, now: datetime, batch: int = 20) -> Sent:
     return result
 
 
-def _send_one(sender, message: OutboxMessage, now: datetime, result: Sent) -> None:
+def _send_one(sender: Transport, message: OutboxMessage, now: datetime, result: Sent) -> None:
     resident = db.session.get(Resident, message.resident_id)
     text = _text(message, resident, now)
     if text is None:
@@ -121,7 +120,7 @@ def _send_one(sender, message: OutboxMessage, now: datetime, result: Sent) -> No
     # The text goes out with its link; what is kept of it has the token (and a code) cut
     # out. A send that fails keeps the link it made (a retry makes another): a timeout can
     # hide a text that did go out, and deleting its link would break it.
-    message.body = without_link_tokens(stored)
+    message.body = redaction.without_link_tokens(stored)
     message.attempts += 1
     try:
         if _needs_introduction(resident):
@@ -172,7 +171,7 @@ def _needs_introduction(resident: Resident) -> bool:
     return resident.introduced_at is None and resident.last_message_at is None
 
 
-def _introduce(sender, resident: Resident, now: datetime) -> None:
+def _introduce(sender: Transport, resident: Resident, now: datetime) -> None:
     body = texts.introduction(resident)
     provider_id = sender.send(resident.phone, body)
     db.session.add(OutboxMessage(
@@ -204,8 +203,8 @@ def schedule_reminders(*, now: datetime) -> int:
             continue
         try:
             with db.session.begin_nested():
-                if enqueue(MessageKind.REMINDER, registration, now=now, dedupe_key=key,
-                           params={"session_id": session.id}):
+                if services.notify(MessageKind.REMINDER, registration=registration, now=now,
+                          dedupe_key=key, params={"session_id": session.id}):
                     queued += 1
         except IntegrityError:
             continue  # another worker queued it a moment ago
