@@ -77,6 +77,7 @@ def test_public_pages_have_no_accessibility_violations(live_server, a11y_page, w
         found[url] = violations(a11y_page)
     a11y_page.goto(f"{live_server}/workshops/{workshop_id}")
     a11y_page.locator("form.registration-form button[type=submit]").click()
+    a11y_page.locator(".error-summary").wait_for()
     found["registration form with errors"] = violations(a11y_page)
     assert found == {url: [] for url in found}
 
@@ -86,7 +87,7 @@ def test_a_form_with_errors_has_no_accessibility_violations(live_server, a11y_pa
     a11y_page.fill("#email", "someone@example.org")
     a11y_page.fill("#password", "wrong password")
     a11y_page.locator("form.form button[type=submit]").click()
-    assert a11y_page.locator(".error-summary").is_visible()
+    a11y_page.locator(".error-summary").wait_for()
     assert violations(a11y_page) == []
 
 
@@ -115,12 +116,13 @@ def test_staff_pages_have_no_accessibility_violations(live_server, a11y_page, ap
     for url in ["/admin/users/new", "/staff/workshops/new"]:
         a11y_page.goto(live_server + url)
         a11y_page.locator("form.form button[type=submit]").click()
+        a11y_page.locator(".error-summary").wait_for()  # the answer, not the page leaving
         found[f"{url} (errors)"] = violations(a11y_page)
     correct = f"/staff/residents/{resident_id}/correct"
     a11y_page.goto(live_server + correct)
     a11y_page.fill("#email", "not an email")
     a11y_page.locator("form.form button[type=submit]").click()
-    assert a11y_page.locator(".error-summary").is_visible()
+    a11y_page.locator(".error-summary").wait_for()
     found[f"{correct} (errors)"] = violations(a11y_page)
     assert found == {url: [] for url in found}
 
@@ -192,6 +194,7 @@ def test_my_workshops_pages_have_no_accessibility_violations(live_server, a11y_p
     a11y_page.goto(live_server + "/my-workshops")
     a11y_page.fill("#phone", "not a phone")
     a11y_page.locator("main form button[type=submit]").click()
+    a11y_page.locator(".error-summary").wait_for()
     found = {"phone with an error": violations(a11y_page)}
     prove_phone_in_browser(a11y_page, live_server, app, "622 22 22 22", "ca")
     found["list"] = violations(a11y_page)
@@ -201,5 +204,6 @@ def test_my_workshops_pages_have_no_accessibility_violations(live_server, a11y_p
     a11y_page.goto(live_server + "/my-workshops/details")
     a11y_page.fill("#name", "")
     a11y_page.locator("main form button[type=submit]").click()
+    a11y_page.locator(".error-summary").wait_for()
     found["details with an error"] = violations(a11y_page)
     assert found == {page: [] for page in found}
