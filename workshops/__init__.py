@@ -42,13 +42,14 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     boundary.install_converters(app)
     _register_blueprints(app)
 
-    from workshops import commands, errors, i18n, security
+    from workshops import errors, i18n, security
+    from workshops.demo import cli as demo_commands
 
     boundary.init_app(app)
     errors.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
-    commands.init_app(app)
+    demo_commands.init_app(app)
     return app
 
 
