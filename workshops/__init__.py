@@ -83,7 +83,7 @@ def _init_extensions(app: Flask) -> None:
 # receivers to it. The app imports them here rather than the domain packages themselves, so
 # importing a domain's models loads no views (nor the SMS worker and Twilio client behind them).
 BLUEPRINT_MODULES = {
-    "core": ("views",),
+    "home": ("views",),
     "accounts": ("cli", "views"),
     "places": ("cli", "views"),
     "catalogue": ("public_views", "staff_views"),
