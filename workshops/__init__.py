@@ -99,9 +99,10 @@ BLUEPRINT_MODULES = {
 
 
 def _register_blueprints(app: Flask) -> None:
-    from workshops import pagecache, ratelimit  # noqa: F401  (their models)
+    from workshops import ratelimit  # noqa: F401  (its model)
     from workshops.attendance import models as attendance_models  # noqa: F401
     from workshops.audit import models as audit_models  # noqa: F401
+    from workshops.catalogue import version as catalogue_version  # noqa: F401
     from workshops.my import models as my_models  # noqa: F401
     from workshops.notifications import services as notification_receivers  # noqa: F401
     from workshops.sms import models as sms_models  # noqa: F401
