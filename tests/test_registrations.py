@@ -22,8 +22,8 @@ from tests.test_spreadsheets import cells_starting_a_formula, rows_read_with
 from workshops.accounts.models import Role
 from workshops.audit.models import AuditAction, AuditEvent
 from workshops.catalogue import services as catalogue
+from workshops.catalogue.local_time import Slot
 from workshops.catalogue.models import Workshop
-from workshops.catalogue.schedule import Slot
 from workshops.extensions import db
 from workshops.notifications import services as notifications
 from workshops.notifications.models import MessageKind, OutboxMessage

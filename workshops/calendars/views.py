@@ -35,7 +35,7 @@ from workshops.calendars.feeds import (
     workshop_events,
 )
 from workshops.calendars.forms import FeedFilterForm, ScheduleExportForm
-from workshops.calendars.schedule import schedule_rows, waiting_counts
+from workshops.calendars.schedule_export import schedule_rows, waiting_counts
 from workshops.catalogue.models import WorkshopStatus
 from workshops.catalogue.queries import public_workshop
 from workshops.catalogue.version import calendar_state
