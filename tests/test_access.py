@@ -1,4 +1,4 @@
-"""Every staff route against every role (invariant 7)."""
+"""Every staff route against every role: each role reaches only the pages its job needs."""
 
 import pytest
 

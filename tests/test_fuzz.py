@@ -1,4 +1,4 @@
-"""No input reaches a 5xx, and a rejected request changes nothing (invariant 11).
+"""No input reaches a 5xx, and a rejected request changes nothing.
 
 Hypothesis sends odd values (any Unicode, NUL, numbers past what a column holds, digits of
 other scripts, dates in year 9999, very long texts, markup) to every public form and

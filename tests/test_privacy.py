@@ -1,4 +1,4 @@
-"""Erasure everywhere (invariant 10), retention periods and the purge, the privacy page."""
+"""Erasure everywhere, retention periods and the purge, the privacy page."""
 
 import json
 import logging
