@@ -1,4 +1,4 @@
-"""An attacker on the open data (DESIGN invariant 8): from the published tables alone, and
+"""An attacker on the open data: from the published tables alone, and
 what the page says about how each figure is counted, work out hidden counts exactly.
 
 It knows everything published: every figure of both tables (by venue, by home), in CSV and

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from workshops.accounts.models import Role
 from workshops.accounts.services import create_user
+from workshops.catalogue.local_time import Slot
 from workshops.catalogue.models import Topic
-from workshops.catalogue.schedule import Slot
 from workshops.catalogue.services import WorkshopDetails, create_workshop
 from workshops.catalogue.services import publish as publish_workshop
 from workshops.extensions import db

@@ -1,4 +1,4 @@
-"""Every staff route against every role (invariant 7)."""
+"""Every staff route against every role: each role reaches only the pages its job needs."""
 
 import pytest
 
@@ -9,7 +9,7 @@ from workshops.clock import utcnow
 from workshops.extensions import db
 from workshops.sms.models import InboundMessage
 
-PUBLIC_ENDPOINTS = {"static", "core.home", "core.healthz", "accounts.login",
+PUBLIC_ENDPOINTS = {"static", "home.home", "home.healthz", "accounts.login",
                     "catalogue.listing", "catalogue.detail", "catalogue.poster",
                     "registrations.register", "registrations.manage", "registrations.cancel",
                     "registrations.sms_preference", "sms.inbound", "sms.delivery_status",

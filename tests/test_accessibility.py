@@ -134,7 +134,7 @@ def roster_session_id(app, live_server):
 
     from tests.factories import make_workshop, mobile, register
     from workshops.attendance import services as attendance
-    from workshops.catalogue.schedule import Slot
+    from workshops.catalogue.local_time import Slot
     from workshops.extensions import db
     from workshops.registrations.services import ResidentDetails
 

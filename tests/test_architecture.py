@@ -6,6 +6,8 @@ shared ground, not domains, and migrations are frozen history.
 """
 
 import ast
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -109,3 +111,21 @@ def test_a_cycle_is_found_and_reported_with_its_files():
     assert describe(cycle, edges) == ("  a -> b: a/x.py\n  b -> c: b/y.py\n"
                                       "  c -> a: c/z.py")
     assert find_cycle({("a", "b"): {"a/x.py"}, ("a", "c"): {"a/y.py"}}) is None
+
+
+LIGHT_MODULES = ["workshops.registrations.models", "workshops.catalogue.models",
+                 "workshops.accounts.models", "workshops.my.models", "workshops.sms.models",
+                 "workshops.attendance.models"]
+
+
+def test_importing_models_loads_no_views_nor_the_sms_worker():
+    """A fresh interpreter, so modules other tests loaded do not count."""
+    probe = ("import sys\n"
+             f"for module in {LIGHT_MODULES!r}:\n"
+             "    __import__(module)\n"
+             "print(sorted(name for name in sys.modules if name.split('.')[0] == 'twilio'\n"
+             "             or name == 'workshops.notifications.worker'\n"
+             "             or name.rsplit('.', 1)[-1].endswith('views')))\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True, cwd=ROOT.parent)
+    assert result.stdout.strip() == "[]"

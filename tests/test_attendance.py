@@ -15,8 +15,8 @@ from workshops.accounts.models import Role
 from workshops.attendance import services as attendance
 from workshops.attendance.models import Attendance
 from workshops.attendance.services import AttendanceError, Change
+from workshops.catalogue.local_time import Slot
 from workshops.catalogue.models import Session
-from workshops.catalogue.schedule import Slot
 from workshops.extensions import db
 from workshops.notifications.models import OutboxMessage
 from workshops.registrations.models import (

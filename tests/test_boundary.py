@@ -14,8 +14,8 @@ from tests.factories import make_venue, make_workshop, mobile, register
 from workshops.accounts.models import Role
 from workshops.attendance.models import Attendance
 from workshops.boundary import MAX_ID, parse_id
+from workshops.catalogue.local_time import Slot
 from workshops.catalogue.models import Topic, Workshop
-from workshops.catalogue.schedule import Slot
 from workshops.catalogue.seed import seed_topics
 from workshops.clock import local_today, utcnow
 from workshops.extensions import db

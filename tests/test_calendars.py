@@ -28,8 +28,8 @@ from workshops import create_app
 from workshops.accounts.models import Role
 from workshops.calendars.feeds import FeedFilters, public_feed_events
 from workshops.catalogue import services as catalogue
+from workshops.catalogue.local_time import slot
 from workshops.catalogue.models import Audience
-from workshops.catalogue.schedule import slot
 from workshops.extensions import db
 
 ALL = {"ca": "Per a tothom.", "es": "Para todos.", "en": "For everyone."}

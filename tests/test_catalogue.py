@@ -10,14 +10,14 @@ from tests.factories import details, make_user, make_venue, make_workshop
 from workshops.accounts.models import Role
 from workshops.catalogue import services
 from workshops.catalogue.forms import parse_dates
-from workshops.catalogue.models import Workshop, WorkshopStatus
-from workshops.catalogue.schedule import (
+from workshops.catalogue.local_time import (
     NonexistentLocalTime,
     Slot,
     local_to_utc,
     weekly_dates,
     weekly_slots,
 )
+from workshops.catalogue.models import Workshop, WorkshopStatus
 from workshops.catalogue.services import CatalogueError
 from workshops.extensions import db
 

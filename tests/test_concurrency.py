@@ -1,4 +1,6 @@
-"""Invariant 1 under real concurrency: the app served by gunicorn with several workers.
+"""Registrations and limits under real concurrency (the app served by gunicorn with several
+workers): no workshop takes more people than it has places, a form sent twice registers
+once, and the rate limits hold.
 
 Each test starts gunicorn on loopback against the session's database (SQLite file or
 PostgreSQL), fires simultaneous requests from many threads, and checks the database.

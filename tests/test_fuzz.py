@@ -1,4 +1,4 @@
-"""No input reaches a 5xx, and a rejected request changes nothing (invariant 11).
+"""No input reaches a 5xx, and a rejected request changes nothing.
 
 Hypothesis sends odd values (any Unicode, NUL, numbers past what a column holds, digits of
 other scripts, dates in year 9999, very long texts, markup) to every public form and
@@ -19,8 +19,8 @@ from tests.conftest import FUZZ_TALLY, csrf_fields_from
 from tests.factories import make_venue, make_workshop, mobile, register
 from tests.test_my_workshops import prove_phone_with_client
 from workshops.accounts.models import Role
+from workshops.catalogue.local_time import Slot
 from workshops.catalogue.models import Topic
-from workshops.catalogue.schedule import Slot
 from workshops.catalogue.seed import seed_topics
 from workshops.clock import utcnow
 from workshops.extensions import db

@@ -7,7 +7,7 @@ from sqlalchemy import event, select
 
 from tests.conftest import TEST_NOW
 from tests.factories import make_topic, make_venue, make_workshop
-from workshops.catalogue.schedule import Slot, local_to_utc
+from workshops.catalogue.local_time import Slot, local_to_utc
 from workshops.extensions import db
 from workshops.places.models import Neighbourhood
 

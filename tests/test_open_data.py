@@ -1,4 +1,4 @@
-"""Open data that cannot be undone (DESIGN invariant 8): counts from 1 to 4 are hidden, and
+"""Open data that cannot be undone: counts from 1 to 4 are hidden, and
 no hidden count can be worked out from the published figures. The attacker
 (`tests.attacker`) reads the tables as the routes serve them, both ways of counting, CSV and
 JSON, and tries every relation they allow."""

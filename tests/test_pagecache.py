@@ -4,8 +4,8 @@ from sqlalchemy import event
 
 from tests.factories import make_workshop
 from workshops.accounts.models import Role
+from workshops.catalogue.version import catalogue_version
 from workshops.extensions import db
-from workshops.pagecache import catalogue_version
 
 
 def queries_during(app, client, url):

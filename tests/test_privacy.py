@@ -1,4 +1,4 @@
-"""Erasure everywhere (invariant 10), retention periods and the purge, the privacy page."""
+"""Erasure everywhere, retention periods and the purge, the privacy page."""
 
 import json
 import logging
@@ -27,7 +27,7 @@ from workshops import ratelimit
 from workshops.accounts.models import Role
 from workshops.audit import services as audit
 from workshops.audit.models import AuditAction, AuditEvent
-from workshops.catalogue.schedule import Slot
+from workshops.catalogue.local_time import Slot
 from workshops.extensions import db
 from workshops.notifications.models import MessageKind, OutboxMessage, OutboxStatus
 from workshops.notifications.services import notify

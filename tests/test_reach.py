@@ -22,7 +22,7 @@ from tests.factories import (
     walk_in,
 )
 from workshops.accounts.models import Role
-from workshops.catalogue.schedule import Slot
+from workshops.catalogue.local_time import Slot
 from workshops.catalogue.services import cancel as cancel_workshop
 from workshops.extensions import db
 from workshops.reach.facts import stale_rows

@@ -22,8 +22,8 @@ from tests.test_spreadsheets import cells_starting_a_formula, rows_read_with
 from workshops.accounts.models import Role
 from workshops.audit.models import AuditAction, AuditEvent
 from workshops.catalogue import services as catalogue
+from workshops.catalogue.local_time import Slot
 from workshops.catalogue.models import Workshop
-from workshops.catalogue.schedule import Slot
 from workshops.extensions import db
 from workshops.notifications import services as notifications
 from workshops.notifications.models import MessageKind, OutboxMessage
@@ -582,7 +582,7 @@ def test_a_coordinator_erases_a_resident_by_phone(client, auth, app_context):
     assert resident.phone is None and resident.erased_at is not None
 
 
-# Only a proven channel changes a resident (DESIGN, invariant 9)
+# Only a proven channel changes a resident
 
 
 def neighbourhoods(count):
@@ -814,7 +814,7 @@ def test_erasure_also_removes_names_typed_for_her_phone(app_context, now):
     assert (hers.display_name, theirs.display_name) == ("", "")
 
 
-# A coordinator corrects a resident's details (invariant 9: audited in test_audit_log)
+# A coordinator corrects a resident's details (the audit is tested in test_audit_log)
 
 
 def correction_url(resident_id):

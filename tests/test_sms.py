@@ -22,7 +22,7 @@ from tests.conftest import TEST_CONFIG
 from tests.factories import make_venue, make_workshop, mobile, register, token_in
 from workshops.accounts.models import Role
 from workshops.catalogue import services as catalogue
-from workshops.catalogue.schedule import Slot, local_to_utc, to_local
+from workshops.catalogue.local_time import Slot, local_to_utc, to_local
 from workshops.extensions import db
 from workshops.notifications import texts
 from workshops.notifications.models import MessageKind, OutboxMessage, OutboxStatus

@@ -1,4 +1,4 @@
-"""Staff see only what their job needs (invariant 7), role by role.
+"""Staff see only what their job needs, role by role.
 
 One workshop, two places: Anna and Berta hold them, Carla waits, Dolors cancelled. Each
 role opens the registrations list, its CSV, the roster and the SMS log:

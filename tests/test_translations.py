@@ -1,4 +1,4 @@
-"""Invariant 6: every user-facing string exists in every language of LANGUAGES."""
+"""Every user-facing string exists in every language of LANGUAGES."""
 
 import shutil
 import subprocess

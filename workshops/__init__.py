@@ -1,5 +1,6 @@
 """Internet 4all workshop portal: the application factory."""
 
+from importlib import import_module
 from pathlib import Path
 
 from flask import Flask
@@ -41,13 +42,14 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     boundary.install_converters(app)
     _register_blueprints(app)
 
-    from workshops import commands, errors, i18n, security
+    from workshops import errors, i18n, security
+    from workshops.demo import cli as demo_commands
 
     boundary.init_app(app)
     errors.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
-    commands.init_app(app)
+    demo_commands.init_app(app)
     return app
 
 
@@ -77,38 +79,35 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
 
+# Every domain's blueprint, and the modules that attach its routes, commands and signal
+# receivers to it. The app imports them here rather than the domain packages themselves, so
+# importing a domain's models loads no views (nor the SMS worker and Twilio client behind them).
+BLUEPRINT_MODULES = {
+    "home": ("views",),
+    "accounts": ("cli", "views"),
+    "places": ("cli", "views"),
+    "catalogue": ("public_views", "staff_views"),
+    "calendars": ("views",),
+    "registrations": ("views", "staff_views"),
+    "sms": ("cli", "forget", "views"),
+    "attendance": ("views",),
+    "reach": ("facts", "indexes", "views"),
+    "audit": ("views",),
+    "privacy": ("cli", "views"),
+    "my": ("views",),
+}
+
+
 def _register_blueprints(app: Flask) -> None:
-    from workshops import (  # noqa: F401  (models register with their blueprints)
-        accounts,
-        attendance,
-        audit,
-        calendars,
-        catalogue,
-        core,
-        my,
-        pagecache,
-        places,
-        privacy,
-        ratelimit,
-        reach,
-        registrations,
-        sms,
-    )
+    from workshops import ratelimit  # noqa: F401  (its model)
     from workshops.attendance import models as attendance_models  # noqa: F401
     from workshops.audit import models as audit_models  # noqa: F401
+    from workshops.catalogue import version as catalogue_version  # noqa: F401
     from workshops.my import models as my_models  # noqa: F401
     from workshops.notifications import services as notification_receivers  # noqa: F401
     from workshops.sms import models as sms_models  # noqa: F401
 
-    app.register_blueprint(core.bp)
-    app.register_blueprint(accounts.bp)
-    app.register_blueprint(places.bp)
-    app.register_blueprint(catalogue.bp)
-    app.register_blueprint(calendars.bp)
-    app.register_blueprint(registrations.bp)
-    app.register_blueprint(sms.bp)
-    app.register_blueprint(attendance.bp)
-    app.register_blueprint(reach.bp)
-    app.register_blueprint(audit.bp)
-    app.register_blueprint(privacy.bp)
-    app.register_blueprint(my.bp)
+    for domain, modules in BLUEPRINT_MODULES.items():
+        for module in modules:
+            import_module(f"workshops.{domain}.{module}")
+        app.register_blueprint(import_module(f"workshops.{domain}").bp)

@@ -125,7 +125,7 @@ def logout():
         flash(_("You have signed out on every device, this one included."), "success")
     else:
         flash(_("You have signed out."), "success")
-    return redirect(url_for("core.home"))
+    return redirect(url_for("home.home"))
 
 
 @bp.get("/staff")

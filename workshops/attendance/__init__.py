@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("attendance", __name__)
-
-from workshops.attendance import views  # noqa: E402,F401  (routes)

@@ -16,8 +16,8 @@ from sqlalchemy.orm import selectinload
 
 from workshops.accounts.models import Role, User
 from workshops.attendance.models import Attendance
+from workshops.catalogue.local_time import to_local
 from workshops.catalogue.models import Session, Workshop, WorkshopStatus
-from workshops.catalogue.schedule import to_local
 from workshops.catalogue.services import can_edit
 from workshops.extensions import db
 from workshops.places.models import Venue

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("audit", __name__)
-
-from workshops.audit import views  # noqa: E402,F401  (routes)

@@ -4,7 +4,9 @@ from flask import Blueprint
 
 bp = Blueprint("calendars", __name__)
 
-from workshops.calendars import views  # noqa: E402,F401  (routes)
-from workshops.calendars.links import google_calendar_link  # noqa: E402
 
-bp.add_app_template_global(google_calendar_link)
+@bp.record_once
+def add_template_globals(state):
+    from workshops.calendars.links import google_calendar_link
+
+    state.app.jinja_env.globals.update(google_calendar_link=google_calendar_link)

@@ -18,6 +18,7 @@ from icalendar import Calendar, Event, Timezone, vText
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import contains_eager
 
+from workshops.catalogue.local_time import MADRID
 from workshops.catalogue.models import (
     AUDIENCE_LABELS,
     RemovedSession,
@@ -28,7 +29,6 @@ from workshops.catalogue.models import (
     workshop_facilitator,
 )
 from workshops.catalogue.queries import where_place_topic_audience
-from workshops.catalogue.schedule import MADRID
 from workshops.extensions import db
 from workshops.keywords import public_sms_number, register_instruction
 from workshops.places.models import District, Neighbourhood, Venue

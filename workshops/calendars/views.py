@@ -35,15 +35,16 @@ from workshops.calendars.feeds import (
     workshop_events,
 )
 from workshops.calendars.forms import FeedFilterForm, ScheduleExportForm
-from workshops.calendars.schedule import schedule_rows, waiting_counts
+from workshops.calendars.schedule_export import schedule_rows, waiting_counts
 from workshops.catalogue.models import WorkshopStatus
 from workshops.catalogue.queries import public_workshop
+from workshops.catalogue.version import calendar_state
 from workshops.clock import local_today
 from workshops.db_types import utcnow
 from workshops.extensions import db
 from workshops.forms import ActionForm
 from workshops.i18n import current_language
-from workshops.pagecache import PageCache, calendar_state
+from workshops.pagecache import PageCache
 from workshops.spreadsheets import csv_download
 
 ALL_STAFF = tuple(Role)

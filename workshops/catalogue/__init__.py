@@ -4,8 +4,6 @@ from flask import Blueprint
 
 bp = Blueprint("catalogue", __name__)
 
-from workshops.catalogue import public_views, staff_views  # noqa: E402,F401  (routes)
-
 
 @bp.record_once
 def add_template_globals(state):

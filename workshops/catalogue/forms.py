@@ -21,13 +21,13 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from workshops.catalogue.local_time import MAX_SERIES_LENGTH
 from workshops.catalogue.models import (
     AUDIENCE_LABELS,
     INSTRUCTION_LANGUAGES,
     LEVEL_LABELS,
 )
 from workshops.catalogue.queries import active_topics
-from workshops.catalogue.schedule import MAX_SERIES_LENGTH
 from workshops.catalogue.services import MAX_CAPACITY, MIN_CAPACITY
 from workshops.forms import BoundedDateField, MultiCheckboxField, TranslatedForm
 from workshops.i18n import lazy_language_name

@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
+from workshops.catalogue.local_time import local_to_utc
 from workshops.catalogue.models import (
     Session,
     Topic,
@@ -13,7 +14,6 @@ from workshops.catalogue.models import (
     WorkshopAudience,
     WorkshopStatus,
 )
-from workshops.catalogue.schedule import local_to_utc
 from workshops.extensions import db
 from workshops.places.models import District, Neighbourhood, Venue
 

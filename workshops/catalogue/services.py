@@ -8,8 +8,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 
 from workshops.accounts.models import Role, User
+from workshops.catalogue.local_time import Slot
 from workshops.catalogue.models import RemovedSession, Session, Topic, Workshop, WorkshopStatus
-from workshops.catalogue.schedule import Slot
 from workshops.catalogue.signals import schedule_changed, workshop_cancelled
 from workshops.extensions import db
 from workshops.i18n import languages

@@ -7,8 +7,7 @@ from wtforms import SelectChoice
 
 from workshops.accounts.models import Role, RoleGrant, User
 from workshops.catalogue.forms import SessionsForm, WorkshopForm, parse_dates
-from workshops.catalogue.models import Topic, Workshop
-from workshops.catalogue.schedule import (
+from workshops.catalogue.local_time import (
     NonexistentLocalTime,
     Slot,
     local_to_utc,
@@ -16,6 +15,7 @@ from workshops.catalogue.schedule import (
     to_local,
     weekly_slots,
 )
+from workshops.catalogue.models import Topic, Workshop
 from workshops.catalogue.services import CatalogueError, WorkshopDetails
 from workshops.extensions import db
 from workshops.forms import fill_translated, translated_data

@@ -12,8 +12,8 @@ from workshops.accounts.models import Role
 from workshops.catalogue import bp
 from workshops.catalogue import services as catalogue
 from workshops.catalogue.forms import CancelForm, SessionsForm, TopicForm, WorkshopForm
+from workshops.catalogue.local_time import to_local
 from workshops.catalogue.models import Session, Topic, Workshop
-from workshops.catalogue.schedule import to_local
 from workshops.catalogue.services import CatalogueError
 from workshops.catalogue.staff_forms_support import (
     details_from_form,

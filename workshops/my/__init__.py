@@ -4,5 +4,3 @@ manages all her registrations, her details, her SMS consent, and can delete her 
 from flask import Blueprint
 
 bp = Blueprint("my", __name__)
-
-from workshops.my import views  # noqa: E402,F401  (routes)

@@ -283,7 +283,7 @@ def delete():
         session.pop(PROVED, None)
         flash(_("Your data is deleted: your name, phone, email and messages. Places you "
                 "held in upcoming workshops are cancelled."), "success")
-        return redirect(url_for("core.home"), 303)
+        return redirect(url_for("home.home"), 303)
     return render_template("my/delete.html", form=form)
 
 
@@ -294,4 +294,4 @@ def sign_out():
     session.pop(PROVED, None)
     session.pop(PENDING, None)
     flash(_("You have left My workshops."), "success")
-    return _private(redirect(url_for("core.home"), 303))
+    return _private(redirect(url_for("home.home"), 303))

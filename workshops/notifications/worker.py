@@ -14,8 +14,8 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from workshops.catalogue.local_time import local_to_utc, to_local
 from workshops.catalogue.models import Session, Workshop, WorkshopStatus
-from workshops.catalogue.schedule import local_to_utc, to_local
 from workshops.database import write_transaction
 from workshops.extensions import db
 from workshops.my import codes

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("places", __name__, cli_group="places")
-
-from workshops.places import cli, views  # noqa: E402,F401  (routes and commands register on import)

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("privacy", __name__, cli_group="privacy")
-
-from workshops.privacy import cli, views  # noqa: E402,F401  (routes and commands)

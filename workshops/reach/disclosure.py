@@ -1,4 +1,5 @@
-"""Statistical disclosure control of the open data (DESIGN invariant 8).
+"""Statistical disclosure control of the open data: no published table reveals a count
+from 1 to 4, directly or worked out from the other figures.
 
 The method is **cell suppression**, as statistics offices apply it to frequency tables
 (Hundepool et al., *Statistical Disclosure Control*, Wiley 2012, ch. 5; the τ-ARGUS manual):

@@ -1,6 +1,5 @@
 """The dashboard's figures as records, CSV and JSON — for coordinators, and as open data
-with small counts suppressed and no hidden count recoverable (DESIGN invariant 8, see
-`disclosure`)."""
+with small counts suppressed and no hidden count recoverable (see `disclosure`)."""
 
 import json
 

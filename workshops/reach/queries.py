@@ -56,6 +56,7 @@ from sqlalchemy import (
 )
 
 from workshops.attendance.models import Attendance
+from workshops.catalogue.local_time import local_to_utc, to_local
 from workshops.catalogue.models import (
     Session,
     Topic,
@@ -63,7 +64,6 @@ from workshops.catalogue.models import (
     WorkshopAudience,
     WorkshopStatus,
 )
-from workshops.catalogue.schedule import local_to_utc, to_local
 from workshops.extensions import db
 from workshops.places.models import District, Neighbourhood, Venue
 from workshops.reach import figures as declared

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("registrations", __name__)
-
-from workshops.registrations import staff_views, views  # noqa: E402,F401  (routes)

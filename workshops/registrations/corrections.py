@@ -1,5 +1,6 @@
-"""A coordinator correcting what is stored about a resident, when she asks (DESIGN,
-invariant 9: her phone, a session she proved, or a coordinator, audited).
+"""A coordinator correcting what is stored about a resident, when she asks. Only a
+proven channel changes a resident's details: her phone, a session she proved, or a
+coordinator, and a coordinator's correction is audited.
 
 Her phone and her SMS consent are not corrected here: only her phone changes those (SMS
 STOP / START). Each registration keeps the name typed for it (`name_given`). The reach

@@ -1,4 +1,4 @@
-"""What staff see of a workshop's registrants: only what their job needs (invariant 7).
+"""What staff see of a workshop's registrants: only what their job needs.
 
 - Age band and gender are asked for statistics only: no staff page or export shows them
   for a person, whoever looks. The reach dashboard counts them.

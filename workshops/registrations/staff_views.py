@@ -18,8 +18,8 @@ from workshops.accounts.models import Role
 from workshops.attendance import services as attendance
 from workshops.audit import services as audit
 from workshops.audit.models import AuditAction
+from workshops.catalogue.local_time import to_local
 from workshops.catalogue.models import Workshop
-from workshops.catalogue.schedule import to_local
 from workshops.catalogue.services import can_edit
 from workshops.db_types import utcnow
 from workshops.extensions import db

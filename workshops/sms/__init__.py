@@ -4,5 +4,3 @@ sends through (and the `flask sms worker` command that runs it), and the log."""
 from flask import Blueprint
 
 bp = Blueprint("sms", __name__, cli_group="sms")
-
-from workshops.sms import cli, forget, views  # noqa: E402,F401  (routes, commands, receivers)

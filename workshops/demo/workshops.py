@@ -8,8 +8,8 @@ import random
 from datetime import date, datetime, time, timedelta
 
 from workshops.accounts.models import User
+from workshops.catalogue.local_time import slot, to_local
 from workshops.catalogue.models import Level, Session, Topic, Workshop, WorkshopStatus
-from workshops.catalogue.schedule import slot, to_local
 from workshops.places.models import Venue
 
 # topic key, level, audiences, titles (ca, es, en), summaries (ca, es, en)

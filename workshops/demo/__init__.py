@@ -12,9 +12,9 @@ from workshops.accounts.services import create_user, find_user_by_email
 from workshops.catalogue.models import Topic, Workshop
 from workshops.catalogue.seed import seed_topics
 from workshops.db_types import utcnow
-from workshops.demo_attendance import build_demo_attendance
-from workshops.demo_registrations import build_demo_registrations
-from workshops.demo_workshops import build_demo_workshops
+from workshops.demo.attendance import build_demo_attendance
+from workshops.demo.registrations import build_demo_registrations
+from workshops.demo.workshops import build_demo_workshops
 from workshops.extensions import db
 from workshops.places.models import Neighbourhood, Venue
 

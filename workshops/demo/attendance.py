@@ -17,9 +17,9 @@ from sqlalchemy import insert
 
 from workshops.accounts.models import User
 from workshops.attendance.models import Attendance
+from workshops.catalogue.local_time import to_local
 from workshops.catalogue.models import Session, Workshop
-from workshops.catalogue.schedule import to_local
-from workshops.demo_registrations import AGE_WEIGHTS, FIRST_NAMES, GENDER_WEIGHTS, LAST_NAMES
+from workshops.demo.registrations import AGE_WEIGHTS, FIRST_NAMES, GENDER_WEIGHTS, LAST_NAMES
 from workshops.extensions import db
 from workshops.reach import facts as reach_facts
 from workshops.registrations.models import Channel, Registration, RegistrationStatus, Resident

@@ -1,8 +1,8 @@
 from flask import render_template
 
 from workshops.catalogue.public_views import next_workshops
-from workshops.core import bp
 from workshops.db_types import utcnow
+from workshops.home import bp
 from workshops.i18n import current_language
 from workshops.keywords import public_sms_number, register_instruction
 from workshops.pagecache import cached_for_visitors
@@ -14,7 +14,7 @@ from workshops.places.queries import districts_with_neighbourhoods
 def home():
     lang = current_language()
     return render_template(
-        "core/home.html", districts=districts_with_neighbourhoods(), workshops=next_workshops(),
+        "home/home.html", districts=districts_with_neighbourhoods(), workshops=next_workshops(),
         lang=lang, now=utcnow(), sms_number=public_sms_number(),
         sms_example=register_instruction("123", lang))
 

@@ -5,8 +5,8 @@ from datetime import date, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
+from workshops.catalogue.local_time import local_to_utc, to_local
 from workshops.catalogue.models import STATUS_LABELS, Session, Workshop
-from workshops.catalogue.schedule import local_to_utc, to_local
 from workshops.extensions import db
 from workshops.places.models import Neighbourhood, Venue
 from workshops.registrations.models import Registration, RegistrationStatus
