@@ -28,12 +28,13 @@ from workshops.registrations.models import (
     RegistrationStatus,
 )
 from workshops.registrations.services import RegistrationError, ResidentDetails
+from workshops.services import DomainError
 
 LOCK_AFTER = timedelta(days=7)
 MAX_CHANGE_ID_LENGTH = 64
 
 
-class AttendanceError(Exception):
+class AttendanceError(DomainError):
     messages = {
         "locked": _l("This session ended more than 7 days ago: only a coordinator can change "
                      "its attendance now."),
@@ -42,14 +43,6 @@ class AttendanceError(Exception):
         "workshop_cancelled": _l("This workshop has been cancelled."),
         "bad_change": _l("The change could not be read. Reload the page and try again."),
     }
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
-
-    @property
-    def message(self):
-        return self.messages[self.code]
 
 
 def can_take_attendance(user: User, workshop: Workshop) -> bool:
