@@ -48,8 +48,8 @@ from workshops.registrations.models import (
     Resident,
 )
 from workshops.registrations.phones import display_phone
-from workshops.registrations.services import RegistrationError
 from workshops.registrations.views import details_from_form
+from workshops.services import service_call
 from workshops.spreadsheets import csv_download
 
 ALL_STAFF = tuple(Role)
@@ -126,15 +126,11 @@ def register_on_behalf(workshop_id: int):
     workshop = workshop_for_staff(workshop_id)
     form = StaffRegistrationForm()
     if form.validate_on_submit():
-        try:
+        with service_call(form) as call:
             registration = registrations.register(
                 workshop.id, details_from_form(form), channel=Channel.STAFF, now=utcnow(),
                 created_by=current_user._get_current_object())
-        except RegistrationError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if call.succeeded:
             if registration.status == RegistrationStatus.CONFIRMED:
                 flash(_("%(name)s is registered.", name=registration.display_name), "success")
             else:
@@ -220,14 +216,10 @@ def correct(resident_id: int):
     else:
         form = ResidentCorrectionForm()
         if form.validate_on_submit():
-            try:
+            with service_call(form) as call:
                 changed = correct_resident(resident, _correction_from(form),
                                            by=_current_user(), now=utcnow())
-            except RegistrationError as error:
-                db.session.rollback()
-                form.form_errors.append(error.message)
-            else:
-                db.session.commit()
+            if call.succeeded:
                 flash(_("The person's details have been corrected.") if changed
                       else _("Nothing was changed."), "success")
                 return redirect(url_for("registrations.erase_lookup"), 303)
