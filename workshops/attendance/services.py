@@ -18,7 +18,6 @@ from workshops.accounts.models import Role, User
 from workshops.attendance.models import Attendance
 from workshops.catalogue.models import Session, Workshop, WorkshopStatus
 from workshops.catalogue.schedule import to_local
-from workshops.catalogue.services import can_edit
 from workshops.extensions import db
 from workshops.places.models import Venue
 from workshops.registrations import services as registrations
@@ -43,11 +42,6 @@ class AttendanceError(DomainError):
         "workshop_cancelled": _l("This workshop has been cancelled."),
         "bad_change": _l("The change could not be read. Reload the page and try again."),
     }
-
-
-def can_take_attendance(user: User, workshop: Workshop) -> bool:
-    """The session's facilitators, the workshop's organiser, coordinators and admins."""
-    return can_edit(user, workshop) or any(f.id == user.id for f in workshop.facilitators)
 
 
 def is_locked(session: Session, user: User, *, now: datetime) -> bool:

@@ -33,6 +33,7 @@ from workshops.attendance.forms import RosterFilterForm, WalkInForm
 from workshops.attendance.services import AttendanceError, Change
 from workshops.boundary import MAX_ID, parse_id
 from workshops.catalogue.models import Session
+from workshops.catalogue.services import is_on_team
 from workshops.db_types import utcnow
 from workshops.extensions import db
 from workshops.i18n import current_language
@@ -51,7 +52,7 @@ MAX_CHANGES_PER_SYNC = 500
 def session_for_staff(session_id: int) -> Session:
     """The session, if the signed-in user may take its attendance; else 404 or 403."""
     session = db.session.get(Session, session_id) or abort(404)
-    if not attendance.can_take_attendance(current_user, session.workshop):
+    if not is_on_team(current_user, session.workshop):
         abort(403)
     return session
 

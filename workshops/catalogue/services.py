@@ -321,3 +321,9 @@ def can_edit(user: User, workshop: Workshop) -> bool:
     if user.has_role(Role.COORDINATOR):
         return True
     return user.has_role(Role.ORGANISER) and workshop.organiser_id == user.id
+
+
+def is_on_team(user: User, workshop: Workshop) -> bool:
+    """Whoever may edit the workshop, and its facilitators: they see its registrations and
+    take its sessions' attendance."""
+    return can_edit(user, workshop) or any(f.id == user.id for f in workshop.facilitators)

@@ -20,7 +20,7 @@ from workshops.audit import services as audit
 from workshops.audit.models import AuditAction
 from workshops.catalogue.models import Workshop
 from workshops.catalogue.schedule import to_local
-from workshops.catalogue.services import can_edit
+from workshops.catalogue.services import is_on_team
 from workshops.db_types import utcnow
 from workshops.extensions import db
 from workshops.i18n import current_language
@@ -55,13 +55,9 @@ from workshops.spreadsheets import csv_download
 ALL_STAFF = tuple(Role)
 
 
-def can_see_registrations(user, workshop: Workshop) -> bool:
-    return can_edit(user, workshop) or any(f.id == user.id for f in workshop.facilitators)
-
-
 def workshop_for_staff(workshop_id: int) -> Workshop:
     workshop = db.session.get(Workshop, workshop_id) or abort(404)
-    if not can_see_registrations(current_user, workshop):
+    if not is_on_team(current_user, workshop):
         abort(403)
     return workshop
 
