@@ -21,11 +21,12 @@ from workshops.accounts.passwords import (
 from workshops.accounts.sessions import end_all_sessions
 from workshops.extensions import db
 from workshops.i18n import default_language, languages
+from workshops.services import DomainError
 
 NAME_MAX_LENGTH = User.__table__.c.name.type.length
 
 
-class AccountError(Exception):
+class AccountError(DomainError):
     messages = {
         "invalid_credentials": _l("The email or the password is not right."),
         "invalid_email": _l("Enter a valid email address, like name@example.org."),
@@ -46,12 +47,7 @@ class AccountError(Exception):
 
     def __init__(self, code: str, retry_after_seconds: int | None = None):
         super().__init__(code)
-        self.code = code
         self.retry_after_seconds = retry_after_seconds
-
-    @property
-    def message(self):
-        return self.messages[self.code]
 
 
 def normalise_email(email: str) -> str:

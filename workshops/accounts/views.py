@@ -35,6 +35,7 @@ from workshops.clock import utcnow
 from workshops.errors import TooManyRequests
 from workshops.extensions import db, login_manager
 from workshops.forms import ActionForm
+from workshops.services import service_call
 
 # Which field of the staff forms shows each AccountError (the password field shows the rest).
 ERROR_FIELDS = {
@@ -96,7 +97,9 @@ def login():
                 form.email.data, form.password.data, address=request.remote_addr or "", now=now
             )
         except AccountError as error:
-            db.session.commit()  # the failed attempt is what this request writes
+            # Not service_call: a refused sign-in is counted, and keeping that count is
+            # what this request writes.
+            db.session.commit()
             if error.code == "too_many_attempts":
                 raise TooManyRequests(error.retry_after_seconds) from None
             form.password.errors.append(error.message)
@@ -134,6 +137,10 @@ def staff_home():
     return render_template("accounts/staff_home.html")
 
 
+def _password_error_field(error: AccountError) -> str:
+    return "current_password" if error.code == "invalid_credentials" else "new_password"
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
@@ -149,21 +156,14 @@ def account():
         status = 422
     elif request.method == "POST":
         if password_form.validate():
-            try:
+            with service_call(password_form, field_for=_password_error_field) as call:
                 change_own_password(
                     current_user,
                     current_password=password_form.current_password.data,
                     new_password=password_form.new_password.data,
                 )
-            except AccountError as error:
-                field = (
-                    password_form.current_password
-                    if error.code == "invalid_credentials"
-                    else password_form.new_password
-                )
-                field.errors.append(error.message)
-            else:
                 sign_in_this_browser(current_user._get_current_object(), now=utcnow())
+            if call.succeeded:
                 flash(_("Your password has been changed. Other devices have been signed out."),
                       "success")
                 return redirect(url_for("accounts.account"))
@@ -186,7 +186,8 @@ def user_list():
 def user_new():
     form = NewStaffUserForm()
     if form.validate_on_submit():
-        try:
+        with service_call(
+                form, field_for=lambda error: ERROR_FIELDS.get(error.code, "password")) as call:
             user = create_user(
                 email=form.email.data,
                 name=form.name.data,
@@ -194,14 +195,17 @@ def user_new():
                 roles=form.roles.data,
                 preferred_language=form.preferred_language.data,
             )
-        except AccountError as error:
-            form[ERROR_FIELDS.get(error.code, "password")].errors.append(error.message)
-        else:
-            db.session.commit()
+        if call.succeeded:
             flash(_("Staff account created for %(name)s.", name=user.name), "success")
             return redirect(url_for("accounts.user_list"))
     status = 422 if form.errors else 200
     return render_template("accounts/user_form.html", form=form, user=None), status
+
+
+def _edit_error_field(form: EditStaffUserForm, error: AccountError) -> str:
+    if error.code == "self_lockout":
+        return "roles" if form.active.data else "active"
+    return ERROR_FIELDS.get(error.code, "new_password")
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
@@ -212,7 +216,7 @@ def user_edit(user_id: int):
     if request.method == "GET":
         form.roles.data = sorted(role.value for role in user.roles)
     if form.validate_on_submit():
-        try:
+        with service_call(form, field_for=lambda error: _edit_error_field(form, error)) as call:
             update_user(
                 user,
                 acting_user=current_user,
@@ -222,13 +226,7 @@ def user_edit(user_id: int):
                 active=form.active.data,
                 new_password=form.new_password.data or "",
             )
-        except AccountError as error:
-            field = form[ERROR_FIELDS.get(error.code, "new_password")]
-            if error.code == "self_lockout":
-                field = form.active if not form.active.data else form.roles
-            field.errors.append(error.message)
-        else:
-            db.session.commit()
+        if call.succeeded:
             flash(_("Changes to %(name)s saved.", name=user.name), "success")
             return redirect(url_for("accounts.user_list"))
     status = 422 if form.errors else 200

@@ -18,7 +18,6 @@ from workshops.accounts.models import Role, User
 from workshops.attendance.models import Attendance
 from workshops.catalogue.local_time import to_local
 from workshops.catalogue.models import Session, Workshop, WorkshopStatus
-from workshops.catalogue.services import can_edit
 from workshops.extensions import db
 from workshops.places.models import Venue
 from workshops.registrations import services as registrations
@@ -28,12 +27,13 @@ from workshops.registrations.models import (
     RegistrationStatus,
 )
 from workshops.registrations.services import RegistrationError, ResidentDetails
+from workshops.services import DomainError
 
 LOCK_AFTER = timedelta(days=7)
 MAX_CHANGE_ID_LENGTH = 64
 
 
-class AttendanceError(Exception):
+class AttendanceError(DomainError):
     messages = {
         "locked": _l("This session ended more than 7 days ago: only a coordinator can change "
                      "its attendance now."),
@@ -42,19 +42,6 @@ class AttendanceError(Exception):
         "workshop_cancelled": _l("This workshop has been cancelled."),
         "bad_change": _l("The change could not be read. Reload the page and try again."),
     }
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
-
-    @property
-    def message(self):
-        return self.messages[self.code]
-
-
-def can_take_attendance(user: User, workshop: Workshop) -> bool:
-    """The session's facilitators, the workshop's organiser, coordinators and admins."""
-    return can_edit(user, workshop) or any(f.id == user.id for f in workshop.facilitators)
 
 
 def is_locked(session: Session, user: User, *, now: datetime) -> bool:

@@ -33,6 +33,7 @@ from workshops.attendance.forms import RosterFilterForm, WalkInForm
 from workshops.attendance.services import AttendanceError, Change
 from workshops.boundary import MAX_ID, parse_id
 from workshops.catalogue.models import Session
+from workshops.catalogue.services import is_on_team
 from workshops.db_types import utcnow
 from workshops.extensions import db
 from workshops.i18n import current_language
@@ -41,7 +42,8 @@ from workshops.places.queries import districts_with_neighbourhoods
 from workshops.registrations.forms import OUTSIDE_BARCELONA, SUBMISSION_KEY_MAX_LENGTH
 from workshops.registrations.models import AgeBand, Gender
 from workshops.registrations.phones import masked_phone
-from workshops.registrations.services import RegistrationError, ResidentDetails
+from workshops.registrations.services import ResidentDetails
+from workshops.services import DomainError, service_call
 
 ALL_STAFF = tuple(Role)
 MAX_CHANGES_PER_SYNC = 500
@@ -50,7 +52,7 @@ MAX_CHANGES_PER_SYNC = 500
 def session_for_staff(session_id: int) -> Session:
     """The session, if the signed-in user may take its attendance; else 404 or 403."""
     session = db.session.get(Session, session_id) or abort(404)
-    if not attendance.can_take_attendance(current_user, session.workshop):
+    if not is_on_team(current_user, session.workshop):
         abort(403)
     return session
 
@@ -128,13 +130,8 @@ def mark(session_id: int):
     now = utcnow()
     change = Change(request.form.get("change_id", "") or attendance.new_change_id(),
                     registration_id, present == "1", now)
-    try:
+    with service_call():
         attendance.mark(session, change, by=_user(), now=now)
-    except AttendanceError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
     return _back_to_roster(session, f"person-{registration_id}")
 
 
@@ -210,7 +207,7 @@ def sync(session_id: int):
         try:
             with db.session.begin_nested():
                 registration, problem = _walk_in_from_json(session, item, now)
-        except (AttendanceError, RegistrationError) as error:
+        except DomainError as error:
             registration, problem = None, str(error.message)
         if registration is None:
             results.append({"change_id": change_id, "status": "rejected", "message": problem})
@@ -248,15 +245,11 @@ def walk_in(session_id: int):
     session = session_for_staff(session_id)
     form = WalkInForm()
     if form.validate_on_submit():
-        try:
+        with service_call(form) as call:
             registration = attendance.add_walk_in(
                 session, _walk_in_details(form), by=_user(), now=utcnow(),
                 submission_key=form.submission_key.data or "")
-        except (AttendanceError, RegistrationError) as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if call.succeeded:
             flash(_("%(name)s is on the list and marked present.",
                     name=registration.display_name), "success")
             return redirect(url_for("attendance.roster", session_id=session.id,
@@ -270,13 +263,9 @@ def walk_in(session_id: int):
 @role_required(*ALL_STAFF)
 def close(session_id: int):
     session = session_for_staff(session_id)
-    try:
+    with service_call() as call:
         count = attendance.close(session, by=_user(), now=utcnow())
-    except AttendanceError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if call.succeeded:
         flash(ngettext("Session closed: %(num)d person not marked is now absent.",
                        "Session closed: %(num)d people not marked are now absent.", count),
               "success")

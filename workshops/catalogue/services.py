@@ -15,11 +15,12 @@ from workshops.extensions import db
 from workshops.i18n import languages
 from workshops.places.models import Venue
 from workshops.places.signals import venue_changed
+from workshops.services import DomainError
 
 MIN_CAPACITY, MAX_CAPACITY = 1, 500
 
 
-class CatalogueError(Exception):
+class CatalogueError(DomainError):
     messages = {
         "no_title": _l("Give the workshop a title in at least one language."),
         "title_without_summary": _l(
@@ -48,15 +49,6 @@ class CatalogueError(Exception):
         "not_facilitator": _l("Only staff with the facilitator role can facilitate."),
         "no_free_code": _l("There is no free SMS code left. Contact a coordinator."),
     }
-
-    def __init__(self, code: str, field: str | None = None):
-        super().__init__(code)
-        self.code = code
-        self.field = field
-
-    @property
-    def message(self):
-        return self.messages[self.code]
 
 
 @dataclass
@@ -329,3 +321,9 @@ def can_edit(user: User, workshop: Workshop) -> bool:
     if user.has_role(Role.COORDINATOR):
         return True
     return user.has_role(Role.ORGANISER) and workshop.organiser_id == user.id
+
+
+def is_on_team(user: User, workshop: Workshop) -> bool:
+    """Whoever may edit the workshop, and its facilitators: they see its registrations and
+    take its sessions' attendance."""
+    return can_edit(user, workshop) or any(f.id == user.id for f in workshop.facilitators)

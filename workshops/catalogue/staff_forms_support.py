@@ -98,12 +98,3 @@ def slots_from_form(form: SessionsForm) -> list[Slot]:
         return [slot(form.date.data, form.start_time.data, form.end_time.data)]
     except NonexistentLocalTime:
         raise CatalogueError("nonexistent_time", "start_time") from None
-
-
-def show_error(form, error: CatalogueError) -> None:
-    """Put a service error next to the field it is about (or on the form as a whole)."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is None:
-        form.form_errors.append(error.message)
-    else:
-        field.errors = [*field.errors, error.message]

@@ -14,18 +14,17 @@ from workshops.catalogue import services as catalogue
 from workshops.catalogue.forms import CancelForm, SessionsForm, TopicForm, WorkshopForm
 from workshops.catalogue.local_time import to_local
 from workshops.catalogue.models import Session, Topic, Workshop
-from workshops.catalogue.services import CatalogueError
 from workshops.catalogue.staff_forms_support import (
     details_from_form,
     fill_choices,
     fill_from_workshop,
-    show_error,
     slots_from_form,
 )
 from workshops.db_types import utcnow
 from workshops.extensions import db
 from workshops.forms import ActionForm, translated_data, translated_form
 from workshops.i18n import current_language
+from workshops.services import service_call
 
 PUBLISHERS = (Role.ORGANISER, Role.COORDINATOR)
 
@@ -65,15 +64,11 @@ def new_workshop():
         form_ok = form.validate()
         sessions_ok = sessions_form.validate()
         if form_ok and sessions_ok:
-            try:
+            with service_call(form, sessions_form) as call:
                 workshop = catalogue.create_workshop(
                     details_from_form(form), organiser=current_user._get_current_object(),
                     slots=slots_from_form(sessions_form), now=utcnow())
-            except CatalogueError as error:
-                db.session.rollback()
-                show_error(sessions_form if error.field in sessions_form else form, error)
-            else:
-                db.session.commit()
+            if call.succeeded:
                 flash(_("Workshop saved as a draft with the SMS code %(code)s. "
                         "Check it and publish it when ready.", code=workshop.public_code),
                       "success")
@@ -106,13 +101,9 @@ def edit_workshop(workshop_id: int):
     if request.method == "GET":
         fill_from_workshop(form, workshop)
     elif form.validate():
-        try:
+        with service_call(form) as call:
             catalogue.update_workshop(workshop, details_from_form(form), now=utcnow())
-        except CatalogueError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if call.succeeded:
             flash(_("Changes saved."), "success")
             return redirect(url_for("catalogue.manage_workshop", workshop_id=workshop.id))
     status = 422 if form.errors else 200
@@ -126,14 +117,9 @@ def add_sessions(workshop_id: int):
     workshop = editable_workshop(workshop_id)
     form = SessionsForm(prefix="s")
     if form.validate():
-        try:
+        with service_call(form) as call:
             added = catalogue.add_sessions(workshop, slots_from_form(form), now=utcnow())
-        except CatalogueError as error:
-            db.session.rollback()
-            db.session.refresh(workshop)
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if call.succeeded:
             flash(ngettext("%(num)s session added.", "%(num)s sessions added.", len(added)),
                   "success")
             return redirect(url_for("catalogue.manage_workshop", workshop_id=workshop.id,
@@ -154,13 +140,9 @@ def edit_session(session_id: int):
         form.end_time.data = local_end.time()
     elif form.validate():
         form.repeat.data = "once"
-        try:
+        with service_call(form) as call:
             catalogue.move_session(session, slots_from_form(form)[0], now=utcnow())
-        except CatalogueError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if call.succeeded:
             flash(_("Session changed."), "success")
             return redirect(url_for("catalogue.manage_workshop", workshop_id=workshop.id,
                                     _anchor="sessions"))
@@ -175,12 +157,9 @@ def delete_session(session_id: int):
     session = db.session.get(Session, session_id) or abort(404)
     workshop = editable_workshop(session.workshop_id)
     _check_action_form()
-    try:
+    with service_call() as call:
         catalogue.remove_session(session, now=utcnow())
-    except CatalogueError as error:
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if call.succeeded:
         flash(_("Session removed."), "success")
     return redirect(url_for("catalogue.manage_workshop", workshop_id=workshop.id,
                             _anchor="sessions"))
@@ -194,13 +173,9 @@ def _check_action_form() -> None:
 def _workshop_action(workshop_id: int, action, success_message: str):
     workshop = editable_workshop(workshop_id)
     _check_action_form()
-    try:
+    with service_call() as call:
         action(workshop, now=utcnow())
-    except CatalogueError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if call.succeeded:
         flash(success_message, "success")
     return redirect(url_for("catalogue.manage_workshop", workshop_id=workshop_id))
 
@@ -238,12 +213,9 @@ def cancel_workshop(workshop_id: int):
     workshop = editable_workshop(workshop_id)
     form = CancelForm()
     if form.validate_on_submit():
-        try:
+        with service_call(form) as call:
             catalogue.cancel(workshop, reason=form.reason.data, now=utcnow())
-        except CatalogueError as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if call.succeeded:
             flash(_("The workshop is cancelled."), "success")
             return redirect(url_for("catalogue.manage_workshop", workshop_id=workshop.id))
     status = 422 if form.errors else 200

@@ -16,9 +16,10 @@ from workshops.registrations.erasure import resident_by_phone
 from workshops.registrations.models import Registration, Resident
 from workshops.registrations.phones import Phone
 from workshops.registrations.services import set_sms_consent
+from workshops.services import DomainError
 
 
-class MyWorkshopsError(Exception):
+class MyWorkshopsError(DomainError):
     messages = {
         "wrong_code": _l(
             "This code is not right, or it is no longer valid. Check the last SMS we sent "
@@ -28,14 +29,6 @@ class MyWorkshopsError(Exception):
             "You asked us by SMS not to send you any messages. To receive them again, send "
             "START from your phone."),
     }
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
-
-    @property
-    def message(self):
-        return self.messages[self.code]
 
 
 def request_code(phone: Phone, *, now: datetime) -> None:

@@ -52,6 +52,7 @@ from workshops.registrations.models import (
 )
 from workshops.registrations.phones import masked_phone
 from workshops.registrations.views import cancel_place
+from workshops.services import service_call
 
 PENDING = "my_pending"  # {"key": phone key, "shown": "••• ••• 678"}
 PROVED = "my_proved"  # {"resident": id, "at": ISO time of the proof}
@@ -155,7 +156,9 @@ def enter_code():
                 _too_many(form, limited)
                 status = 429
             except MyWorkshopsError as error:
-                db.session.commit()  # the try counts
+                # Not service_call: a wrong code still uses up one of its tries, and
+                # keeping that count is what this request writes.
+                db.session.commit()
                 form.code.errors = [error.message]
                 status = 422
             else:
@@ -258,13 +261,10 @@ def details():
 def sms_consent():
     if not ActionForm().validate_on_submit() or request.form.get("consent") not in ("0", "1"):
         abort(400)
-    try:
+    with service_call() as call:
         my.set_own_sms_consent(g.resident, request.form["consent"] == "1", now=utcnow())
-    except MyWorkshopsError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if not call.succeeded:
         return redirect(url_for("my.overview"), 303)
-    db.session.commit()
     if g.resident.sms_consent:
         flash(_("We will send you SMS messages about your workshops: confirmation, reminders "
                 "and changes."), "success")

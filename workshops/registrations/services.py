@@ -31,9 +31,10 @@ from workshops.registrations.models import (
 )
 from workshops.registrations.phones import Phone
 from workshops.registrations.signals import promoted, registered, sms_consent_withdrawn
+from workshops.services import DomainError
 
 
-class RegistrationError(Exception):
+class RegistrationError(DomainError):
     messages = {
         "workshop_cancelled": _l("This workshop has been cancelled."),
         "workshop_over": _l("This workshop has already finished."),
@@ -51,12 +52,7 @@ class RegistrationError(Exception):
 
     def __init__(self, code: str, registration: Registration | None = None):
         super().__init__(code)
-        self.code = code
         self.registration = registration
-
-    @property
-    def message(self):
-        return self.messages[self.code]
 
 
 @dataclass

@@ -20,7 +20,7 @@ from workshops.audit import services as audit
 from workshops.audit.models import AuditAction
 from workshops.catalogue.local_time import to_local
 from workshops.catalogue.models import Workshop
-from workshops.catalogue.services import can_edit
+from workshops.catalogue.services import is_on_team
 from workshops.db_types import utcnow
 from workshops.extensions import db
 from workshops.i18n import current_language
@@ -48,20 +48,16 @@ from workshops.registrations.models import (
     Resident,
 )
 from workshops.registrations.phones import display_phone
-from workshops.registrations.services import RegistrationError
 from workshops.registrations.views import details_from_form
+from workshops.services import service_call
 from workshops.spreadsheets import csv_download
 
 ALL_STAFF = tuple(Role)
 
 
-def can_see_registrations(user, workshop: Workshop) -> bool:
-    return can_edit(user, workshop) or any(f.id == user.id for f in workshop.facilitators)
-
-
 def workshop_for_staff(workshop_id: int) -> Workshop:
     workshop = db.session.get(Workshop, workshop_id) or abort(404)
-    if not can_see_registrations(current_user, workshop):
+    if not is_on_team(current_user, workshop):
         abort(403)
     return workshop
 
@@ -126,15 +122,11 @@ def register_on_behalf(workshop_id: int):
     workshop = workshop_for_staff(workshop_id)
     form = StaffRegistrationForm()
     if form.validate_on_submit():
-        try:
+        with service_call(form) as call:
             registration = registrations.register(
                 workshop.id, details_from_form(form), channel=Channel.STAFF, now=utcnow(),
                 created_by=current_user._get_current_object())
-        except RegistrationError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if call.succeeded:
             if registration.status == RegistrationStatus.CONFIRMED:
                 flash(_("%(name)s is registered.", name=registration.display_name), "success")
             else:
@@ -220,14 +212,10 @@ def correct(resident_id: int):
     else:
         form = ResidentCorrectionForm()
         if form.validate_on_submit():
-            try:
+            with service_call(form) as call:
                 changed = correct_resident(resident, _correction_from(form),
                                            by=_current_user(), now=utcnow())
-            except RegistrationError as error:
-                db.session.rollback()
-                form.form_errors.append(error.message)
-            else:
-                db.session.commit()
+            if call.succeeded:
                 flash(_("The person's details have been corrected.") if changed
                       else _("Nothing was changed."), "success")
                 return redirect(url_for("registrations.erase_lookup"), 303)

@@ -21,6 +21,7 @@ from workshops.registrations.forms import OUTSIDE_BARCELONA, RegistrationForm, R
 from workshops.registrations.models import AgeBand, Channel, Gender, RegistrationStatus
 from workshops.registrations.services import RegistrationError, ResidentDetails
 from workshops.registrations.signals import manage_link_requested
+from workshops.services import service_call
 
 
 @bp.app_template_global()
@@ -99,6 +100,8 @@ def register(workshop_id: int):
             workshop.id, details_from_form(form), channel=Channel.WEB, now=now,
             submission_key=form.submission_key.data or "")
     except RegistrationError as error:
+        # Not service_call: a refused sign-up still counts against the rate limits, so
+        # every path below commits after the refusal.
         existing = error.registration
         if existing is not None and existing.submission_key == form.submission_key.data:
             db.session.rollback()  # the same form sent twice: show the first result
@@ -169,13 +172,9 @@ def cancel_place(registration, back_url: str):
     says why when there is no button to offer (cancelled, or the workshop is over)."""
     form = ActionForm()
     if request.method == "POST" and form.validate_on_submit():
-        try:
+        with service_call() as call:
             registrations.cancel(registration, now=utcnow())
-        except RegistrationError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if call.succeeded:
             flash(_("Your place is cancelled. Thank you for letting us know: someone on the "
                     "waiting list can now come."), "success")
         return redirect(back_url, 303)
