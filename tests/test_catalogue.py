@@ -3,7 +3,8 @@
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import select
+from flask_babel import force_locale, gettext
+from sqlalchemy import func, select
 
 from tests.conftest import post_form
 from tests.factories import details, make_user, make_venue, make_workshop
@@ -414,3 +415,24 @@ def test_seeding_adds_the_default_topics_once(runner, app_context):
     runner.invoke(args=["seed"])
     keys = db.session.scalars(select(Topic.key)).all()
     assert len(keys) == len(set(keys)) == 7
+
+
+def test_duplicating_when_no_sms_code_is_free_says_so_and_copies_nothing(app, client, auth,
+                                                                          app_context):
+    organiser = auth.login_as(Role.ORGANISER)
+    workshop = make_workshop(now=NOW, slots=[in_days(3)], organiser=organiser)
+    row = {column.name: getattr(workshop, column.key)
+           for column in Workshop.__table__.columns if column.name != "id"}
+    # Every three- and four-digit code taken by a draft (drafts are never over).
+    db.session.execute(Workshop.__table__.insert(), [
+        row | {"public_code": str(code), "status": WorkshopStatus.DRAFT}
+        for code in range(100, 10000) if str(code) != workshop.public_code])
+    db.session.commit()
+    before = db.session.scalar(select(func.count()).select_from(Workshop))
+    manage_url = f"/staff/workshops/{workshop.id}"
+    response = post_form(client, manage_url, f"{manage_url}/duplicate")
+    assert response.status_code == 303 and response.location.endswith(manage_url)
+    with app.test_request_context(), force_locale(organiser.preferred_language):
+        refusal = gettext("There is no free SMS code left. Contact a coordinator.")
+    assert refusal in client.get(manage_url).get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Workshop)) == before

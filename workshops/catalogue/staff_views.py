@@ -199,9 +199,11 @@ def unpublish_workshop(workshop_id: int):
 def duplicate_workshop(workshop_id: int):
     workshop = editable_workshop(workshop_id)
     _check_action_form()
-    copy = catalogue.duplicate(workshop, organiser=current_user._get_current_object(),
-                               now=utcnow())
-    db.session.commit()
+    with service_call() as call:  # refused when no SMS code is free
+        copy = catalogue.duplicate(workshop, organiser=current_user._get_current_object(),
+                                   now=utcnow())
+    if not call.succeeded:
+        return redirect(url_for("catalogue.manage_workshop", workshop_id=workshop.id), 303)
     flash(_("Copy created as a draft with the SMS code %(code)s. Add its sessions.",
             code=copy.public_code), "success")
     return redirect(url_for("catalogue.manage_workshop", workshop_id=copy.id))
