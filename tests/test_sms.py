@@ -291,13 +291,15 @@ def test_a_bare_stop_word_in_any_language_opts_out(client, workshop, word):
 
 
 class RecordingSender:
-    """The worker's sender, keeping who would have been texted."""
+    """The worker's sender, keeping who would have been texted, and what."""
 
     def __init__(self):
         self.sent_to = []
+        self.sent = []
 
     def send(self, to, body):
         self.sent_to.append(to)
+        self.sent.append((to, body))
         return f"log-{len(self.sent_to)}"
 
 
@@ -872,3 +874,15 @@ def test_the_signed_webhook_never_answers_5xx_and_a_refusal_changes_nothing(
     else:
         assert not shaped_like_twilios
         assert database_rows() == before
+
+
+def test_a_confirmation_still_queued_when_the_workshop_is_cancelled_is_not_sent(
+        app_context, workshop):
+    register(workshop, mobile(1))
+    catalogue.cancel(workshop, reason="La sala està tancada.", now=datetime.now(UTC))
+    db.session.commit()
+    sender = RecordingSender()
+    result = send_due(sender, now=datetime.now(UTC))
+    bodies = [body for _to, body in sender.sent if "STOP" not in body]  # after the introduction
+    assert len(bodies) == 1 and "La sala està tancada." in bodies[0]
+    assert "confirmada" not in bodies[0] and result.skipped == 1

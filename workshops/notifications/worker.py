@@ -40,6 +40,10 @@ class Sent:
     skipped: int = 0
 
 
+def _still_on(workshop: Workshop, now: datetime) -> bool:
+    return workshop.status == WorkshopStatus.PUBLISHED and not workshop.is_over(now)
+
+
 def render(message: OutboxMessage, now: datetime) -> str | None:
     """The text for `message`, or None when it no longer applies. A text that carries the
     personal link gets a new one, made now (see texts.manage_link)."""
@@ -47,6 +51,9 @@ def render(message: OutboxMessage, now: datetime) -> str | None:
     if registration is None:
         return None
     kind = message.kind
+    if kind in (MessageKind.REGISTRATION_CONFIRMED, MessageKind.WAITLISTED,
+                MessageKind.PROMOTED) and not _still_on(registration.workshop, now):
+        return None  # cancelled or over since: its own message says so, or nothing
     if kind == MessageKind.REGISTRATION_CONFIRMED:
         if registration.status != RegistrationStatus.CONFIRMED:
             return None
