@@ -603,9 +603,10 @@ def test_the_privacy_page_speaks_each_language(client, app_context, language, fo
 
 def test_the_privacy_page_states_the_configured_periods_and_contact(app, client, app_context):
     app.config.update(SMS_RETENTION_DAYS=45, RESIDENT_RETENTION_MONTHS=18,
-                      PRIVACY_CONTACT_EMAIL="dades@example.cat")
+                      MY_WORKSHOPS_CODE_MINUTES=7, PRIVACY_CONTACT_EMAIL="dades@example.cat")
     html = client.get("/privacy?lang=en").get_data(as_text=True)
     assert "45 days" in html and "18 months" in html
+    assert "links: they stop working 18 months after" in html and "valid for 7 minutes" in html
     assert 'href="mailto:dades@example.cat"' in html
     main = html.split("<main", 1)[1]
     assert len(re.findall(r"<h1[ >]", main)) == 1 and len(re.findall(r"<h2 ", main)) == 7
