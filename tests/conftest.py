@@ -196,6 +196,17 @@ def seeded(app_context):
     db.session.commit()
 
 
+class RecordingSender:
+    """The SMS worker's transport replaced by a list of what it sent: (to, text)."""
+
+    def __init__(self):
+        self.sent = []
+
+    def send(self, to, body):
+        self.sent.append((to, body))
+        return f"log-{len(self.sent)}"
+
+
 CSRF_INPUT = re.compile(r'name="((?:[\w-]+-)?csrf_token)"[^>]*value="([^"]+)"')
 
 

@@ -158,14 +158,14 @@ def prove_phone_in_browser(page, live_server, app, phone, language):
     import re
     from datetime import UTC, datetime
 
-    from tests.test_my_workshops import CodeCatcher
+    from tests.conftest import RecordingSender
     from workshops.notifications.worker import send_due
 
     page.goto(f"{live_server}/my-workshops?lang={language}")
     page.fill("#phone", phone)
     page.locator("main form button[type=submit]").click()
     page.wait_for_url("**/my-workshops/code")
-    catcher = CodeCatcher()
+    catcher = RecordingSender()
     with app.app_context():
         send_due(catcher, now=datetime.now(UTC))
     code = re.search(r"\b\d{6}\b", catcher.sent[-1][1]).group(0)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_fields_from
+from tests.conftest import RecordingSender, csrf_fields_from
 from tests.factories import make_workshop, mobile, register
 from tests.test_privacy import RecordingHttpClient, scan
 from tests.test_sms import text
@@ -89,23 +89,12 @@ def two_places(app_context, seeded):
     return first, second
 
 
-class CodeCatcher:
-    """The SMS worker's sender in a browser test: keeps each text to read the code from."""
-
-    def __init__(self):
-        self.sent = []
-
-    def send(self, to, body):
-        self.sent.append((to, body))
-        return f"log-{len(self.sent)}"
-
-
 def prove_phone_with_client(client, phone):
     """The same with Flask's test client, for tests without a browser."""
     page = client.get("/my-workshops")
     client.post("/my-workshops", data={**csrf_fields_from(page.get_data(as_text=True)),
                                        "phone": phone})
-    catcher = CodeCatcher()
+    catcher = RecordingSender()
     send_due(catcher, now=datetime.now(UTC))
     code = re.search(r"\b\d{6}\b", catcher.sent[-1][1]).group(0)
     page = client.get("/my-workshops/code")

@@ -12,7 +12,7 @@ from sqlalchemy import JSON, String, func, select
 from twilio.http import HttpClient
 from twilio.http.response import Response
 
-from tests.conftest import csrf_fields_from, post_form
+from tests.conftest import RecordingSender, csrf_fields_from, post_form
 from tests.factories import (
     attend,
     make_workshop,
@@ -76,17 +76,6 @@ class RecordingHttpClient(HttpClient):
                 timeout=None, allow_redirects=False):
         self.requests.append(dict(data or {}))
         return Response(201, json.dumps({"sid": f"SM{uuid.uuid4().hex}", "status": "queued"}))
-
-
-class RecordingSender:
-    """The SMS transport replaced by a list of what was sent: (to, text)."""
-
-    def __init__(self):
-        self.sent = []
-
-    def send(self, to, body):
-        self.sent.append((to, body))
-        return f"log-{len(self.sent)}"
 
 
 # Scanning the whole database

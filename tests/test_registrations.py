@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_fields_from, post_form
+from tests.conftest import RecordingSender, csrf_fields_from, post_form
 from tests.factories import (
     make_user,
     make_workshop,
@@ -608,15 +608,6 @@ def stored_about(resident):
 
 def pending_messages():
     return sorted((m.registration_id, m.kind) for m in outbox() if m.status == "pending")
-
-
-class RecordingSender:
-    def __init__(self):
-        self.sent = []
-
-    def send(self, to, body):
-        self.sent.append((to, body))
-        return f"log-{len(self.sent)}"
 
 
 def test_a_web_sign_up_with_her_phone_changes_nothing_stored_about_her(client, app, workshop):
