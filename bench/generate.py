@@ -179,14 +179,24 @@ def generate_history(past_workshops: int = PAST_WORKSHOPS, residents: int = RESI
     db.session.execute(insert(Attendance).from_select(
         ["session_id", "registration_id", "present", "marked_at", "recorded_at", "change_id"],
         marks))
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        # Statistics first, as autovacuum would have them after inserts this size: the
+        # facts' INSERT ... SELECT is planned on them (without, PostgreSQL may pick nested
+        # loops over a million rows and run for hours).
+        _refresh_statistics(vacuum=False)
     # The reach facts, which these INSERTs through Core bypass: written once, in SQL.
     reach_facts.rebuild()
     db.session.commit()
-    if not analyze:
-        return
-    # Fresh statistics for the query planner, as autovacuum would leave them (on PostgreSQL
-    # VACUUM also marks the pages all-visible, so index-only scans skip the table).
-    statement = "VACUUM ANALYZE" if db.engine.dialect.name == "postgresql" else "ANALYZE"
+    if analyze:
+        _refresh_statistics(vacuum=True)
+
+
+def _refresh_statistics(*, vacuum: bool) -> None:
+    """ANALYZE; on PostgreSQL with `vacuum` also VACUUM, which marks the pages all-visible,
+    so index-only scans skip the table."""
+    postgresql = db.engine.dialect.name == "postgresql"
+    statement = "VACUUM ANALYZE" if vacuum and postgresql else "ANALYZE"
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.exec_driver_sql(statement)
 
