@@ -9,16 +9,29 @@ Read-only requests run in autocommit (no BEGIN), like pysqlite's own default.
 On PostgreSQL services lock the rows they change (SELECT … FOR UPDATE).
 """
 
+from collections.abc import Collection
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask import has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import delete, event
 from sqlalchemy.engine import Engine
+
+from workshops.extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
 _write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
+
+
+def delete_where_in(column, values: Collection, batch: int = 500) -> int:
+    """DELETE the rows whose `column` is one of `values`, a batch of values per statement
+    (a statement's parameters are limited). Returns how many rows went."""
+    values, deleted = list(values), 0
+    for start in range(0, len(values), batch):
+        deleted += db.session.execute(
+            delete(column.table).where(column.in_(values[start:start + batch]))).rowcount
+    return deleted
 
 
 @contextmanager

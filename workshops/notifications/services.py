@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select
 
 from workshops.catalogue.models import Workshop
 from workshops.catalogue.signals import schedule_changed, workshop_cancelled
+from workshops.database import delete_where_in
 from workshops.extensions import db
 from workshops.my.signals import code_requested
 from workshops.notifications.models import (
@@ -107,13 +108,7 @@ def latest(limit: int, *, failed_only: bool = False) -> list[OutboxMessage]:
 def forget_people(resident_ids: Collection[int]) -> int:
     """Delete every message to these residents: bodies, links, provider ids. Rows are
     deleted, not blanked (see workshops.sms.forget). Returns how many went."""
-    deleted = 0
-    resident_ids = list(resident_ids)
-    for start in range(0, len(resident_ids), 500):
-        deleted += db.session.execute(
-            delete(OutboxMessage)
-            .where(OutboxMessage.resident_id.in_(resident_ids[start:start + 500]))).rowcount
-    return deleted
+    return delete_where_in(OutboxMessage.resident_id, resident_ids)
 
 
 def count_sent_before(cutoff: datetime) -> int:

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select
 
+from workshops.database import delete_where_in
 from workshops.extensions import db
 from workshops.registrations.phones import InvalidPhone, parse_phone
 from workshops.registrations.signals import residents_erased
@@ -44,13 +45,7 @@ def senders_matching(phones: Collection[str]) -> list[str]:
 def forget_phones(phones: Collection[str]) -> int:
     """Delete every message from these phones: their bodies, replies, links and numbers.
     Returns how many rows went."""
-    deleted = 0
-    senders = senders_matching(phones)
-    for start in range(0, len(senders), 500):
-        deleted += db.session.execute(
-            delete(InboundMessage)
-            .where(InboundMessage.from_phone.in_(senders[start:start + 500]))).rowcount
-    return deleted
+    return delete_where_in(InboundMessage.from_phone, senders_matching(phones))
 
 
 @residents_erased.connect
