@@ -113,6 +113,14 @@ def from_environment(instance_path: str) -> dict:
         # production; the default is a placeholder at a reserved domain.
         "PRIVACY_CONTACT_EMAIL": os.environ.get("PRIVACY_CONTACT_EMAIL",
                                                 "privacitat@example.org"),
+        # Texts nobody is waiting for (reminders, changes, follow-up questions) are sent only
+        # from the first to the last hour, local time (workshops.notifications.quiet_hours).
+        "SMS_SENDING_HOURS": (9, 21),
+        # Outcomes (workshops.outcomes): the share of a workshop's sessions attended that
+        # earns a certificate, and how many /verify look-ups an address may make an hour.
+        "CERTIFICATE_MIN_ATTENDANCE": float(os.environ.get("CERTIFICATE_MIN_ATTENDANCE",
+                                                           "0.75")),
+        "VERIFY_LIMIT_PER_ADDRESS": 60,
     }
 
 

@@ -21,6 +21,13 @@ KEYWORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "area": {"ca": ("BARRI",), "es": ("BARRIO",), "en": ("AREA",)},
     "stop": {ANY_LANGUAGE: ("STOP",)},
     "start": {"ca": ("ALTA",), "es": ("ALTA",), "en": ("START",), ANY_LANGUAGE: ("START",)},
+    "certificate": {"ca": ("CERTIFICAT",), "es": ("CERTIFICADO",), "en": ("CERTIFICATE",)},
+    # Answers to the follow-up question (workshops.outcomes), besides its numbers 1, 2, 3:
+    # only a whole message counts, and it never changes the resident's language.
+    "answer-yes": {ANY_LANGUAGE: ("SI",), "en": ("YES",)},
+    "answer-partly": {"ca": ("EN PART",), "es": ("EN PARTE",), "en": ("PARTLY",)},
+    "answer-not-yet": {"ca": ("ENCARA NO",), "es": ("TODAVIA NO", "AUN NO"),
+                       "en": ("NOT YET",), ANY_LANGUAGE: ("NO",)},
 }
 
 

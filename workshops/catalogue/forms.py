@@ -151,8 +151,24 @@ def _topic_name_field(code: str, is_default_language: bool):
         Length(max=120)])
 
 
+# Short enough that the question, its answers and the signature fit in two text messages
+# even with accents (70 characters a segment): see workshops.notifications.texts.
+FOLLOW_UP_QUESTION_MAX = 80
+
+
+def _follow_up_question_field(code: str, is_default_language: bool):
+    return TextAreaField(
+        _l("Follow-up question in %(language)s", language=lazy_language_name(code)),
+        validators=[Optional(), Length(max=FOLLOW_UP_QUESTION_MAX)],
+        description=_l("Texted the day after a workshop's last session to each resident who "
+                       "attended it, followed by the answers \"1 yes, 2 partly, 3 not yet\". "
+                       "Up to %(max)s characters. Left empty, the portal's own question is "
+                       "sent.", max=FOLLOW_UP_QUESTION_MAX))
+
+
 class TopicForm(TranslatedForm):
-    translated_fields = {"name": _topic_name_field}
+    translated_fields = {"name": _topic_name_field,
+                         "follow_up_question": _follow_up_question_field}
     translated_fields_before = "active"
 
     active = SelectField(_l("Offered to organisers"), choices=[

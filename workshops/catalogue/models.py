@@ -83,6 +83,10 @@ class Topic(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(40), unique=True)
     name_texts: Mapped[dict[str, str]] = mapped_column(TranslatedText, default=dict)
+    # The follow-up question residents get after its workshops (workshops.outcomes), per
+    # language; a language left empty gets the portal's default question.
+    follow_up_question_texts: Mapped[dict[str, str]] = mapped_column(TranslatedText,
+                                                                    default=dict)
     position: Mapped[int] = mapped_column(Integer, default=100)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

@@ -246,6 +246,7 @@ def edit_topic(topic_id: int | None = None):
             topic = Topic(key=f"custom-{utcnow():%Y%m%d%H%M%S%f}", position=1000)
             db.session.add(topic)
         topic.name_texts = translated_data(form, "name")
+        topic.follow_up_question_texts = translated_data(form, "follow_up_question")
         topic.active = form.active.data == "1"
         db.session.commit()
         flash(_("Topic saved."), "success")

@@ -36,6 +36,8 @@ from workshops.my import bp, codes
 from workshops.my import services as my
 from workshops.my.forms import CodeForm, OwnDetailsForm, PhoneForm
 from workshops.my.services import MyWorkshopsError
+from workshops.outcomes import certificates
+from workshops.outcomes.views import certificate_page
 from workshops.places.models import Neighbourhood
 from workshops.registrations import services as registrations
 from workshops.registrations.corrections import Correction
@@ -200,6 +202,7 @@ def overview():
             r.id: registrations.waitlist_position(r) for r in coming
             if r.status == RegistrationStatus.WAITLISTED},
         cancellable={r.id: registrations.cancellation_open(r.workshop, now) for r in coming},
+        with_certificate={r.id for r in past if certificates.is_available(r, now=now)},
         shown_phone=masked_phone(resident.phone), sms_number=public_sms_number(),
         AGE_BAND_LABELS=AGE_BAND_LABELS, GENDER_LABELS=GENDER_LABELS,
         action_form=ActionForm())
@@ -217,6 +220,12 @@ def _her_registration_or_404(registration_id: int) -> Registration:
 def cancel(registration_id: int):
     registration = _her_registration_or_404(registration_id)
     return cancel_place(registration, url_for("my.overview"))
+
+
+@bp.get("/my-workshops/registrations/<int:registration_id>/certificate")
+@proved
+def certificate(registration_id: int):
+    return certificate_page(_her_registration_or_404(registration_id), url_for("my.overview"))
 
 
 def _details_form_for(resident: Resident) -> OwnDetailsForm:

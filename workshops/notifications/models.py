@@ -23,6 +23,8 @@ class MessageKind(enum.StrEnum):
     MANAGE_LINK = "manage-link"
     REMINDER = "reminder"
     SCHEDULE_CHANGED = "schedule-changed"
+    FOLLOW_UP = "follow-up"  # the question the day after the workshop (workshops.outcomes)
+    FOLLOW_UP_AGAIN = "follow-up-again"  # the one reminder of an unanswered question
     # About the resident, not one registration (no registration_id):
     PHONE_CODE = "phone-code"  # the code that opens "My workshops" (workshops.my)
     INTRODUCTION = "introduction"  # who we are, before the first text to a new number
@@ -44,6 +46,8 @@ KIND_LABELS = {
     MessageKind.MANAGE_LINK: _l("Personal link"),
     MessageKind.REMINDER: _l("Reminder"),
     MessageKind.SCHEDULE_CHANGED: _l("Time or venue changed"),
+    MessageKind.FOLLOW_UP: _l("Follow-up question"),
+    MessageKind.FOLLOW_UP_AGAIN: _l("Follow-up question, reminder"),
     MessageKind.PHONE_CODE: _l("Code for My workshops"),
     MessageKind.INTRODUCTION: _l("Introduction to the programme"),
 }

@@ -15,12 +15,15 @@ from workshops.catalogue.signals import schedule_changed, workshop_cancelled
 from workshops.database import delete_where_in
 from workshops.extensions import db
 from workshops.my.signals import code_requested
+from workshops.notifications import quiet_hours
 from workshops.notifications.models import (
     DELIVERY_ORDER,
     MessageKind,
     OutboxMessage,
     OutboxStatus,
 )
+from workshops.outcomes.models import FollowUp
+from workshops.outcomes.signals import question_chased, question_due
 from workshops.registrations.models import Registration, RegistrationStatus, Resident
 from workshops.registrations.signals import (
     manage_link_requested,
@@ -44,7 +47,7 @@ def notify(kind: MessageKind, *, now: datetime, resident: Resident | None = None
     About a registration, nobody without a mobile phone, or who has not agreed to
     messages, is queued; nor is anything about a registration whose manage link stopped
     its messages. About the resident herself, the worker checks at sending time that her
-    phone still takes it."""
+    phone still takes it. A text that may wait is not sent in the quiet hours."""
     if registration is not None:
         if not registration.can_receive_sms:
             return None
@@ -52,7 +55,8 @@ def notify(kind: MessageKind, *, now: datetime, resident: Resident | None = None
     message = OutboxMessage(kind=kind, resident_id=resident.id,
                             registration_id=registration.id if registration else None,
                             params=params or {}, status=OutboxStatus.PENDING, created_at=now,
-                            send_after=send_after or now, attempts=0, dedupe_key=dedupe_key)
+                            send_after=quiet_hours.sending_time(kind, send_after or now),
+                            attempts=0, dedupe_key=dedupe_key)
     db.session.add(message)
     db.session.flush()
     return message
@@ -164,3 +168,15 @@ def _tell_registrants(workshop: Workshop, *, now: datetime) -> None:
 @schedule_changed.connect
 def _tell_about_change(workshop: Workshop, *, now: datetime) -> None:
     notify_schedule_changed(workshop, now=now)
+
+
+@question_due.connect
+def _ask_follow_up(follow_up: FollowUp, *, now: datetime) -> None:
+    notify(MessageKind.FOLLOW_UP, registration=follow_up.registration, now=now,
+           dedupe_key=f"follow-up:{follow_up.registration_id}")
+
+
+@question_chased.connect
+def _ask_follow_up_again(follow_up: FollowUp, *, now: datetime) -> None:
+    notify(MessageKind.FOLLOW_UP_AGAIN, registration=follow_up.registration, now=now,
+           dedupe_key=f"follow-up-again:{follow_up.registration_id}")

@@ -113,6 +113,29 @@ def manage_link_text(registration, now):
         "your registration for %(title)s: %(link)s"), **_with_link(registration, now))
 
 
+def follow_up_question(registration, *, again: bool):
+    """The topic's own question in her language when coordinators wrote one, else the
+    portal's; the numbered answers always follow (workshops.sms.commands reads them)."""
+    language = _language(registration)
+    workshop = registration.workshop
+    own = (workshop.topic.follow_up_question_texts or {}).get(language, "").strip()
+
+    def prefix():
+        return _("Reminder:") + " " if again else ""
+
+    if own:
+        return render(language, lambda: prefix() + "%(question)s " + follow_up_answers(),
+                      shrink=(), question=own)
+    return render(language, lambda: prefix() + _(
+        "after %(title)s, can you now do on your own what the workshop taught? Reply 1 "
+        "yes, 2 partly, 3 not yet."), title=workshop.title(language).text)
+
+
+def follow_up_answers() -> str:
+    """The answers to a topic's own question, in the current language."""
+    return _("Reply 1 yes, 2 partly, 3 not yet.")
+
+
 # Messages about the resident herself.
 
 def introduction(resident):

@@ -20,9 +20,10 @@ from workshops.database import write_transaction
 from workshops.extensions import db
 from workshops.my import codes
 from workshops.my.models import PhoneCode
-from workshops.notifications import redaction, services, texts
+from workshops.notifications import quiet_hours, redaction, services, texts
 from workshops.notifications.models import MessageKind, OutboxMessage, OutboxStatus
 from workshops.notifications.transport import SendError, Transport
+from workshops.outcomes import follow_ups
 from workshops.registrations.models import Registration, RegistrationStatus, Resident
 from workshops.registrations.services import waitlist_position
 
@@ -38,6 +39,7 @@ class Sent:
     failed: int = 0
     retried: int = 0
     skipped: int = 0
+    waiting: int = 0  # due in the quiet hours: put off to the morning
 
 
 def _still_on(workshop: Workshop, now: datetime) -> bool:
@@ -81,6 +83,12 @@ def render(message: OutboxMessage, now: datetime) -> str | None:
         return texts.workshop_cancelled(registration, now, message.params.get("reason", ""))
     if kind == MessageKind.MANAGE_LINK:
         return texts.manage_link_text(registration, now)
+    if kind in (MessageKind.FOLLOW_UP, MessageKind.FOLLOW_UP_AGAIN):
+        follow_up = follow_ups.of_registration(registration.id)
+        if follow_up is None or follow_up.answer is not None:
+            return None
+        return texts.follow_up_question(registration,
+                                        again=kind == MessageKind.FOLLOW_UP_AGAIN)
     return None
 
 
@@ -117,6 +125,11 @@ def send_due(sender: Transport, *, now: datetime, batch: int = 20) -> Sent:
 
 
 def _send_one(sender: Transport, message: OutboxMessage, now: datetime, result: Sent) -> None:
+    if quiet_hours.sending_time(message.kind, now) > now:  # a retry that fell in the night
+        message.status = OutboxStatus.PENDING
+        message.send_after = quiet_hours.sending_time(message.kind, now)
+        result.waiting += 1
+        return
     resident = db.session.get(Resident, message.resident_id)
     text = _text(message, resident, now)
     if text is None:
@@ -145,6 +158,8 @@ def _send_one(sender: Transport, message: OutboxMessage, now: datetime, result: 
         return
     message.status = OutboxStatus.SENT
     message.sent_at = now
+    if message.kind == MessageKind.FOLLOW_UP:
+        follow_ups.mark_sent(message.registration_id, now=now)
     result.sent += 1
 
 

@@ -8,6 +8,7 @@ from workshops.database import write_transaction
 from workshops.db_types import utcnow
 from workshops.extensions import db
 from workshops.notifications import worker
+from workshops.outcomes import follow_ups
 from workshops.sms import bp
 from workshops.sms.senders import make_sender
 
@@ -25,6 +26,7 @@ def worker_command(once, interval):
             last_purge = purge_daily(last_purge, now=utcnow())
         with write_transaction():
             worker.schedule_reminders(now=utcnow())
+            follow_ups.schedule(now=utcnow())
             db.session.commit()
         result = worker.send_due(sender, now=utcnow())
         if result.sent or result.failed or result.retried or result.skipped:
@@ -59,3 +61,13 @@ def reminders_command():
         queued = worker.schedule_reminders(now=utcnow())
         db.session.commit()
     click.echo(f"{queued} reminders queued")
+
+
+@bp.cli.command("follow-ups")
+def follow_ups_command():
+    """Queue the follow-up questions due and their one reminder (idempotent; the worker
+    also does this)."""
+    with write_transaction():
+        asked, chased = follow_ups.schedule(now=utcnow())
+        db.session.commit()
+    click.echo(f"{asked} follow-up questions and {chased} reminders queued")

@@ -12,6 +12,9 @@ ACTIONS_BY_WORD = actions_by_word()
 # A keyword alone means something else: BAIXA / BAJA stop messages, ALTA resumes them.
 BARE = {"BAIXA": "stop", "BAJA": "stop", "ALTA": "start"}
 CODE = re.compile(r"#?([0-9]{3,4})")
+# A whole message that answers the follow-up question: its number, or its words.
+ANSWER_NUMBERS = ("1", "2", "3")
+ANSWER_ACTIONS = {"answer-yes": "1", "answer-partly": "2", "answer-not-yet": "3"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,11 @@ def _visible(text: str) -> str:
 
 
 def parse(body: str) -> Command:
+    whole = fold(body or "").strip(".,;:!¡?¿ ")
+    if whole in ANSWER_NUMBERS:
+        return Command("answer", None, whole)
+    if ACTIONS_BY_WORD.get(whole, ("",))[0] in ANSWER_ACTIONS:
+        return Command("answer", None, ANSWER_ACTIONS[ACTIONS_BY_WORD[whole][0]])
     words = fold(body or "").split(" ", 1)
     word = words[0].strip(".,;:!¡?¿")
     rest = words[1].strip() if len(words) > 1 else ""
@@ -56,7 +64,9 @@ def parse(body: str) -> Command:
     action, language = ACTIONS_BY_WORD[word]
     if not rest and word in BARE:
         return Command(BARE[word], language)
-    if action in ("register", "cancel"):
+    if action in ANSWER_ACTIONS:
+        return Command("unknown")  # words of an answer with more after them
+    if action in ("register", "cancel", "certificate"):
         match = CODE.fullmatch(rest)
         return Command(action, language, match.group(1) if match else "")
     if action in ("name", "area", "find"):

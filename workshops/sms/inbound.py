@@ -7,7 +7,7 @@ the duplicate rule are the same whatever the channel.
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, format_percent
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -18,6 +18,8 @@ from workshops.i18n import default_language
 from workshops.keywords import keyword
 from workshops.notifications import redaction, texts
 from workshops.notifications.segments import MAX_SEGMENTS, segments
+from workshops.outcomes import certificates, follow_ups
+from workshops.outcomes.models import ANSWER_LABELS, Answer
 from workshops.places.models import District, Neighbourhood
 from workshops.registrations import services as registrations
 from workshops.registrations.models import Channel, Registration, RegistrationStatus, Resident
@@ -319,9 +321,47 @@ def _help(command, resident, language, from_phone, now):
         find=keyword("find", language), mine=keyword("mine", language))
 
 
+def _answer_question(command, resident, language, from_phone, now):
+    """A number, or its words, answering the follow-up question; without a question open,
+    the help as for any unknown text."""
+    follow_up = follow_ups.open_question(resident, now=now) if resident else None
+    if follow_up is None:
+        return _help(command, resident, language, from_phone, now)
+    answer = Answer(int(command.argument))
+    recorded = follow_ups.record_answer(follow_up, answer, now=now)
+    if recorded == follow_ups.Recorded.KEPT:
+        return _say(language, lambda: _(
+            "thank you. We already have your answer to this question, from more than a "
+            "week ago."))
+    return _say(language, lambda: _("thank you for your answer: %(answer)s."),
+                answer=lambda: str(ANSWER_LABELS[answer]))
+
+
+def _certificate(command, resident, language, from_phone, now):
+    """A personal link to the certificate of her latest workshop that earns one (or of
+    the workshop whose code she sent)."""
+    mine = []
+    if resident is not None:
+        query = select(Registration).join(Workshop).where(
+            Registration.resident_id == resident.id)
+        if command.argument:
+            query = query.where(Workshop.public_code == command.argument)
+        mine = db.session.scalars(query).all()
+    registration = certificates.latest_available(mine, now=now)
+    if registration is None:
+        return _say(language, lambda: _(
+            "you have no certificate yet. There is one for each workshop where you came to "
+            "at least %(share)s of the sessions."),
+            share=lambda: format_percent(float(certificates.minimum_share())))
+    return _say(language, lambda: _("your certificate for %(title)s: %(link)s"),
+                title=registration.workshop.title(language).text,
+                link=texts.manage_link(registration, now) + "/certificate")
+
+
 # What an opted-out phone can still do (silently): free a place.
 DONE_WITHOUT_REPLY = {"cancel"}
 HANDLERS = {
     "register": _register, "cancel": _cancel, "find": _find, "mine": _mine, "name": _name,
     "area": _area, "stop": _stop, "start": _start, "help": _help,
+    "answer": _answer_question, "certificate": _certificate,
 }

@@ -1,0 +1,302 @@
+"""The follow-up question by SMS after a workshop: who gets it, when (quiet hours), its
+text in each language, the answers residents text back, and the outcome figures."""
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from tests.conftest import TEST_NOW, RecordingSender
+from tests.factories import attend, make_topic, make_workshop, mobile, register
+from tests.test_fuzz import FUZZ_SETTINGS, check, odd_text, row_counts
+from tests.test_sms import text
+from workshops.catalogue.forms import FOLLOW_UP_QUESTION_MAX
+from workshops.catalogue.local_time import Slot, local_to_utc, to_local
+from workshops.clock import LOCAL_TIME_ZONE
+from workshops.extensions import db
+from workshops.notifications import texts
+from workshops.notifications.models import MessageKind, OutboxMessage, OutboxStatus
+from workshops.notifications.segments import segments
+from workshops.notifications.worker import send_due
+from workshops.outcomes import follow_ups
+from workshops.outcomes.models import FollowUp
+from workshops.registrations.erasure import erase_resident
+from workshops.registrations.models import Channel, Resident
+from workshops.sms.inbound import handle
+
+TITLES = {"ca": "El mòbil pas a pas", "es": "El móvil paso a paso",
+          "en": "Your phone, step by step"}
+
+
+def finished_course(*, sessions=2, ended_days_ago=1, topic=None, venue=None):
+    """A published workshop of `sessions` two-hour sessions on consecutive days, the last
+    `ended_days_ago` days before today (Barcelona)."""
+    last_day = to_local(TEST_NOW).date() - timedelta(days=ended_days_ago)
+    starts = [local_to_utc(last_day - timedelta(days=sessions - 1 - n), time(10))
+              for n in range(sessions)]
+    extra = {"topic": topic} if topic else {}
+    if venue:
+        extra["venue"] = venue
+    return make_workshop(now=starts[0] - timedelta(days=10), titles=TITLES, summaries=TITLES,
+                         slots=[Slot(start, start + timedelta(hours=2)) for start in starts],
+                         **extra)
+
+
+def attendee(workshop, n, *, present=True, channel=Channel.WEB, **details):
+    registration = register(workshop, mobile(n), channel=channel,
+                            now=workshop.sessions[0].starts_at - timedelta(days=5), **details)
+    for session in workshop.sessions:
+        attend(registration, session, present=present)
+    return registration
+
+
+def questions_sent(sender):
+    return [(to, body) for to, body in sender.sent if "1" in body and "3" in body]
+
+
+def send_all(now):
+    sender = RecordingSender()
+    send_due(sender, now=now)
+    db.session.commit()
+    return sender
+
+
+def ask(now=TEST_NOW):
+    result = follow_ups.schedule(now=now)
+    db.session.commit()
+    return result
+
+
+@pytest.fixture
+def course(app_context, seeded):
+    return finished_course()
+
+
+def test_the_question_goes_once_to_each_attendee_who_agreed_and_never_to_absent_or_opted_out_people(
+        course, client):
+    came = attendee(course, 1)
+    absent = attendee(course, 2, present=False)
+    opted_out = attendee(course, 3)
+    no_consent = attendee(course, 4, sms_consent=False)
+    text(client, "STOP", sender=f"+34{mobile(3)}")
+
+    assert ask() == (1, 0)
+    assert ask() == (0, 0)  # once per registration, however often the worker looks
+    sender = send_all(TEST_NOW)
+    assert send_all(TEST_NOW + timedelta(hours=1)).sent == []
+
+    assert [to for to, _body in questions_sent(sender)] == [came.resident.phone]
+    told = {to for to, _body in sender.sent}
+    assert not told & {absent.resident.phone, opted_out.resident.phone,
+                       no_consent.resident.phone}
+    follow_up = db.session.scalar(select(FollowUp))
+    assert (follow_up.registration_id, follow_up.sent_at) == (came.id, TEST_NOW)
+
+
+def test_the_question_waits_for_the_day_after_the_last_session(app_context, seeded):
+    today = finished_course(ended_days_ago=0)
+    attendee(today, 1)
+    long_ago = finished_course(ended_days_ago=follow_ups.CATCH_UP_DAYS + 1)
+    attendee(long_ago, 2)
+
+    assert ask() == (0, 0)
+    assert ask(TEST_NOW + timedelta(days=1)) == (1, 0)
+
+
+@pytest.mark.parametrize("local_hour, minute, waits_until_day", [(8, 30, 0), (21, 30, 1)])
+def test_the_question_is_not_sent_in_the_quiet_hours(course, clock, local_hour, minute,
+                                                     waits_until_day):
+    attendee(course, 1)
+    day = to_local(TEST_NOW).date()
+    quiet = datetime.combine(day, time(local_hour, minute), tzinfo=LOCAL_TIME_ZONE)
+    clock.move_to(quiet)
+    now = quiet.astimezone(UTC)
+    ask(now)
+
+    assert questions_sent(send_all(now)) == []
+    opening = datetime.combine(day + timedelta(days=waits_until_day), time(9),
+                               tzinfo=LOCAL_TIME_ZONE).astimezone(UTC)
+    message = db.session.scalar(select(OutboxMessage).where(
+        OutboxMessage.kind == MessageKind.FOLLOW_UP))
+    assert message.send_after == opening
+    assert questions_sent(send_all(opening - timedelta(minutes=1))) == []
+    assert len(questions_sent(send_all(opening))) == 1
+
+
+def test_a_retry_that_falls_in_the_quiet_hours_waits_for_the_morning(course):
+    registration = attendee(course, 1)
+    ask()
+    message = db.session.scalar(select(OutboxMessage).where(
+        OutboxMessage.registration_id == registration.id,
+        OutboxMessage.kind == MessageKind.FOLLOW_UP))
+    night = datetime.combine(to_local(TEST_NOW).date(), time(23), tzinfo=LOCAL_TIME_ZONE)
+    message.send_after = night.astimezone(UTC)
+    db.session.commit()
+
+    assert send_all(night.astimezone(UTC)).sent == []
+    assert message.status == OutboxStatus.PENDING
+    assert to_local(message.send_after).time() == time(9)
+
+
+def test_codes_and_confirmations_go_at_once_whatever_the_hour(app_context, seeded):
+    upcoming = make_workshop(now=TEST_NOW)
+    night = datetime.combine(to_local(TEST_NOW).date(), time(23, 30),
+                             tzinfo=LOCAL_TIME_ZONE).astimezone(UTC)
+    register(upcoming, mobile(1), now=night)
+    assert len(send_all(night).sent) == 2  # who we are, then the confirmation
+
+
+@pytest.mark.parametrize("language", ["ca", "es", "en"])
+def test_the_question_is_in_her_language_and_fits_in_two_texts(course, language):
+    attendee(course, 1, preferred_language=language)
+    ask()
+    [(_to, body)] = questions_sent(send_all(TEST_NOW))
+    assert TITLES[language] in body
+    expected = {"ca": "Responeu 1", "es": "Responda 1", "en": "Reply 1"}[language]
+    assert expected in body
+    assert segments(body) <= 2
+
+
+@pytest.mark.parametrize("language", ["ca", "es", "en"])
+def test_the_topics_own_question_of_the_longest_length_fits_in_two_texts(
+        app_context, seeded, language):
+    question = "Ç" * FOLLOW_UP_QUESTION_MAX  # UCS-2: 70 characters a segment
+    course = finished_course(topic=make_topic(follow_up_question_texts={language: question}))
+    attendee(course, 1, preferred_language=language)
+    ask()
+    [(_to, body)] = questions_sent(send_all(TEST_NOW))
+    assert question in body
+    assert segments(body) <= 2
+
+
+def test_a_language_the_topic_has_no_question_in_gets_the_default_one(app_context, seeded):
+    course = finished_course(topic=make_topic(
+        follow_up_question_texts={"ca": "Ja feu videotrucades pel vostre compte?"}))
+    attendee(course, 1, preferred_language="ca")
+    attendee(course, 2, preferred_language="es")
+    ask()
+    bodies = dict(questions_sent(send_all(TEST_NOW)))
+    assert "Ja feu videotrucades" in bodies[f"+34{mobile(1)}"]
+    assert TITLES["es"] in bodies[f"+34{mobile(2)}"]
+
+
+def test_an_unanswered_question_is_asked_again_once(course):
+    attendee(course, 1)
+    ask()
+    send_all(TEST_NOW)
+    assert ask(TEST_NOW + timedelta(days=2)) == (0, 0)
+    three_days = TEST_NOW + follow_ups.CHASE_AFTER
+    assert ask(three_days) == (0, 1)
+    assert ask(three_days + timedelta(days=1)) == (0, 0)
+    again = questions_sent(send_all(three_days))
+    assert len(again) == 1 and "Recordatori" in again[0][1]
+    assert ask(three_days + timedelta(days=5)) == (0, 0)
+
+
+def test_an_answered_question_is_not_asked_again(course, client):
+    registration = attendee(course, 1)
+    ask()
+    send_all(TEST_NOW)
+    text(client, "1", sender=registration.resident.phone)
+    assert ask(TEST_NOW + follow_ups.CHASE_AFTER) == (0, 0)
+
+
+ANSWERS = [("1", 1), ("2", 2), ("3", 3), ("Sí", 1), ("si!", 1), ("YES", 1), ("Yes.", 1),
+           ("en part", 2), ("En parte", 2), ("partly", 2), ("Encara no", 3),
+           ("todavía no", 3), ("aún no", 3), ("Not yet", 3), ("no", 3), ("١", 1)]
+
+
+@pytest.mark.parametrize("body, answer", ANSWERS)
+def test_answers_are_recorded_in_each_language(course, client, body, answer):
+    registration = attendee(course, 1, preferred_language="es")
+    ask()
+    send_all(TEST_NOW)
+    status, reply = text(client, body, sender=registration.resident.phone)
+    assert status == 200
+    assert db.session.scalar(select(FollowUp.answer)) == answer
+    assert "gracias" in reply.casefold()
+    assert registration.resident.preferred_language == "es"  # "YES" is no language choice
+
+
+def test_a_digit_without_a_question_gets_the_help(course, client):
+    registration = attendee(course, 1)
+    _status, reply = text(client, "1", sender=registration.resident.phone)
+    assert "ALTA 123" in reply
+    assert db.session.scalar(select(FollowUp)) is None
+
+
+def answer(registration, body, now):
+    reply = handle(f"SM{now.timestamp():.0f}{body}", registration.resident.phone, body, now=now)
+    db.session.commit()
+    return reply
+
+
+def test_a_second_reply_within_seven_days_replaces_the_first(course):
+    registration = attendee(course, 1, preferred_language="en")
+    ask()
+    send_all(TEST_NOW)
+    answer(registration, "3", TEST_NOW + timedelta(hours=1))
+    reply = answer(registration, "1", TEST_NOW + timedelta(days=6))
+    follow_up = db.session.scalar(select(FollowUp))
+    assert follow_up.answer == 1
+    assert follow_up.answered_at == TEST_NOW + timedelta(hours=1)
+    assert "Yes" in reply
+
+
+def test_a_reply_more_than_seven_days_after_the_first_changes_nothing(course):
+    registration = attendee(course, 1, preferred_language="en")
+    ask()
+    send_all(TEST_NOW)
+    answer(registration, "3", TEST_NOW + timedelta(hours=1))
+    reply = answer(registration, "1", TEST_NOW + timedelta(days=8, hours=2))
+    assert db.session.scalar(select(FollowUp.answer)) == 3
+    assert "already have your answer" in reply
+
+
+def test_replies_are_answers_for_fourteen_days_only(course, client):
+    registration = attendee(course, 1)
+    ask()
+    send_all(TEST_NOW)
+    answer(registration, "2", TEST_NOW + follow_ups.OPEN_FOR + timedelta(minutes=1))
+    assert db.session.scalar(select(FollowUp.answer)) is None
+
+
+def test_erasure_keeps_the_anonymous_answer(course):
+    registration = attendee(course, 1)
+    ask()
+    send_all(TEST_NOW)
+    answer(registration, "2", TEST_NOW + timedelta(hours=1))
+    erase_resident(db.session.get(Resident, registration.resident_id), now=TEST_NOW)
+    db.session.commit()
+    assert db.session.scalar(select(FollowUp.answer)) == 2
+    assert db.session.scalar(select(OutboxMessage)) is None
+
+
+@pytest.mark.parametrize("language", ["ca", "es", "en"])
+def test_every_reply_about_answers_fits_in_two_texts(app_context, language):
+    from flask_babel import force_locale
+
+    from workshops.outcomes.models import ANSWER_LABELS
+    with force_locale(language):
+        for label in ANSWER_LABELS.values():
+            body = texts.render(language, lambda: "thank you for your answer: %(answer)s.",
+                                answer=str(label))
+            assert segments(body) == 1
+
+
+@FUZZ_SETTINGS
+@given(body=st.one_of(odd_text, st.sampled_from([b for b, _a in ANSWERS]),
+                      st.text(alphabet="123 .!SINOYEStpartly", max_size=12)))
+def test_no_reply_to_the_question_reaches_a_5xx(course, client, engine_name, body):
+    if db.session.scalar(select(FollowUp)) is None:
+        registration = attendee(course, 1)
+        ask()
+        send_all(TEST_NOW)
+    phone = db.session.scalar(select(Resident.phone).where(Resident.phone.is_not(None)))
+    before = row_counts()
+    status, _reply = text(client, body, sender=phone)
+    check(type("Response", (), {"status_code": status})(), before, engine_name, body)
+    answer_now = db.session.scalar(select(FollowUp.answer))
+    assert answer_now in (None, 1, 2, 3)
