@@ -85,8 +85,8 @@ def render(message: OutboxMessage, now: datetime) -> str | None:
         return texts.manage_link_text(registration, now)
     if kind in (MessageKind.FOLLOW_UP, MessageKind.FOLLOW_UP_AGAIN):
         follow_up = follow_ups.of_registration(registration.id)
-        if follow_up is None or follow_up.answer is not None:
-            return None
+        if follow_up is not None and follow_up.answer is not None:
+            return None  # answered since
         return texts.follow_up_question(registration,
                                         again=kind == MessageKind.FOLLOW_UP_AGAIN)
     return None
