@@ -1,6 +1,7 @@
 """The follow-up question by SMS after a workshop: who gets it, when (quiet hours), its
 text in each language, the answers residents text back, and the outcome figures."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -9,9 +10,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from tests.conftest import TEST_CONFIG, TEST_NOW, RecordingSender
-from tests.factories import attend, make_topic, make_workshop, mobile, register
+from tests.factories import attend, make_topic, make_venue, make_workshop, mobile, register
 from tests.test_fuzz import FUZZ_SETTINGS, check, odd_text, row_counts
 from tests.test_sms import new_sid, signed_post, text
+from workshops.accounts.models import Role
 from workshops.catalogue.forms import FOLLOW_UP_QUESTION_MAX
 from workshops.catalogue.local_time import Slot, local_to_utc, to_local
 from workshops.clock import LOCAL_TIME_ZONE
@@ -22,6 +24,10 @@ from workshops.notifications.segments import segments
 from workshops.notifications.worker import send_due
 from workshops.outcomes import follow_ups
 from workshops.outcomes.models import FollowUp
+from workshops.places.models import Neighbourhood
+from workshops.reach import disclosure
+from workshops.reach.exports import open_records, records
+from workshops.reach.queries import BY_HOME, BY_VENUE, ReachFilters, reach
 from workshops.registrations.erasure import erase_resident
 from workshops.registrations.models import Channel, Resident
 from workshops.sms.inbound import handle
@@ -228,7 +234,7 @@ def test_a_digit_without_a_question_gets_the_help(course, client):
 
 
 def answer(registration, body, now):
-    reply = handle(f"SM{now.timestamp():.0f}{body}", registration.resident.phone, body, now=now)
+    reply = handle(new_sid(), registration.resident.phone, body, now=now)
     db.session.commit()
     return reply
 
@@ -301,3 +307,90 @@ def test_no_reply_to_the_question_reaches_a_5xx(course, client, engine_name, bod
         "Body": body, "NumMedia": "0"})
     check(response, before, engine_name, body)
     assert db.session.scalar(select(FollowUp.answer)) in (None, 1, 2, 3)
+
+
+# The outcome figures on /reach and in the open data
+
+
+def period():
+    today = to_local(TEST_NOW).date()
+    return ReachFilters(date_from=today - timedelta(days=30), date_to=today)
+
+
+@pytest.fixture
+def answered(app_context, seeded):
+    """Two workshops in two districts, two topics; 7 questions sent, 5 answered:
+    Alfa (district of the first venue): web 1, 1, 2, sms 3 and one unanswered;
+    Bravo: web 1 answered, web one unanswered."""
+    neighbourhoods = db.session.scalars(select(Neighbourhood).order_by(Neighbourhood.code)).all()
+    alfa_place = neighbourhoods[0]
+    bravo_place = next(n for n in neighbourhoods if n.district_id != alfa_place.district_id)
+    alfa = finished_course(venue=make_venue(neighbourhood=alfa_place))
+    bravo = finished_course(venue=make_venue(neighbourhood=bravo_place))
+    people = [(alfa, Channel.WEB, "1"), (alfa, Channel.WEB, "1"), (alfa, Channel.WEB, "2"),
+              (alfa, Channel.SMS, "3"), (alfa, Channel.WEB, None),
+              (bravo, Channel.WEB, "yes"), (bravo, Channel.WEB, None)]
+    registrations = [attendee(workshop, n, channel=channel)
+                     for n, (workshop, channel, _reply) in enumerate(people, start=1)]
+    attendee(alfa, 99, present=False)  # absent: never asked
+    ask()
+    send_all(TEST_NOW)
+    for registration, (_workshop, _channel, reply) in zip(registrations, people, strict=True):
+        if reply:
+            answer(registration, reply, TEST_NOW + timedelta(hours=1))
+    return {"alfa": alfa, "bravo": bravo}
+
+
+def test_the_outcome_figures_match_a_count_by_hand(answered):
+    result = reach(period(), now=TEST_NOW + timedelta(hours=2))
+    city = result.city.figures
+    assert (city.follow_up_asked, city.follow_up_answers) == (7, 5)
+    assert (city.answered_yes, city.answered_partly, city.answered_not_yet) == (3, 1, 1)
+    assert city.follow_up_rate == pytest.approx(5 / 7)
+    assert city.answered_yes_share == pytest.approx(3 / 5)
+    alfa_venue, bravo_venue = answered["alfa"].venue, answered["bravo"].venue
+    places = {p.code: p.figures for p in result.neighbourhoods}
+    alfa = places[str(alfa_venue.neighbourhood.code)]
+    bravo = places[str(bravo_venue.neighbourhood.code)]
+    assert (alfa.follow_up_asked, alfa.follow_up_answers, alfa.answered_yes) == (5, 4, 2)
+    assert (bravo.follow_up_asked, bravo.follow_up_answers, bravo.answered_yes) == (2, 1, 1)
+    districts = {d.code: d.figures for d in result.districts}
+    assert districts[alfa_venue.neighbourhood.district.code].follow_up_answers == 4
+    assert districts[bravo_venue.neighbourhood.district.code].follow_up_rate == 0.5
+    by_channel = dict(result.outcomes["channel"])
+    assert (by_channel["web"].follow_up_asked, by_channel["web"].follow_up_answers) == (6, 4)
+    assert by_channel["sms"].answered_not_yet_share == 1
+    by_topic = dict(result.outcomes["topic"])
+    assert by_topic[str(answered["alfa"].topic_id)].answered_partly == 1
+    assert sum(f.follow_up_asked for f in by_topic.values()) == 7
+
+
+def test_filters_narrow_the_outcome_figures_too(answered):
+    result = reach(replace(period(), channel="sms"), now=TEST_NOW + timedelta(hours=2))
+    assert (result.city.figures.follow_up_asked, result.city.figures.answered_not_yet) == (1, 1)
+
+
+def test_coordinators_see_the_outcomes_section(answered, client, auth):
+    auth.login_as(Role.COORDINATOR)
+    html = client.get("/reach?lang=en").get_data(as_text=True)
+    section = html[html.index('id="outcomes"'):html.index("definitions-heading")]
+    assert "Answers by district" in section and "Answers by channel of registration" in section
+    assert "71.4%" in section  # 5 answers to 7 questions
+    assert "60.0%" in section  # 3 of 5 answered yes
+    assert "Follow-up question" in html[html.index("definitions-heading"):]
+
+
+def test_open_data_suppresses_small_outcome_counts_and_their_rates(answered):
+    now = TEST_NOW + timedelta(hours=2)
+    results = {by: reach(replace(period(), by=by), now=now) for by in (BY_VENUE, BY_HOME)}
+    tables = {by: records(result) for by, result in results.items()}
+    published = open_records(results)
+    assert disclosure.audit(tables, published) == []
+    city = next(row for row in published[BY_VENUE] if row["kind"] == "city")
+    assert city["answered_yes"] in ("<5", "x") and city["answered_yes_share"] is None
+    assert city["answered_partly"] == "<5" and city["answered_partly_share"] is None
+    for rows in published.values():
+        for row in rows:
+            for name in ("follow_up_asked", "follow_up_answers", "answered_yes",
+                         "answered_partly", "answered_not_yet"):
+                assert not (type(row[name]) is int and 1 <= row[name] <= 4), row

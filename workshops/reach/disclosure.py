@@ -9,7 +9,8 @@ The method is **cell suppression**, as statistics offices apply it to frequency 
    the figures that are shown: a district total less its neighbourhoods, the city less its
    districts, one table against the other (by venue and by home: the city, the supply and
    the residents reached living in a place appear in both), one figure of a row against
-   another (people who attended ≤ people registered ≤ registrations, …). As in the hypercube
+   another (people who attended ≤ people registered ≤ registrations, the three answers to
+   the follow-up question adding up to the answers received, …). As in the hypercube
    method (Repsilber; Giessing & Repsilber 2002, τ-ARGUS "GHMITER"), every hidden cell must
    lie on a *cycle* of hidden cells along which it can move while every published figure
    stays the same: in a district, a hidden neighbourhood and a hidden sibling (one up, one
@@ -56,7 +57,12 @@ AT_MOST = (("waitlisted", "registrations"), ("residents_registered", "registrati
            ("residents_attended", "residents_registered"),
            ("first_time", "residents_attended"), ("residents_attended", "present"),
            ("completed", "completion_base"), ("completion_base", "present"),
-           ("present", "expected"), ("workshops", "sessions"), ("workshops", "seats"))
+           ("present", "expected"), ("workshops", "sessions"), ("workshops", "seats"),
+           ("follow_up_answers", "follow_up_asked"), ("follow_up_asked", "completion_base"),
+           ("answered_yes", "follow_up_answers"), ("answered_partly", "follow_up_answers"),
+           ("answered_not_yet", "follow_up_answers"))
+# (whole, its parts) within one row: every answer received is one of the three.
+ROW_SUMS = (("follow_up_answers", ("answered_yes", "answered_partly", "answered_not_yet")),)
 NO_LIMIT = 10**12
 SEARCH_DEPTH = 60
 SEARCH_BUDGET = 4000
@@ -184,6 +190,8 @@ def _relations(mode: str, rows: list[dict], cells: dict) -> list:
     for key in keys:
         found += [(terms(((*key, small), 1), ((*key, large), -1)), False)
                   for small, large in AT_MOST]
+        found += [(terms(((*key, whole), -1), *(((*key, part), 1) for part in parts)), True)
+                  for whole, parts in ROW_SUMS]
     return found
 
 

@@ -61,6 +61,14 @@ class LivingHere:
 
 
 @dataclass(frozen=True)
+class FollowUps:
+    """Follow-up questions (`workshops.outcomes`) about the registrations counted, for
+    which `of(follow_up)` holds: counted where the registration counts, so they add up."""
+
+    of: Callable
+
+
+@dataclass(frozen=True)
 class Given:
     """Known of the place, not counted (its population)."""
 
@@ -78,7 +86,7 @@ class Rate:
 class Figure:
     name: str  # its key in the exports
     export_heading: str
-    counted: Supply | Registrations | People | LivingHere | Given | Rate
+    counted: Supply | Registrations | People | LivingHere | FollowUps | Given | Rate
     heading: str | None = None  # its column on the dashboard's tables; None: exports only
     sort_key: str = ""  # `?sort=` for its column; its name unless given
     shown_as: str = COUNT
@@ -159,6 +167,29 @@ FIGURES = [
            definition=(N_("First time"), N_(
                "Residents who attended in the period and had never been marked present at a "
                "workshop that began before it."))),
+    # Outcomes: shown in their own section of the dashboard (reach/_outcomes.html).
+    Figure("follow_up_asked", N_("Follow-up questions sent"),
+           FollowUps(lambda f: f.sent_at.is_not(None)),
+           definition=(N_("Follow-up question"), N_(
+               "The day after a workshop's last session, each resident who attended and "
+               "agreed to texts is asked by SMS whether she can now do on her own what the "
+               "workshop taught: 1 yes, 2 partly, 3 not yet. Answers received: the replies "
+               "recorded (a second reply within a week replaces the first). Response rate: "
+               "answers received divided by questions sent. Each answer's share: of the "
+               "answers received."))),
+    Figure("follow_up_answers", N_("Answers received"),
+           FollowUps(lambda f: f.answer.is_not(None))),
+    Figure("follow_up_rate", N_("Response rate (%)"),
+           Rate("follow_up_answers", "follow_up_asked"), shown_as=PERCENT),
+    Figure("answered_yes", N_("Answered yes"), FollowUps(lambda f: f.answer == 1)),
+    Figure("answered_partly", N_("Answered partly"), FollowUps(lambda f: f.answer == 2)),
+    Figure("answered_not_yet", N_("Answered not yet"), FollowUps(lambda f: f.answer == 3)),
+    Figure("answered_yes_share", N_("Answered yes (%)"),
+           Rate("answered_yes", "follow_up_answers"), shown_as=PERCENT),
+    Figure("answered_partly_share", N_("Answered partly (%)"),
+           Rate("answered_partly", "follow_up_answers"), shown_as=PERCENT),
+    Figure("answered_not_yet_share", N_("Answered not yet (%)"),
+           Rate("answered_not_yet", "follow_up_answers"), shown_as=PERCENT),
     Figure("reached_living_here", N_("Residents living here who attended"), LivingHere()),
     Figure("population", N_("Population (2024)"), Given()),
     Figure("reached_per_1000", N_("Reached per 1,000 inhabitants"),
@@ -192,6 +223,14 @@ def count_names() -> tuple[str, ...]:
     """The counts of a place, those that add up first (the order of its record)."""
     counts = [figure for figure in FIGURES if figure.is_count]
     return tuple(figure.name for figure in sorted(counts, key=lambda f: not f.adds_up))
+
+
+def follow_up_figures() -> list[Figure]:
+    return [figure for figure in FIGURES if isinstance(figure.counted, FollowUps)]
+
+
+def follow_up_counts() -> tuple[str, ...]:
+    return tuple(figure.name for figure in follow_up_figures())
 
 
 def names_where(condition: Callable[[Figure], bool]) -> tuple[str, ...]:

@@ -65,6 +65,7 @@ from workshops.catalogue.models import (
     WorkshopStatus,
 )
 from workshops.extensions import db
+from workshops.outcomes.models import FollowUp
 from workshops.places.models import District, Neighbourhood, Venue
 from workshops.reach import figures as declared
 from workshops.reach.facts import ReachFact, local_month
@@ -189,6 +190,8 @@ class Reach:
     elsewhere: Place
     breakdowns: dict[str, list[Breakdown]]
     months: list[Month]
+    # The follow-up figures by topic and by channel: (key, figures), as the breakdowns.
+    outcomes: dict[str, list[tuple[str | None, Figures]]] = field(default_factory=dict)
 
 
 def _materialized(query, name: str):
@@ -513,7 +516,7 @@ def _figures(row) -> Figures:
 
 def statements(filters: ReachFilters, *, now: datetime, recount: bool = False) -> dict:
     """The SQL the dashboard runs, by name: the grouped figures, the supply of workshops,
-    and the list of places. The bench times these bare, against the page.
+    the list of places and the follow-up answers. The bench times these bare, against the page.
 
     `recount` counts people with distinct counts even for the whole city: slower, and the
     same figures (the tests check that it is)."""
@@ -523,6 +526,7 @@ def statements(filters: ReachFilters, *, now: datetime, recount: bool = False) -
         "places": select(Neighbourhood, District)
         .join(District, District.id == Neighbourhood.district_id)
         .order_by(District.code, Neighbourhood.code),
+        "follow_ups": _follow_ups(filters),
     }
 
 
@@ -536,7 +540,7 @@ def tune_transaction() -> None:
 
 
 def reach(filters: ReachFilters, *, now: datetime, recount: bool = False) -> Reach:
-    """All the figures for `filters`, in three queries."""
+    """All the figures for `filters`, in four queries."""
     tune_transaction()
     sql = statements(filters, now=now, recount=recount)
     grouped = db.session.execute(sql["grouped"]).all()
@@ -552,6 +556,7 @@ def reach(filters: ReachFilters, *, now: datetime, recount: bool = False) -> Rea
                     for key, row in by_level.get("home", {}).items()}
 
     neighbourhoods, districts = [], {}
+    places_by_id: dict[tuple[str, int], Place] = {}
     for neighbourhood, district in places:
         if filters.district and district.code != filters.district:
             continue
@@ -564,6 +569,7 @@ def reach(filters: ReachFilters, *, now: datetime, recount: bool = False) -> Rea
         neighbourhoods.append(Place(
             "neighbourhood", str(neighbourhood.code), neighbourhood.name, district.code,
             district.name, neighbourhood.income_index, neighbourhood.priority, figures))
+        places_by_id[("neighbourhood", neighbourhood.id)] = neighbourhoods[-1]
         if district.code not in districts:
             district_row = by_level.get("district", {}).get(str(district.id))
             districts[district.code] = Place(
@@ -571,6 +577,7 @@ def reach(filters: ReachFilters, *, now: datetime, recount: bool = False) -> Rea
                 district.income_index, False,
                 _figures(district_row) if district_row is not None else Figures(population=0))
             districts[district.code].figures.population = 0
+            places_by_id[("district", district.id)] = districts[district.code]
         _add_up(districts[district.code].figures, figures)
 
     city_row = by_level.get("city", {}).get("")
@@ -598,8 +605,55 @@ def reach(filters: ReachFilters, *, now: datetime, recount: bool = False) -> Rea
                            int(held.sessions) if held else 0,
                            int(row.present or 0) if row else 0,
                            int(row.residents_attended or 0) if row else 0))
-    return Reach(filters, neighbourhoods, list(districts.values()), city, elsewhere,
-                 breakdowns, trend)
+    result = Reach(filters, neighbourhoods, list(districts.values()), city, elsewhere,
+                   breakdowns, trend)
+    _add_follow_ups(result, db.session.execute(sql["follow_ups"]).all(), places_by_id)
+    return result
+
+
+def _follow_ups(filters: ReachFilters):
+    """The follow-up counts of the registrations in scope, by where they count (by venue or
+    by home), topic and channel: a few hundred rows, added up in `_add_follow_ups`."""
+    fact = ReachFact
+    by_venue = filters.by == BY_VENUE
+    key_nb = fact.venue_neighbourhood_id if by_venue else fact.home_neighbourhood_id
+    key_district = fact.venue_district_id if by_venue else fact.home_district_id
+    keys = (key_nb.label("nb"), key_district.label("district"), fact.topic_id, fact.channel)
+    query = (select(*keys, *(func.count().filter(figure.counted.of(FollowUp)).label(figure.name)
+                             for figure in declared.follow_up_figures()))
+             .select_from(FollowUp).join(fact, fact.registration_id == FollowUp.registration_id)
+             .where(fact.began_at >= filters.starts, fact.began_at < filters.ends)
+             .group_by(*keys))
+    if filters.topic:
+        query = query.where(fact.topic_id.in_(select(Topic.id).where(Topic.key == filters.topic)))
+    if filters.audience:
+        query = query.where(exists().where(WorkshopAudience.workshop_id == fact.workshop_id,
+                                           WorkshopAudience.audience == filters.audience))
+    if filters.channel:
+        query = query.where(fact.channel == filters.channel)
+    if filters.district:
+        query = query.where(key_district.in_(select(District.id)
+                                             .where(District.code == filters.district)))
+    return query
+
+
+def _add_follow_ups(result: "Reach", rows, places_by_id: dict) -> None:
+    """Each row's counts into its neighbourhood (or elsewhere), its district and the city,
+    and into the topic and channel breakdowns."""
+    names = declared.follow_up_counts()
+    by = {"topic": {}, "channel": {}}
+    for row in rows:
+        targets = [places_by_id.get(("neighbourhood", row.nb), result.elsewhere)
+                   if row.nb is not None else result.elsewhere, result.city]
+        if row.district is not None and ("district", row.district) in places_by_id:
+            targets.append(places_by_id[("district", row.district)])
+        targets += [by["topic"].setdefault(str(row.topic_id), Figures()),
+                    by["channel"].setdefault(str(row.channel), Figures())]
+        for figures in {id(t): t.figures if isinstance(t, Place) else t
+                        for t in targets}.values():
+            for name in names:
+                figures.counts[name] += int(getattr(row, name))
+    result.outcomes = {dimension: sorted(found.items()) for dimension, found in by.items()}
 
 
 def _add_supply(figures: Figures, row) -> None:
