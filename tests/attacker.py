@@ -16,7 +16,8 @@ JSON, and the rates. It knows the relations the definitions imply:
 - within a row: waitlisted ≤ registrations, first-time ≤ people who attended ≤ people
   registered ≤ registrations, people who attended ≤ times present, completed ≤ took part in
   a finished workshop ≤ times present ≤ times expected, workshops ≤ sessions, workshops ≤
-  seats;
+  seats; each answer to the follow-up question ≤ answers received ≤ questions sent ≤ took
+  part in a finished workshop, and the three answers add up to the answers received;
 - a rate and one of its counts give the other.
 
 Its knowledge of a hidden cell: "<5" is 1 to 4; "x" (withheld so that no other hidden count
@@ -36,19 +37,25 @@ SMALL = "<5"
 WITHHELD = "x"
 BIG = 10**9  # no upper bound
 SUPPLY = ("workshops", "sessions", "seats")
+ANSWERS = ("answered_yes", "answered_partly", "answered_not_yet")
+FOLLOW_UPS = ("follow_up_asked", "follow_up_answers", *ANSWERS)
 ADDS_UP = (*SUPPLY, "registrations", "waitlisted", "present", "expected", "completed",
-           "completion_base", "reached_living_here")
+           "completion_base", "reached_living_here", *FOLLOW_UPS)
 PEOPLE = ("residents_registered", "residents_attended", "first_time")
 COUNTS = (*ADDS_UP, *PEOPLE)
 AT_MOST = (("waitlisted", "registrations"), ("residents_registered", "registrations"),
            ("residents_attended", "residents_registered"), ("residents_attended", "present"),
            ("completed", "completion_base"), ("completion_base", "present"),
            ("present", "expected"), ("first_time", "residents_attended"),
-           ("workshops", "sessions"), ("workshops", "seats"))
+           ("workshops", "sessions"), ("workshops", "seats"),
+           ("follow_up_answers", "follow_up_asked"), ("follow_up_asked", "completion_base"),
+           *((answer, "follow_up_answers") for answer in ANSWERS))
 # rate: (numerator, denominator, per)
 RATES = {"attendance_rate": ("present", "expected", 1),
          "completion_rate": ("completed", "completion_base", 1),
-         "reached_per_1000": ("reached_living_here", "population", 1000)}
+         "reached_per_1000": ("reached_living_here", "population", 1000),
+         "follow_up_rate": ("follow_up_answers", "follow_up_asked", 1),
+         **{f"{answer}_share": (answer, "follow_up_answers", 1) for answer in ANSWERS}}
 NOT_COUNTS = {"kind", "district_code", "district", "code", "name", "population",
               "income_index", "priority", *RATES}
 # English CSV headings → keys.
@@ -65,6 +72,11 @@ HEADINGS = {
     "Residents living here who attended": "reached_living_here",
     "Population (2024)": "population", "Reached per 1,000 inhabitants": "reached_per_1000",
     "Income index": "income_index", "Priority": "priority",
+    "Follow-up questions sent": "follow_up_asked", "Answers received": "follow_up_answers",
+    "Response rate (%)": "follow_up_rate", "Answered yes": "answered_yes",
+    "Answered partly": "answered_partly", "Answered not yet": "answered_not_yet",
+    "Answered yes (%)": "answered_yes_share", "Answered partly (%)": "answered_partly_share",
+    "Answered not yet (%)": "answered_not_yet_share",
 }
 KINDS = {"Neighbourhood": "neighbourhood", "District": "district", "Barcelona": "city",
          "Outside Barcelona or not given": "elsewhere"}
@@ -193,6 +205,8 @@ class Attack:
         for key in rows:
             for small, large in AT_MOST:
                 self._relation({(mode, *key, small): 1, (mode, *key, large): -1}, "<=")
+            self._relation({(mode, *key, "follow_up_answers"): -1,
+                            **{(mode, *key, answer): 1 for answer in ANSWERS}}, "=")
             if mode == "home" and key[0] in ("neighbourhood", "district"):
                 self._relation({(mode, *key, "residents_attended"): 1,
                                 (mode, *key, "reached_living_here"): -1}, "=")

@@ -166,3 +166,19 @@ def test_demo_waiting_lists_of_past_workshops_never_got_a_seat_or_a_mark(demo):
         assert registration.status == RegistrationStatus.CONFIRMED
         assert any(c.workshop_id == registration.workshop_id
                    and c.cancelled_at == registration.promoted_at for c in cancelled)
+
+
+def test_demo_follow_up_answers_are_for_recent_past_workshops_and_people_who_came(demo):
+    from workshops.outcomes.models import FollowUp
+
+    follow_ups = db.session.scalars(select(FollowUp)).all()
+    answered = [f for f in follow_ups if f.answer is not None]
+    assert len(follow_ups) >= 30 and 0 < len(answered) < len(follow_ups)
+    assert {f.answer for f in answered} == {1, 2, 3}
+    assert "follow-up questions" in demo
+    for follow_up in follow_ups:
+        registration = follow_up.registration
+        assert registration.workshop.last_session_ends_at < follow_up.sent_at <= utcnow()
+        assert registration.can_receive_sms
+        assert db.session.scalar(select(func.count()).select_from(Attendance).where(
+            Attendance.registration_id == registration.id, Attendance.present.is_(True)))

@@ -128,9 +128,8 @@ def row(kind: str, district: str, code: str = "", **counts) -> dict:
     """A record of the open-data table, every count 0 unless given."""
     return {"kind": kind, "district_code": district, "district": f"District {district}",
             "code": code or district, "name": code, **dict.fromkeys(COUNTS, 0),
-            **counts, "attendance_rate": None, "completion_rate": None,
-            "reached_per_1000": None, "population": 1000, "income_index": None,
-            "priority": None}
+            **counts, **dict.fromkeys(RATES, None), "population": 1000,
+            "income_index": None, "priority": None}
 
 
 def hand_built_table() -> list[dict]:

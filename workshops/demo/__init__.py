@@ -1,5 +1,6 @@
 """Demo data for local runs and demos: staff for every role, venues where the gap is widest,
-workshops, and half a year of history (attendance, walk-ins) for the reach statistics.
+workshops, and half a year of history (attendance, walk-ins, follow-up answers) for the
+reach statistics.
 
 Running it twice adds nothing twice. The passwords are public (README): never run this
 against a production database.
@@ -13,6 +14,7 @@ from workshops.catalogue.models import Topic, Workshop
 from workshops.catalogue.seed import seed_topics
 from workshops.db_types import utcnow
 from workshops.demo.attendance import build_demo_attendance
+from workshops.demo.outcomes import add_demo_follow_ups
 from workshops.demo.registrations import build_demo_registrations
 from workshops.demo.workshops import build_demo_workshops
 from workshops.extensions import db
@@ -172,10 +174,12 @@ def _create_demo_workshops() -> str:
     db.session.flush()
     history.insert_attendance()
     everyone = registrations + history.walk_ins
+    asked, answered = add_demo_follow_ups(workshops, everyone, history.marks, now=now)
     residents = len({r.resident for r in everyone})
     past = sum(1 for w in workshops if w.is_over(now))
     return (f"Demo workshops: {len(workshops)} created ({past} already over), with "
             f"{len(everyone)} registrations of {residents} residents.\n"
             f"Demo attendance: {history.closed_sessions} sessions held and closed, "
             f"{len(history.marks)} marks ({history.present_share:.0%} present), "
-            f"{len(history.walk_ins)} walk-ins, {history.cancelled} cancellations.")
+            f"{len(history.walk_ins)} walk-ins, {history.cancelled} cancellations.\n"
+            f"Demo follow-up questions: {asked} asked, {answered} answered.")
