@@ -11,7 +11,16 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from tests.conftest import TEST_NOW
-from tests.factories import attend, make_user, make_workshop, manage_token, mobile, register
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    attend,
+    make_user,
+    make_workshop,
+    manage_token,
+    mobile,
+    register,
+)
+from tests.test_accessibility import a11y_page, violations  # noqa: F401  (a fixture)
 from tests.test_fuzz import FUZZ_SETTINGS, check, odd_text, row_counts
 from tests.test_my_workshops import prove_phone_with_client
 from tests.test_sms import text
@@ -265,3 +274,32 @@ def test_a_certificate_prints_on_one_a4_page(app, live_server, page):
     assert not page.locator(".site-header").is_visible()
     pdf = page.pdf(format="A4")
     assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1
+
+
+@pytest.mark.browser
+def test_certificate_and_verify_pages_have_no_accessibility_violations(app, live_server,
+                                                                       a11y_page):  # noqa: F811  (the fixture imported above)
+    now = datetime.now(UTC)
+    with app.app_context():
+        workshop = four_sessions(now)
+        facilitator = make_user([Role.FACILITATOR], email="facilitator@example.org")
+        workshop.facilitators = [facilitator]
+        db.session.commit()
+        enough = certificate_url(participant(workshop, 1, present_at=4))
+        too_few = certificate_url(participant(workshop, 2, present_at=1))
+        workshop_id = workshop.id
+    found = {}
+    a11y_page.goto(live_server + enough)
+    code = code_on(a11y_page.content())
+    for url in (enough, too_few, "/verify", f"/verify/{code}", "/verify/ABCDE23456"):
+        a11y_page.goto(live_server + url)
+        found[url] = violations(a11y_page)
+    a11y_page.goto(live_server + "/login")
+    a11y_page.fill("#email", "facilitator@example.org")
+    a11y_page.fill("#password", DEFAULT_PASSWORD)
+    a11y_page.locator("form.form button[type=submit]").click()
+    a11y_page.wait_for_url("**/staff/attendance")
+    staff_list = f"/staff/workshops/{workshop_id}/certificates"
+    a11y_page.goto(live_server + staff_list)
+    found[staff_list] = violations(a11y_page)
+    assert found == {url: [] for url in found}
