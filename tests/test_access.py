@@ -1,10 +1,20 @@
 """Every staff route against every role: each role reaches only the pages its job needs."""
 
+from datetime import timedelta
+
 import pytest
 
 from tests.conftest import csrf_token_from
-from tests.factories import make_topic, make_user, make_venue, make_workshop, register
+from tests.factories import (
+    attend,
+    make_topic,
+    make_user,
+    make_venue,
+    make_workshop,
+    register,
+)
 from workshops.accounts.models import Role
+from workshops.catalogue.local_time import Slot
 from workshops.clock import utcnow
 from workshops.extensions import db
 from workshops.sms.models import InboundMessage
@@ -18,7 +28,10 @@ PUBLIC_ENDPOINTS = {"static", "home.home", "home.healthz", "accounts.login",
                     "reach.open_data_csv", "reach.open_data_json", "privacy.page",
                     # A resident's own pages: proved by a code, not a staff role.
                     "my.start", "my.send_code", "my.enter_code", "my.overview", "my.cancel",
-                    "my.details", "my.sms_consent", "my.delete", "my.sign_out"}
+                    "my.details", "my.sms_consent", "my.delete", "my.sign_out",
+                    # Certificates: hers (proved by her link or code), and /verify for anyone.
+                    "my.certificate", "outcomes.by_personal_link", "outcomes.verify_form",
+                    "outcomes.verify"}
 ALL_STAFF = set(Role)
 ADMINS = {Role.ADMIN}
 COORDINATORS = {Role.ADMIN, Role.COORDINATOR}
@@ -64,6 +77,10 @@ STAFF_PAGES = [
     ("reach.dashboard", "/reach", COORDINATORS),
     ("reach.dashboard_csv", "/reach.csv", COORDINATORS),
     ("reach.dashboard_json", "/reach.json", COORDINATORS),
+    # Certificates: the workshop's team too (test_certificates).
+    ("outcomes.for_workshop", "/staff/workshops/{workshop_id}/certificates", COORDINATORS),
+    ("outcomes.for_staff", "/staff/registrations/{finished_registration_id}/certificate",
+     COORDINATORS),
 ]
 # POST-only staff endpoints.
 STAFF_ACTIONS = [
@@ -95,6 +112,11 @@ def ids(app_context):
     target = make_user([Role.ORGANISER], email="target@example.org")
     workshop = make_workshop(organiser=target, venue=venue)
     resident_id = register(workshop, "612345678").resident_id
+    finished = make_workshop(organiser=target, venue=venue, now=utcnow() - timedelta(days=30),
+                             slots=[Slot(utcnow() - timedelta(days=8),
+                                         utcnow() - timedelta(days=8, hours=-2))])
+    finished_registration = register(finished, "612345679", now=utcnow() - timedelta(days=20))
+    attend(finished_registration, finished.sessions[0])
     message = InboundMessage(message_sid="SM" + "0" * 32, from_phone="+34612345678",
                              body="ALTA 123", received_at=utcnow())
     db.session.add(message)
@@ -102,7 +124,7 @@ def ids(app_context):
     return {"user_id": target.id, "neighbourhood_id": venue.neighbourhood_id,
             "message_id": message.id, "venue_id": venue.id, "workshop_id": workshop.id,
             "session_id": workshop.sessions[0].id, "topic_id": make_topic().id,
-            "resident_id": resident_id}
+            "resident_id": resident_id, "finished_registration_id": finished_registration.id}
 
 
 def by_id(routes):
