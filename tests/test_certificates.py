@@ -23,7 +23,7 @@ from tests.factories import (
 from tests.test_accessibility import a11y_page, violations  # noqa: F401  (a fixture)
 from tests.test_fuzz import FUZZ_SETTINGS, check, odd_text, row_counts
 from tests.test_my_workshops import prove_phone_with_client
-from tests.test_sms import text
+from tests.test_sms import new_sid, text
 from workshops.accounts.models import Role
 from workshops.catalogue.local_time import Slot, local_to_utc, to_local
 from workshops.extensions import db
@@ -76,7 +76,7 @@ def test_three_of_four_sessions_earn_a_certificate_with_everything_on_it(course,
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     for shown in (NAME, TITLES["ca"], course.topic.name("ca").text, course.venue.name,
-                  "4 sessions, 8 hores", "3 de 4 sessions", "Certificat de participació"):
+                  "4 sessions, 8 h", "3 de 4 sessions", "Certificat de participació"):
         assert shown in html
     stored = db.session.scalar(select(Certificate))
     assert code_on(html).replace("-", "") == stored.code
@@ -211,6 +211,16 @@ def test_texting_certificate_replies_with_a_personal_link_to_it(course, client, 
     _status, reply = text(client, word, sender=registration.resident.phone)
     assert says in reply
     link = re.search(r"http://localhost(/r/[\w-]+/certificate)", reply).group(1)
+    assert NAME in client.get(link).get_data(as_text=True)
+
+
+def test_a_redelivered_certificate_text_gets_a_working_link_again(course, client):
+    registration = participant(course, 1, present_at=4)
+    sid = new_sid()
+    _status, first = text(client, "CERTIFICAT", sender=registration.resident.phone, sid=sid)
+    _status, again = text(client, "CERTIFICAT", sender=registration.resident.phone, sid=sid)
+    link = re.search(r"http://localhost(/r/[\w-]+/certificate)", again).group(1)
+    assert link not in first
     assert NAME in client.get(link).get_data(as_text=True)
 
 

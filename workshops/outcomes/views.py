@@ -12,7 +12,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale, ngettext
+from flask_babel import force_locale, format_decimal, ngettext
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -63,8 +63,8 @@ def certificate_page(registration: Registration, back_url: str):
         body = Markup(render_template(  # noqa: S704
             "outcomes/_certificate.html", registration=registration, workshop=workshop,
             lang=language, counted=counted, code=shown_code(certificate.code),
-            hours=sum(((s.ends_at - s.starts_at) for s in workshop.sessions), timedelta())
-            .total_seconds() / 3600,
+            hours=format_decimal(sum(((s.ends_at - s.starts_at) for s in workshop.sessions),
+                                     timedelta()).total_seconds() / 3600, "0.#"),
             verify_url=current_app.config["PUBLIC_BASE_URL"] + url_for(
                 "outcomes.verify", code=certificate.code)))
     return render_template("outcomes/certificate.html", body=body, back_url=back_url,

@@ -56,16 +56,19 @@ def handle(message_sid: str, from_phone: str, body: str, *, now: datetime) -> st
 
 def _replayed(seen: InboundMessage, now: datetime) -> str | None:
     """The first reply again, for a redelivery. Its link was stored cut (see
-    `without_link_tokens`), so a sign-up's reply gets a new link to the same registration:
-    the first reply may never have reached the phone."""
+    `without_link_tokens`), so a sign-up's or a certificate's reply gets a new link to the
+    same registration: the first reply may never have reached the phone."""
     reply = seen.reply or None
     cut = redaction.without_link_tokens(texts.link_address("x"))
     if reply is None or cut not in reply:
         return reply
     command = parse(seen.body)
+    resident = _resident_for(seen.from_phone, now, create=False)
+    if command.action == "certificate" and resident is not None:
+        return _certificate(command, resident, command.language or resident.preferred_language,
+                            seen.from_phone, now)
     workshop = _workshop_by_code(command.argument, now) if command.action == "register" \
         else None
-    resident = _resident_for(seen.from_phone, now, create=False)
     if workshop is None or resident is None:
         return reply
     registration = db.session.scalar(select(Registration).where(
