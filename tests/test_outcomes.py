@@ -380,6 +380,18 @@ def test_coordinators_see_the_outcomes_section(answered, client, auth):
     assert "Follow-up question" in html[html.index("definitions-heading"):]
 
 
+def test_the_coordinators_json_has_the_outcomes_by_topic_and_channel(answered, client, auth):
+    auth.login_as(Role.COORDINATOR)
+    document = client.get("/reach.json").get_json()
+    by_channel = {row["key"]: row for row in document["outcomes"]["channel"]}
+    assert by_channel["web"]["follow_up_asked"] == 6
+    assert by_channel["sms"]["answered_not_yet_share"] == 1
+    topic = answered["alfa"].topic.key
+    assert {row["key"] for row in document["outcomes"]["topic"]} >= {topic}
+    city = next(row for row in document["places"] if row["kind"] == "city")
+    assert (city["follow_up_asked"], city["follow_up_answers"]) == (7, 5)
+
+
 def test_open_data_suppresses_small_outcome_counts_and_their_rates(answered):
     now = TEST_NOW + timedelta(hours=2)
     results = {by: reach(replace(period(), by=by), now=now) for by in (BY_VENUE, BY_HOME)}

@@ -91,6 +91,17 @@ def as_csv(rows: list[dict]) -> bytes:
                      ([_cell(key, row[key]) for key, _heading in columns] for row in rows))
 
 
+def _outcome_breakdowns(result: Reach, topic_keys: dict[str, str]) -> dict:
+    """The follow-up figures by topic and by channel, counts and rates."""
+    counts = figures.follow_up_counts()
+    names = [figure.name for figure in figures.FIGURES if figure.name in counts or (
+        isinstance(figure.counted, figures.Rate) and figure.counted.denominator in counts)]
+    return {dimension: [{"key": topic_keys.get(key, key) if dimension == "topic" else key,
+                         **{name: counted.value(name) for name in names}}
+                        for key, counted in rows]
+            for dimension, rows in result.outcomes.items()}
+
+
 def as_json(result: Reach, rows: list[dict], *, public: bool,
             topic_keys: dict[str, str]) -> bytes:
     filters = result.filters
@@ -115,6 +126,7 @@ def as_json(result: Reach, rows: list[dict], *, public: bool,
                         for b in breakdowns]
             for dimension, breakdowns in result.breakdowns.items()
         }
+        document["outcomes"] = _outcome_breakdowns(result, topic_keys)
         document["months"] = [{"month": m.month.isoformat()[:7], "workshops_held": m.workshops,
                                "sessions_held": m.sessions,
                                "times_present": m.present,
