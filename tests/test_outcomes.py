@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from tests.conftest import TEST_CONFIG, TEST_NOW, RecordingSender
+from tests.conftest import TEST_CONFIG, TEST_NOW, RecordingSender, post_form
 from tests.factories import attend, make_topic, make_venue, make_workshop, mobile, register
 from tests.test_fuzz import FUZZ_SETTINGS, check, odd_text, row_counts
 from tests.test_sms import new_sid, signed_post, text
@@ -406,3 +406,37 @@ def test_open_data_suppresses_small_outcome_counts_and_their_rates(answered):
             for name in ("follow_up_asked", "follow_up_answers", "answered_yes",
                          "answered_partly", "answered_not_yet"):
                 assert not (type(row[name]) is int and 1 <= row[name] <= 4), row
+
+
+# Coordinators write each topic's question
+
+
+def topic_form(topic, **questions):
+    return {"name_ca": "Tema", "name_es": "Tema", "name_en": "Topic", "active": "1",
+            **{f"follow_up_question_{code}": questions.get(code, "") for code in ("ca", "es",
+                                                                                 "en")}}
+
+
+def test_coordinators_write_a_topics_question_in_each_language(client, auth, app_context):
+    auth.login_as(Role.COORDINATOR)
+    topic = make_topic()
+    url = f"/staff/topics/{topic.id}"
+    response = post_form(client, url, data=topic_form(
+        topic, ca="Ja feu videotrucades pel vostre compte?", en="Can you now video call?"))
+    assert response.status_code == 302
+    db.session.refresh(topic)
+    assert topic.follow_up_question_texts == {
+        "ca": "Ja feu videotrucades pel vostre compte?", "en": "Can you now video call?"}
+    assert "Ja feu videotrucades" in client.get(url).get_data(as_text=True)
+
+
+def test_a_question_too_long_for_two_texts_is_refused_and_what_was_typed_kept(
+        client, auth, app_context):
+    auth.login_as(Role.COORDINATOR)
+    topic = make_topic()
+    too_long = "Ç" * (FOLLOW_UP_QUESTION_MAX + 1)
+    response = post_form(client, f"/staff/topics/{topic.id}", data=topic_form(topic, es=too_long))
+    assert response.status_code == 422
+    assert too_long in response.get_data(as_text=True)
+    db.session.refresh(topic)
+    assert topic.follow_up_question_texts == {}
