@@ -313,3 +313,12 @@ def test_certificate_and_verify_pages_have_no_accessibility_violations(app, live
     a11y_page.goto(live_server + staff_list)
     found[staff_list] = violations(a11y_page)
     assert found == {url: [] for url in found}
+
+
+@FUZZ_SETTINGS
+@given(token=odd_text)
+def test_no_personal_link_to_a_certificate_reaches_a_5xx(course, client, engine_name, token):
+    before = row_counts()
+    response = client.get(f"/r/{token.replace('/', '_').replace('?', '_') or 'x'}/certificate")
+    check(response, before, engine_name, token)
+    assert response.status_code in (400, 404)  # NUL characters are refused before routing
