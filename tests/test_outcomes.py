@@ -101,6 +101,15 @@ def test_the_question_goes_once_to_each_attendee_who_agreed_and_never_to_absent_
     assert (follow_up.registration_id, follow_up.sent_at) == (came.id, TEST_NOW)
 
 
+def test_the_follow_ups_command_queues_the_questions_due(course, runner):
+    attendee(course, 1)
+    result = runner.invoke(args=["sms", "follow-ups"])
+    assert result.exit_code == 0, result.output
+    assert "1 follow-up questions and 0 reminders queued" in result.output
+    assert db.session.scalar(select(OutboxMessage.kind).where(
+        OutboxMessage.kind == MessageKind.FOLLOW_UP)) == MessageKind.FOLLOW_UP
+
+
 def test_the_question_waits_for_the_day_after_the_last_session(app_context, seeded):
     today = finished_course(ended_days_ago=0)
     attendee(today, 1)

@@ -10,6 +10,7 @@ import enum
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 
 from workshops.attendance.models import Attendance
 from workshops.catalogue.local_time import local_to_utc, to_local
@@ -59,10 +60,14 @@ def _ask(now: datetime) -> int:
     for registration in due:
         if not registration.can_receive_sms:
             continue
-        follow_up = FollowUp(registration=registration, queued_at=now)
-        db.session.add(follow_up)
-        db.session.flush()
-        question_due.send(follow_up, now=now)
+        try:
+            with db.session.begin_nested():
+                follow_up = FollowUp(registration=registration, queued_at=now)
+                db.session.add(follow_up)
+                db.session.flush()
+                question_due.send(follow_up, now=now)
+        except IntegrityError:
+            continue  # another worker asked a moment ago
         queued += 1
     return queued
 
