@@ -10,7 +10,17 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from tests.conftest import TEST_CONFIG, TEST_NOW, RecordingSender, post_form
-from tests.factories import attend, make_topic, make_venue, make_workshop, mobile, register
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    attend,
+    make_topic,
+    make_user,
+    make_venue,
+    make_workshop,
+    mobile,
+    register,
+)
+from tests.test_accessibility import a11y_page, violations  # noqa: F401  (a fixture)
 from tests.test_fuzz import FUZZ_SETTINGS, check, odd_text, row_counts
 from tests.test_sms import new_sid, signed_post, text
 from workshops.accounts.models import Role
@@ -449,3 +459,17 @@ def test_a_question_too_long_for_two_texts_is_refused_and_what_was_typed_kept(
     assert too_long in response.get_data(as_text=True)
     db.session.refresh(topic)
     assert topic.follow_up_question_texts == {}
+
+
+@pytest.mark.browser
+def test_the_outcomes_section_has_no_accessibility_violations(answered, live_server,
+                                                              a11y_page):  # noqa: F811
+    make_user([Role.COORDINATOR], email="coordinator@example.org")
+    a11y_page.goto(live_server + "/login")
+    a11y_page.fill("#email", "coordinator@example.org")
+    a11y_page.fill("#password", DEFAULT_PASSWORD)
+    a11y_page.locator("form.form button[type=submit]").click()
+    a11y_page.wait_for_url("**/staff")
+    a11y_page.goto(live_server + "/reach?lang=es#outcomes")
+    assert a11y_page.locator("#outcomes table").count() == 4
+    assert violations(a11y_page) == []
