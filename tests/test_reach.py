@@ -398,10 +398,11 @@ def test_coordinators_see_the_dashboard_with_definitions_and_the_map_notice(clie
     html = page(client, "/reach?lang=en")
     assert "Alfa" in html and "Charlie" in html
     assert "How these figures are counted" in html
-    assert "flask --app app places import-boundaries FILE.geojson" in html
+    assert "An admin can add them on the page “Map and need indicators”" in html
+    assert "flask --app app" not in html
     for chart in ("chart-districts", "chart-months", "chart-channels"):
         assert f'id="{chart}" role="img" aria-labelledby="{chart}-title {chart}-desc"' in html
-    assert "Priority neighbourhoods reached least" in html
+    assert "Where next" in html and "Neighbourhoods ranked by need and low reach" in html
     assert "1 person waiting" in html  # Carles, on W1's list at Alfa
 
 
@@ -414,29 +415,37 @@ def test_the_staff_home_links_coordinators_to_the_dashboard(client, auth, app_co
 
 
 def neighbourhood_order(html):
-    return [name for name in ("Alfa", "Bravo", "Charlie")
-            if f'<th scope="row">{name}</th>' in html] and sorted(
-        ("Alfa", "Bravo", "Charlie"), key=lambda n: html.index(f'<th scope="row">{n}</th>'))
+    """The neighbourhoods in the order their rows come (each district's table in turn)."""
+    return re.findall(r'<th scope="row" class="sticky">(Alfa|Bravo|Charlie)\b', html)
 
 
-def test_the_table_sorts_by_any_column_without_javascript(client, auth, todays_world):
+def district_order(html):
+    return re.findall(r'<a href="#district-\d+">(District One|District Two)</a>', html)
+
+
+def test_the_tables_sort_by_any_column_without_javascript(client, auth, todays_world):
+    """Districts sort among themselves, and each district's neighbourhoods within it."""
     auth.login_as(Role.COORDINATOR)
     html = page(client, "/reach?sort=attended&dir=desc")
-    assert neighbourhood_order(html) == ["Alfa", "Charlie", "Bravo"]
-    assert 'aria-sort="descending"' in html
-    html = page(client, "/reach?sort=per_thousand&dir=asc")
     assert neighbourhood_order(html) == ["Alfa", "Bravo", "Charlie"]
+    assert district_order(html) == ["District One", "District Two"]
+    assert 'aria-sort="descending"' in html
+    html = page(client, "/reach?sort=attended&dir=asc")
+    assert neighbourhood_order(html) == ["Charlie", "Bravo", "Alfa"]
+    assert district_order(html) == ["District Two", "District One"]
     html = page(client, "/reach?sort=name&dir=desc")
     assert neighbourhood_order(html) == ["Charlie", "Bravo", "Alfa"]
+    html = page(client, "/reach?sort=income&dir=asc")
+    assert 'aria-sort="ascending">\n  <a href="/reach?sort=income&amp;dir=desc' in html
     assert page(client, "/reach?sort=nonsense&district=99&channel=fax&date_from=yesterday")
 
 
 def test_a_reversed_or_very_long_period_is_put_right(client, auth, todays_world):
     auth.login_as(Role.COORDINATOR)
     html = page(client, "/reach?date_from=2026-03-31&date_to=2026-03-01&lang=en")
-    assert "from 1 March 2026 to 31 March 2026" in html
+    assert "From 1 Mar 2026 to 31 Mar 2026" in html
     html = page(client, "/reach?date_from=2000-01-01&date_to=2026-03-31&lang=en")
-    assert "from 1 April 2023 to 31 March 2026" in html  # at most 36 months
+    assert "From 1 Apr 2023 to 31 Mar 2026" in html  # at most 36 months
 
 
 def test_the_csv_export_is_a_safe_semicolon_spreadsheet_with_the_same_figures(
@@ -550,7 +559,7 @@ def test_with_boundaries_imported_the_dashboard_draws_reach_on_the_map(
 
     auth.login_as(Role.COORDINATOR)
     html = page(client, "/reach?lang=en")
-    assert "import-boundaries FILE.geojson" not in html
+    assert "An admin can add them" not in html
     assert 'class="choropleth"' in html
     assert "Residents reached per 1,000 inhabitants, by neighbourhood" in html
     assert html.count("<path") >= len(features)
@@ -591,11 +600,11 @@ def test_a_figure_declared_once_reaches_the_sql_the_tables_the_sort_and_every_ex
 
     auth.login_as(Role.COORDINATOR)
     html = page(client, "/reach?lang=en&sort=attendees&dir=desc")
-    assert html.count('<th scope="col" class="num">Sign-ups again</th>') == 1  # districts
+    assert html.count(">Sign-ups again<span") == 3  # districts, then each district's table
     assert "sort=signups_again" in html and "sort=attended_share" in html
     assert "How these figures are counted" in html
     assert re.search(r'aria-sort="descending">\s*<a href="[^"]*sort=attendees', html)
-    assert neighbourhood_order(html) == ["Alfa", "Charlie", "Bravo"]
+    assert neighbourhood_order(html) == ["Alfa", "Bravo", "Charlie"]
 
     rows = list(csv.reader(io.StringIO(
         client.get("/reach.csv?lang=en").get_data().decode("utf-8-sig")), delimiter=";"))

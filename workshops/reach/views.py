@@ -1,6 +1,7 @@
 """The reach dashboard for coordinators, its exports, and the public open-data export."""
 
 import time
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app, render_template, request, url_for
@@ -15,40 +16,69 @@ from workshops.catalogue.models import AUDIENCE_LABELS, Topic
 from workshops.db_types import utcnow
 from workshops.extensions import db
 from workshops.i18n import current_language
+from workshops.places.indicators import INDICATORS, indicators_by_neighbourhood
 from workshops.places.map import choropleth_svg
-from workshops.places.models import District, Neighbourhood
+from workshops.places.models import District, NeedIndicator, Neighbourhood
 from workshops.reach import bp
 from workshops.reach.charts import Datum, bar_chart, column_chart
 from workshops.reach.exports import as_csv, as_json, open_records, records
-from workshops.reach.figures import DECIMAL, FIGURES, PERCENT, Figure, on_the_page
+from workshops.reach.figures import (
+    DECIMAL,
+    FIGURES,
+    HEADLINE,
+    PERCENT,
+    Figure,
+    by_name,
+    explained_by,
+    on_the_page,
+)
 from workshops.reach.forms import ReachFilterForm
 from workshops.reach.queries import (
     BY_HOME,
     BY_VENUE,
     MAX_YEARS,
+    Figures,
     Place,
     ReachFilters,
     default_period,
     local_today,
+    previous_city,
+    previous_period,
     reach,
 )
 from workshops.registrations.models import AGE_BAND_LABELS, CHANNEL_LABELS, GENDER_LABELS
 
-WHERE_NEXT_LENGTH = 8
+WHERE_NEXT_LENGTH = 5
+WAITLISTS_LENGTH = 8
 PUBLIC_CACHE_SECONDS = 600
+# The district income index comes with the places' seed (sources in its file).
+DISTRICT_INCOME_SOURCE = "Ajuntament de Barcelona, Dept. d'Estadística, Índex RFD"
+NEED_SORT = {"income_index": "income", "households_internet": "internet"}
+
+Needs = dict[int, dict[str, NeedIndicator]]
 
 
-def sort_keys() -> dict:
-    """Column key (`?sort=`) → how to sort the neighbourhood table by it, in the order of
-    its columns. Empty values sort last."""
+def sort_keys(needs: Needs | None = None) -> dict:
+    """Column key (`?sort=`) → how to sort the tables by it, in the order of their
+    columns. Empty values sort last."""
+    needs = needs or {}
+
     def by_figure(name):
         return lambda p: p.figures.value(name)
+
+    def by_need(key):
+        def value(place):
+            if place.kind == "district":
+                return place.income_index if key == "income_index" else None
+            kept = needs.get(int(place.code), {}).get(key)
+            return kept.value if kept else None
+        return value
 
     return {
         "name": lambda p: p.name.casefold(),
         "district": lambda p: (p.district_code, p.name.casefold()),
         **{figure.sort: by_figure(figure.name) for figure in on_the_page()},
-        "income": lambda p: p.income_index,
+        **{NEED_SORT[key]: by_need(key) for key in INDICATORS},
     }
 
 
@@ -56,12 +86,11 @@ def _topics() -> list[Topic]:
     return list(db.session.scalars(select(Topic).order_by(Topic.position, Topic.id)))
 
 
-def _filter_form(lang: str, topics: list[Topic]) -> ReachFilterForm:
+def _filter_form(lang: str, topics: list[Topic],
+                 districts: list[District]) -> ReachFilterForm:
     form = ReachFilterForm(request.args)
     anything = SelectChoice("", "—")
-    form.district.choices = [anything] + [
-        SelectChoice(d.code, d.name)
-        for d in db.session.scalars(select(District).order_by(District.code))]
+    form.district.choices = [anything] + [SelectChoice(d.code, d.name) for d in districts]
     form.topic.choices = [anything] + [SelectChoice(t.key, t.name(lang).text) for t in topics]
     form.audience.choices = [anything] + [SelectChoice(k.value, v)
                                           for k, v in AUDIENCE_LABELS.items()]
@@ -94,23 +123,101 @@ def filters_from(form: ReachFilterForm, today: date) -> ReachFilters:
     )
 
 
-def _sorted(places: list[Place], sort: str, descending: bool) -> list[Place]:
-    key = sort_keys()[sort]
+def _sorted(places: list[Place], sort: str, descending: bool,
+            needs: Needs | None = None) -> list[Place]:
+    key = sort_keys(needs)[sort]
     present = [p for p in places if key(p) is not None]
     missing = [p for p in places if key(p) is None]
     return sorted(present, key=key, reverse=descending) + missing
 
 
-def where_next(places: list[Place]) -> dict[str, list[Place]]:
-    """Priority neighbourhoods reached least (per 1,000), and the longest waiting lists."""
-    priority = [p for p in places if p.priority and p.figures.per_thousand is not None]
+def _ranks(places: list[Place], key) -> dict[str, int]:
+    """Each place's position when sorted by `key`, lowest first; equal values share one."""
+    ranks, last_value, last_rank = {}, None, 0
+    for position, place in enumerate(sorted(places, key=key), start=1):
+        value = key(place)
+        if value != last_value:
+            last_value, last_rank = value, position
+        ranks[place.code] = last_rank
+    return ranks
+
+
+def where_next(places: list[Place], needs: Needs) -> dict[str, list[Place]]:
+    """Neighbourhoods ranked by need and low reach together, and the longest waiting lists.
+
+    Need is the income index (the indicator every neighbourhood has): each neighbourhood's
+    place in line by income index, lowest first, is added to its place in line by residents
+    reached per 1,000 inhabitants, fewest first; the smallest sums come first."""
+    def income(place):
+        kept = needs.get(int(place.code), {}).get("income_index")
+        return kept.value if kept else None
+
+    ranked = [p for p in places if p.figures.per_thousand is not None and income(p) is not None]
+    by_need = _ranks(ranked, income)
+    by_reach = _ranks(ranked, lambda p: p.figures.per_thousand)
     waiting = [p for p in places if p.figures.waitlisted]
     return {
-        "lowest_reach": sorted(priority, key=lambda p: (p.figures.per_thousand,
+        "need_and_reach": sorted(ranked, key=lambda p: (by_need[p.code] + by_reach[p.code],
+                                                        p.figures.per_thousand,
                                                         p.name))[:WHERE_NEXT_LENGTH],
         "longest_waitlists": sorted(waiting, key=lambda p: (-p.figures.waitlisted,
-                                                            p.name))[:WHERE_NEXT_LENGTH],
+                                                            p.name))[:WAITLISTS_LENGTH],
     }
+
+
+def is_active(place: Place) -> bool:
+    """Anything counted for it in the period (its population is given, not counted)."""
+    return any(place.figures.counts.values())
+
+
+@dataclass
+class DistrictGroup:
+    district: Place
+    active: list[Place]
+    inactive: list[Place]
+
+
+def district_groups(result, sort: str, descending: bool, needs: Needs) -> list[DistrictGroup]:
+    """Districts in the table's order, each with its neighbourhoods that had activity in
+    that order, and those that had none."""
+    groups = []
+    for district in _sorted(result.districts, sort, descending, needs):
+        own = [p for p in result.neighbourhoods if p.district_code == district.code]
+        groups.append(DistrictGroup(
+            district, _sorted([p for p in own if is_active(p)], sort, descending, needs),
+            sorted((p for p in own if not is_active(p)), key=lambda p: p.name.casefold())))
+    return groups
+
+
+@dataclass
+class Headline:
+    figure: Figure
+    value: str
+    change: str  # against the period before, in words
+
+
+def _change(figure: Figure, now_value, before_value) -> str:
+    if now_value is None or before_value is None:
+        return _("no figure to compare with")
+    difference = now_value - before_value
+    if not difference:
+        return _("the same as the period before")
+    if figure.shown_as == PERCENT:
+        amount = _("%(points)s points", points=format_decimal(abs(difference) * 100, "#,##0.0"))
+    elif before_value:
+        amount = _("%(number)s (%(percent)s)", number=format_number(abs(difference)),
+                   percent=format_percent(abs(difference) / before_value, "#,##0%"))
+    else:
+        amount = format_number(abs(difference))
+    return (_("up %(amount)s", amount=amount) if difference > 0
+            else _("down %(amount)s", amount=amount))
+
+
+def headline(result, previous: Figures) -> list[Headline]:
+    city = result.city.figures
+    return [Headline(figure, shown(figure, city.value(figure.name)),
+                     _change(figure, city.value(figure.name), previous.value(figure.name)))
+            for figure in map(by_name, HEADLINE)]
 
 
 def percent(value: float | None) -> str:
@@ -179,10 +286,14 @@ def _breakdown_labels(topics: list[Topic], lang: str) -> dict[str, dict]:
     }
 
 
-def _current_filters():
+def _districts() -> list[District]:
+    return list(db.session.scalars(select(District).order_by(District.code)))
+
+
+def _current_filters(districts: list[District] | None = None):
     lang = current_language()
     topics = _topics()
-    form = _filter_form(lang, topics)
+    form = _filter_form(lang, topics, _districts() if districts is None else districts)
     now = utcnow()
     filters = filters_from(form, local_today(now))
     return lang, topics, form, filters, now
@@ -191,8 +302,11 @@ def _current_filters():
 @bp.get("/reach")
 @role_required(Role.COORDINATOR)
 def dashboard():
-    lang, topics, form, filters, now = _current_filters()
+    districts = _districts()
+    lang, topics, form, filters, now = _current_filters(districts)
     result = reach(filters, now=now)
+    previous = previous_city(filters, now=now)
+    needs = indicators_by_neighbourhood()
     sort = request.args.get("sort", "")
     sort = sort if sort in sort_keys() else "district"
     descending = request.args.get("dir") == "desc"
@@ -207,14 +321,30 @@ def dashboard():
 
     return render_template(
         "reach/dashboard.html", form=form, filters=filters, result=result, lang=lang,
-        rows=_sorted(result.neighbourhoods, sort, descending), sort=sort,
-        descending=descending, sort_url=sort_url, where_next=where_next(result.neighbourhoods),
+        previous_filters=previous_period(filters), headline=headline(result, previous),
+        groups=district_groups(result, sort, descending, needs), needs=needs,
+        district_income={d.code: d.income_year for d in districts},
+        district_income_source=DISTRICT_INCOME_SOURCE, indicators=INDICATORS,
+        need_sources=_need_sources(needs), need_sort=NEED_SORT,
+        sort=sort, descending=descending, sort_url=sort_url,
+        where_next=where_next(result.neighbourhoods, needs),
         charts=_charts(result, lang), reach_map=_reach_map(result),
         labels=_breakdown_labels(topics, lang),
         percent=percent, decimal=decimal, BY_HOME=BY_HOME,
         table_figures=on_the_page(), all_figures=FIGURES, shown=shown,
-        export_args=args,
+        explained_by=explained_by, export_args=args,
     )
+
+
+def _need_sources(needs: Needs) -> dict[str, list[tuple[str, str]]]:
+    """Per indicator, its sources with the years each gives: [(source, "2014"), …]."""
+    years: dict[str, dict[str, set[int]]] = {}
+    for kept in needs.values():
+        for key, indicator in kept.items():
+            years.setdefault(key, {}).setdefault(indicator.source, set()).add(indicator.year)
+    return {key: sorted((source, ", ".join(map(str, sorted(found))))
+                        for source, found in by_source.items())
+            for key, by_source in years.items()}
 
 
 def _download(body: bytes, content_type: str, filename: str, cache: str = "no-store"):
