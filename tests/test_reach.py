@@ -806,3 +806,25 @@ def test_neighbourhoods_without_activity_fold_into_one_line_of_their_district(
     assert "<summary>1 neighbourhood with no activity in this period</summary>" in district_two
     assert "<p>Delta" in district_two
     assert '<th scope="row" class="sticky">Delta' not in html
+
+
+@pytest.mark.browser
+def test_the_first_screen_prints_on_one_a4_landscape_page_in_every_language(
+        app, reach_site, browser):
+    from tests.test_places import REAL_BARRIS
+    from workshops.places.boundaries import import_boundaries
+
+    if REAL_BARRIS.exists():
+        with app.app_context():
+            import_boundaries(REAL_BARRIS, now=datetime.now(UTC))
+            db.session.commit()
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    sign_in(page, reach_site, "coordinator@example.org")
+    printed = {}
+    for lang in ("ca", "es", "en"):
+        page.goto(f"{reach_site}/reach?lang={lang}")
+        pdf = page.pdf(prefer_css_page_size=True)  # the stylesheet's A4 landscape
+        printed[lang] = max(int(count) for count in re.findall(rb"/Count (\d+)", pdf))
+    context.close()
+    assert printed == {"ca": 1, "es": 1, "en": 1}
