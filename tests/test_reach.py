@@ -828,3 +828,34 @@ def test_the_first_screen_prints_on_one_a4_landscape_page_in_every_language(
         printed[lang] = max(int(count) for count in re.findall(rb"/Count (\d+)", pdf))
     context.close()
     assert printed == {"ca": 1, "es": 1, "en": 1}
+
+
+def test_the_dashboard_page_runs_as_many_queries_whatever_the_places_and_indicators(
+        client, auth, todays_world):
+    from sqlalchemy import event
+
+    from workshops.places.indicators import store_indicators
+
+    auth.login_as(Role.COORDINATOR)
+
+    def queries_for_the_page() -> int:
+        statements = []
+
+        def count(_connection, _cursor, statement, *_args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            page(client, "/reach?lang=en")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(statements)
+
+    before = queries_for_the_page()
+    for code in range(203, 213):
+        make_neighbourhood(todays_world.district_two, code=code, name=f"N{code}")
+    store_indicators({(n.id, "income_index"): (50.0, 2014, "Test source")
+                      for n in (todays_world.a, todays_world.b, todays_world.c)},
+                     now=datetime.now(UTC))
+    db.session.commit()
+    assert queries_for_the_page() == before
