@@ -779,8 +779,8 @@ def test_the_first_screen_says_how_each_figure_changed_and_links_its_definition(
 
 def test_where_next_ranks_by_need_and_low_reach_together():
     from workshops.places.models import NeedIndicator
+    from workshops.reach.overview import where_next
     from workshops.reach.queries import Figures, Place
-    from workshops.reach.views import where_next
 
     def place(code, reached):
         figures = Figures(population=1000)
