@@ -68,6 +68,7 @@ STAFF_PAGES = [
     ("registrations.correct", "/staff/residents/{resident_id}/correct", COORDINATORS),
     ("sms.log", "/staff/sms", COORDINATORS),
     ("audit.audit_log", "/admin/audit", ADMINS),
+    ("places.map_data", "/admin/map-data", ADMINS),
     ("calendars.staff_calendars", "/staff/calendars", ALL_STAFF),
     ("calendars.schedule_csv", "/staff/calendars/schedule.csv", COORDINATORS),
     # A roster: the session's facilitators and the workshop's organiser too (test_attendance).
@@ -86,6 +87,8 @@ STAFF_PAGES = [
 STAFF_ACTIONS = [
     ("accounts.logout", "/logout", ALL_STAFF),
     ("places.set_priority", "/staff/neighbourhoods/{neighbourhood_id}/priority", COORDINATORS),
+    ("places.upload_boundaries", "/admin/map-data/boundaries", ADMINS),
+    ("places.upload_indicators", "/admin/map-data/indicators", ADMINS),
     ("catalogue.add_sessions", "/staff/workshops/{workshop_id}/sessions", COORDINATORS),
     ("catalogue.delete_session", "/staff/sessions/{session_id}/delete", COORDINATORS),
     ("catalogue.publish_workshop", "/staff/workshops/{workshop_id}/publish", COORDINATORS),

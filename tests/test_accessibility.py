@@ -29,7 +29,8 @@ ADMIN_PAGES = ["/staff", "/account", "/admin/users", "/admin/users/new",
                "/staff/workshops/{workshop_id}/registrations/new", "/staff/residents/erase",
                "/staff/residents/{resident_id}/correct",
                "/staff/calendars", "/staff/calendars/schedule.csv?date_from=&date_to=someday",
-               "/reach", "/reach?by=home&sort=per_thousand&dir=asc", "/staff/sms",
+               "/reach", "/reach?by=home&sort=per_thousand&dir=asc", "/reach?lang=es",
+               "/reach?lang=en&district=08", "/admin/map-data", "/staff/sms",
                "/admin/audit"]
 
 
@@ -206,4 +207,48 @@ def test_my_workshops_pages_have_no_accessibility_violations(live_server, a11y_p
     a11y_page.locator("main form button[type=submit]").click()
     a11y_page.locator(".error-summary").wait_for()
     found["details with an error"] = violations(a11y_page)
+    assert found == {page: [] for page in found}
+
+
+def test_the_reach_page_with_its_map_and_the_map_data_uploads_have_no_violations(
+        live_server, a11y_page, app):
+    """With boundaries imported, every district and folded line open, in each language;
+    and the upload page showing a file's errors and a CSV's wrong rows."""
+    from datetime import UTC, datetime
+
+    from tests.test_places import REAL_BARRIS
+    from workshops.extensions import db
+    from workshops.places.boundaries import import_boundaries
+
+    if not REAL_BARRIS.exists():
+        pytest.skip(f"no boundaries file at {REAL_BARRIS}")
+    with app.app_context():
+        make_user([Role.ADMIN], email="admin@example.org")
+        import_boundaries(REAL_BARRIS, now=datetime.now(UTC))
+        db.session.commit()
+    a11y_page.goto(live_server + "/login")
+    a11y_page.fill("#email", "admin@example.org")
+    a11y_page.fill("#password", DEFAULT_PASSWORD)
+    a11y_page.locator("form.form button[type=submit]").click()
+    a11y_page.wait_for_url("**/staff")
+    found = {}
+    for lang in ("ca", "es", "en"):
+        a11y_page.goto(f"{live_server}/reach?lang={lang}")
+        a11y_page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        found[lang] = violations(a11y_page)
+    a11y_page.goto(live_server + "/admin/map-data")
+    a11y_page.set_input_files("#boundaries-file", {"name": "barris.geojson",
+                                                   "mimeType": "application/json",
+                                                   "buffer": b"[]"})
+    a11y_page.locator("#boundaries-file").locator("xpath=ancestor::form").locator(
+        "button[type=submit]").click()
+    a11y_page.locator(".error-summary").wait_for()
+    found["boundaries file refused"] = violations(a11y_page)
+    a11y_page.set_input_files("#indicators-file", {
+        "name": "needs.csv", "mimeType": "text/csv",
+        "buffer": b"neighbourhood_code,indicator,value,year,source\n99,x,y,z,\n"})
+    a11y_page.locator("#indicators-file").locator("xpath=ancestor::form").locator(
+        "button[type=submit]").click()
+    a11y_page.locator("#indicator-problems").wait_for()
+    found["indicator rows refused"] = violations(a11y_page)
     assert found == {page: [] for page in found}

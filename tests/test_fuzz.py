@@ -6,6 +6,7 @@ filter, the staff forms and the attendance sync, on each engine. After each requ
 checks the status, and when the request was refused (4xx), that no table changed.
 """
 
+import io
 import json
 import string
 from datetime import timedelta
@@ -368,3 +369,66 @@ def test_no_my_workshops_form_reaches_a_5xx_and_a_refused_one_changes_nothing(
     response = client.post(path, data=values)
     # Asking for a code queues one (303), and a wrong code is a counted try (422).
     check(response, before, engine_name, (path, values))
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.sampled_from(["type", "features", "geometry", "properties",
+                                       "coordinates", "BARRI", "crs", "name"]), children,
+                      max_size=4),
+    max_leaves=30)
+odd_geometry = st.fixed_dictionaries({
+    "type": st.sampled_from(["Polygon", "MultiPolygon", "Point", "", None, 7]),
+    "coordinates": json_values | st.just([[[2.1, 41.4], [2.2, 41.4], [2.2, 41.5], [2.1, 41.4]]]),
+})
+odd_feature_collection = st.fixed_dictionaries({
+    "type": st.just("FeatureCollection"),
+    "features": st.lists(st.fixed_dictionaries({
+        "type": st.just("Feature"),
+        "properties": st.fixed_dictionaries({"BARRI": st.sampled_from(["01", "73", 5, "٣", "",
+                                                                       None, "999"])})
+        | json_values,
+        "geometry": odd_geometry | json_values}), max_size=4),
+}) | st.fixed_dictionaries({"type": st.just("FeatureCollection"), "crs": json_values,
+                            "features": json_values})
+boundaries_files = st.one_of(
+    st.binary(max_size=300),
+    json_values.map(lambda value: json.dumps(value).encode()),
+    odd_feature_collection.map(lambda value: json.dumps(value).encode()),
+    st.sampled_from([b"[" * 5000, b"1" * 5000, b"\xef\xbb\xbf{}", b"\x00"]),
+)
+csv_cell = st.one_of(st.sampled_from(["1", "01", "73", "income_index", "households_internet",
+                                      "62", "1e308", "2016", "9999", "Source", '"a;b"']),
+                     odd_text)
+indicator_files = st.one_of(
+    st.binary(max_size=300),
+    st.lists(st.lists(csv_cell, max_size=6), max_size=5).flatmap(
+        lambda rows: st.sampled_from([",", ";"]).map(lambda sep: "\n".join(
+            ["neighbourhood_code,indicator,value,year,source"]
+            + [sep.join(row) for row in rows]).encode("utf-8", "surrogatepass"))),
+)
+
+
+@FUZZ_SETTINGS
+@given(data=st.data())
+def test_no_boundaries_or_indicators_upload_reaches_a_5xx_and_a_refused_one_changes_nothing(
+        client, auth, places, engine_name, data):
+    from werkzeug.datastructures import FileStorage, MultiDict
+    from werkzeug.test import encode_multipart
+
+    signed_in(client, auth, Role.ADMIN)
+    kind, files = data.draw(st.sampled_from([("boundaries", boundaries_files),
+                                             ("indicators", indicator_files)]))
+    content = data.draw(files)
+    name = data.draw(st.sampled_from(["barris.geojson", "needs.csv", ""]) | odd_text)
+    page = client.get("/admin/map-data")
+    fields = csrf_fields_from(page.get_data(as_text=True))
+    values = MultiDict({f"{kind}-csrf_token": fields[f"{kind}-csrf_token"]})
+    if data.draw(st.booleans()) or not content:
+        values[f"{kind}-file"] = FileStorage(io.BytesIO(content), filename=name)
+    before = row_counts()
+    boundary, body = encode_multipart(values)
+    response = client.post(f"/admin/map-data/{kind}", data=body,
+                           content_type=f"multipart/form-data; boundary={boundary}")
+    check(response, before, engine_name, (kind, name, content[:80]))

@@ -151,3 +151,26 @@ def test_translated_texts_move_into_one_column_per_field_and_back(app_context):
         "ca": "Tema", "es": "Teléfono", "en": "Topic"}
     assert db.session.scalars(select(Venue)).one().directions("es").text == "Metro L4"
     assert "title_ca" not in {c["name"] for c in inspect(db.engine).get_columns("workshop")}
+
+
+def test_upgrading_to_need_indicators_keeps_each_neighbourhoods_income_index(app_context):
+    """0022 fills need_indicator with every neighbourhood's income index and its year."""
+    from sqlalchemy import select
+
+    from workshops.places.models import NeedIndicator, Neighbourhood
+    from workshops.places.seed import seed_places
+
+    seed_places()
+    db.session.commit()
+    db.session.remove()
+    downgrade(revision="0016_translated_fields")
+    assert "need_indicator" not in inspect(db.engine).get_table_names()
+    upgrade()
+    kept = {(row.neighbourhood_id, row.indicator): (row.value, row.year, row.source)
+            for row in db.session.scalars(select(NeedIndicator))}
+    neighbourhoods = db.session.scalars(select(Neighbourhood)).all()
+    assert len(kept) == len(neighbourhoods) == 73
+    for neighbourhood in neighbourhoods:
+        value, year, source = kept[neighbourhood.id, "income_index"]
+        assert (value, year) == (neighbourhood.income_index, neighbourhood.income_year)
+        assert "Índex RFD" in source

@@ -392,11 +392,12 @@ def test_filters_narrow_the_outcome_figures_too(answered):
 def test_coordinators_see_the_outcomes_section(answered, client, auth):
     auth.login_as(Role.COORDINATOR)
     html = client.get("/reach?lang=en").get_data(as_text=True)
-    section = html[html.index('id="outcomes"'):html.index("definitions-heading")]
+    start = html.index('id="outcomes"')
+    section = html[start:html.index('id="definitions-heading"', start)]
     assert "Answers by district" in section and "Answers by channel of registration" in section
     assert "71.4%" in section  # 5 answers to 7 questions
     assert "60.0%" in section  # 3 of 5 answered yes
-    assert "Follow-up question" in html[html.index("definitions-heading"):]
+    assert "Follow-up question" in html[html.index('id="definitions-heading"'):]
 
 
 def test_the_coordinators_json_has_the_outcomes_by_topic_and_channel(answered, client, auth):

@@ -1,3 +1,4 @@
+import io
 import json
 import math
 import os
@@ -9,8 +10,10 @@ from pathlib import Path
 import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
-from tests.conftest import post_form
+from tests.conftest import csrf_fields_from, post_form
 from tests.factories import make_venue
 from workshops.accounts.models import Role
 from workshops.config import PROJECT_ROOT
@@ -23,7 +26,12 @@ from workshops.places.map import (
     boundaries_imported,
     choropleth_svg,
 )
-from workshops.places.models import District, Neighbourhood, NeighbourhoodBoundary
+from workshops.places.models import (
+    District,
+    NeedIndicator,
+    Neighbourhood,
+    NeighbourhoodBoundary,
+)
 from workshops.places.seed import SEED_FILE, seed_places
 
 EXPECTED_PER_DISTRICT = {"01": 4, "02": 6, "03": 8, "04": 3, "05": 6,
@@ -455,3 +463,116 @@ def _rings(geometry):
     polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" \
         else geometry["coordinates"]
     return [ring for polygon in polygons for ring in polygon]
+
+
+def upload(client, action, name, content: bytes, lang="en"):
+    """Post a file to the map data page's form whose action is `action`."""
+    fields = csrf_fields_from(client.get(f"/admin/map-data?lang={lang}").get_data(as_text=True))
+    prefix = action.rsplit("/", 1)[1]
+    # Encoded in memory: the test client would spool a large file to an unclosed temp file.
+    boundary, body = encode_multipart(MultiDict({
+        f"{prefix}-csrf_token": fields[f"{prefix}-csrf_token"],
+        f"{prefix}-file": FileStorage(io.BytesIO(content), filename=name)}))
+    return client.post(action, data=body,
+                       content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def test_an_admin_uploads_the_barris_file_and_the_reach_page_draws_the_map(client, auth,
+                                                                          seeded, barris_path):
+    auth.login_as(Role.ADMIN)
+    before = client.get("/reach?lang=en").get_data(as_text=True)
+    assert 'href="/admin/map-data">Add the neighbourhood boundaries' in before
+    assert "flask --app app" not in before
+    response = upload(client, "/admin/map-data/boundaries", "barris.geojson",
+                      barris_path.read_bytes())
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/reach#map-heading")
+    page = client.get("/reach?lang=en").get_data(as_text=True)
+    assert "73 neighbourhood boundaries imported." in page
+    assert 'class="choropleth"' in page
+    assert boundary_count() == 73
+
+
+@pytest.mark.parametrize("lang, message", [
+    ("ca", "broken.geojson no és un fitxer GeoJSON vàlid (error a la línia 1)."),
+    ("es", "broken.geojson no es un archivo GeoJSON válido (error en la línea 1)."),
+    ("en", "broken.geojson is not a valid GeoJSON file (error on line 1)."),
+])
+def test_a_bad_boundaries_file_shows_a_translated_error_and_changes_nothing(
+        client, auth, imported, lang, message):
+    before = db.session.execute(select(NeighbourhoodBoundary.neighbourhood_id,
+                                       NeighbourhoodBoundary.imported_at)).all()
+    auth.login_as(Role.ADMIN)
+    response = upload(client, "/admin/map-data/boundaries", "broken.geojson", b"{not json",
+                      lang=lang)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.execute(select(NeighbourhoodBoundary.neighbourhood_id,
+                                     NeighbourhoodBoundary.imported_at)).all() == before
+
+
+def kept_indicators() -> dict:
+    return {(code, row.indicator): (row.value, row.year, row.source)
+            for code, row in db.session.execute(
+                select(Neighbourhood.code, NeedIndicator)
+                .join(NeedIndicator, NeedIndicator.neighbourhood_id == Neighbourhood.id))}
+
+
+def test_the_seed_keeps_the_income_index_and_torre_baros_internet_with_their_sources(seeded):
+    kept = kept_indicators()
+    assert len([key for key in kept if key[1] == "income_index"]) == 73
+    assert kept[54, "households_internet"] == (62, 2016, kept[54, "households_internet"][2])
+    assert "MWCapital" in kept[54, "households_internet"][2]
+    assert kept[1, "income_index"][:2] == (65.9, 2014)
+
+
+def test_an_admin_uploads_need_indicators_and_each_row_replaces_its_value(client, auth,
+                                                                         seeded):
+    auth.login_as(Role.ADMIN)
+    csv_file = (b"neighbourhood_code;indicator;value;year;source\n"
+                b"01;income_index;66,5;2017;Ajuntament, RFD 2017\n"
+                b"19;households_internet;96;2016;MWCapital 2016\n")
+    response = upload(client, "/admin/map-data/indicators", "needs.csv", csv_file)
+    assert response.status_code == 302
+    assert "2 indicator values saved." in client.get("/admin/map-data?lang=en").get_data(
+        as_text=True)
+    kept = kept_indicators()
+    assert kept[1, "income_index"] == (66.5, 2017, "Ajuntament, RFD 2017")
+    assert kept[19, "households_internet"] == (96, 2016, "MWCapital 2016")
+    assert kept[2, "income_index"][:2] == (98.5, 2014)
+
+
+def test_an_indicator_upload_with_bad_rows_names_each_row_and_saves_nothing(client, auth,
+                                                                           seeded):
+    before = kept_indicators()
+    auth.login_as(Role.ADMIN)
+    csv_file = (b"neighbourhood_code,indicator,value,year,source\n"
+                b"1,income_index,70,2017,Ajuntament\n"
+                b"99,income_index,70,2017,Ajuntament\n"
+                b"2,households_internet,140,2016,Survey\n"
+                b"3,smiles,5,2016,Survey\n"
+                b"1,income_index,71,2017,Ajuntament\n")
+    response = upload(client, "/admin/map-data/indicators", "needs.csv", csv_file)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Some rows are wrong: nothing was imported." in html
+    assert "Row 3: there is no neighbourhood with the code “99”." in html
+    assert "Row 4: the value “140” is not a number from 0 to 100." in html
+    assert "Row 5: “smiles” is not an indicator the portal keeps" in html
+    assert "Row 6: neighbourhood 1 and income_index are already in row 2." in html
+    db.session.rollback()
+    assert kept_indicators() == before
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "The file is empty"),
+    (b"\xff\xfe\x00a", "The file is not a CSV file in UTF-8."),
+    (b"code,value\n1,2\n", "The first row must name the columns"),
+])
+def test_an_indicator_file_that_is_not_the_expected_csv_is_refused(client, auth, seeded,
+                                                                   content, message):
+    auth.login_as(Role.ADMIN)
+    response = upload(client, "/admin/map-data/indicators", "needs.csv", content)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)

@@ -398,10 +398,11 @@ def test_coordinators_see_the_dashboard_with_definitions_and_the_map_notice(clie
     html = page(client, "/reach?lang=en")
     assert "Alfa" in html and "Charlie" in html
     assert "How these figures are counted" in html
-    assert "flask --app app places import-boundaries FILE.geojson" in html
+    assert "An admin can add them on the page “Map and need indicators”" in html
+    assert "flask --app app" not in html
     for chart in ("chart-districts", "chart-months", "chart-channels"):
         assert f'id="{chart}" role="img" aria-labelledby="{chart}-title {chart}-desc"' in html
-    assert "Priority neighbourhoods reached least" in html
+    assert "Where next" in html and "Neighbourhoods ranked by need and low reach" in html
     assert "1 person waiting" in html  # Carles, on W1's list at Alfa
 
 
@@ -414,29 +415,37 @@ def test_the_staff_home_links_coordinators_to_the_dashboard(client, auth, app_co
 
 
 def neighbourhood_order(html):
-    return [name for name in ("Alfa", "Bravo", "Charlie")
-            if f'<th scope="row">{name}</th>' in html] and sorted(
-        ("Alfa", "Bravo", "Charlie"), key=lambda n: html.index(f'<th scope="row">{n}</th>'))
+    """The neighbourhoods in the order their rows come (each district's table in turn)."""
+    return re.findall(r'<th scope="row" class="sticky">(Alfa|Bravo|Charlie)\b', html)
 
 
-def test_the_table_sorts_by_any_column_without_javascript(client, auth, todays_world):
+def district_order(html):
+    return re.findall(r'<a href="#district-\d+">(District One|District Two)</a>', html)
+
+
+def test_the_tables_sort_by_any_column_without_javascript(client, auth, todays_world):
+    """Districts sort among themselves, and each district's neighbourhoods within it."""
     auth.login_as(Role.COORDINATOR)
     html = page(client, "/reach?sort=attended&dir=desc")
-    assert neighbourhood_order(html) == ["Alfa", "Charlie", "Bravo"]
-    assert 'aria-sort="descending"' in html
-    html = page(client, "/reach?sort=per_thousand&dir=asc")
     assert neighbourhood_order(html) == ["Alfa", "Bravo", "Charlie"]
+    assert district_order(html) == ["District One", "District Two"]
+    assert 'aria-sort="descending"' in html
+    html = page(client, "/reach?sort=attended&dir=asc")
+    assert neighbourhood_order(html) == ["Charlie", "Bravo", "Alfa"]
+    assert district_order(html) == ["District Two", "District One"]
     html = page(client, "/reach?sort=name&dir=desc")
     assert neighbourhood_order(html) == ["Charlie", "Bravo", "Alfa"]
+    html = page(client, "/reach?sort=income&dir=asc")
+    assert 'aria-sort="ascending">\n  <a href="/reach?sort=income&amp;dir=desc' in html
     assert page(client, "/reach?sort=nonsense&district=99&channel=fax&date_from=yesterday")
 
 
 def test_a_reversed_or_very_long_period_is_put_right(client, auth, todays_world):
     auth.login_as(Role.COORDINATOR)
     html = page(client, "/reach?date_from=2026-03-31&date_to=2026-03-01&lang=en")
-    assert "from 1 March 2026 to 31 March 2026" in html
+    assert "From 1 Mar 2026 to 31 Mar 2026" in html
     html = page(client, "/reach?date_from=2000-01-01&date_to=2026-03-31&lang=en")
-    assert "from 1 April 2023 to 31 March 2026" in html  # at most 36 months
+    assert "From 1 Apr 2023 to 31 Mar 2026" in html  # at most 36 months
 
 
 def test_the_csv_export_is_a_safe_semicolon_spreadsheet_with_the_same_figures(
@@ -550,7 +559,7 @@ def test_with_boundaries_imported_the_dashboard_draws_reach_on_the_map(
 
     auth.login_as(Role.COORDINATOR)
     html = page(client, "/reach?lang=en")
-    assert "import-boundaries FILE.geojson" not in html
+    assert "An admin can add them" not in html
     assert 'class="choropleth"' in html
     assert "Residents reached per 1,000 inhabitants, by neighbourhood" in html
     assert html.count("<path") >= len(features)
@@ -591,11 +600,11 @@ def test_a_figure_declared_once_reaches_the_sql_the_tables_the_sort_and_every_ex
 
     auth.login_as(Role.COORDINATOR)
     html = page(client, "/reach?lang=en&sort=attendees&dir=desc")
-    assert html.count('<th scope="col" class="num">Sign-ups again</th>') == 1  # districts
+    assert html.count(">Sign-ups again<span") == 3  # districts, then each district's table
     assert "sort=signups_again" in html and "sort=attended_share" in html
     assert "How these figures are counted" in html
     assert re.search(r'aria-sort="descending">\s*<a href="[^"]*sort=attendees', html)
-    assert neighbourhood_order(html) == ["Alfa", "Charlie", "Bravo"]
+    assert neighbourhood_order(html) == ["Alfa", "Bravo", "Charlie"]
 
     rows = list(csv.reader(io.StringIO(
         client.get("/reach.csv?lang=en").get_data().decode("utf-8-sig")), delimiter=";"))
@@ -620,3 +629,233 @@ def test_a_figure_declared_once_reaches_the_sql_the_tables_the_sort_and_every_ex
             assert not (type(value) is int and 1 <= value <= 4), row
         if {"<5", "x"} & {row["residents_attended"], row["residents_registered"]}:
             assert row["attended_share"] is None, row
+
+
+# In the browser (real Chromium): the first screen, sideways scrolling, the map uploaded.
+
+FIRST_SCREEN = {"headline figures": ".headline .key-figures", "where next": ".where-next table",
+                "map or chart": ".reach-map svg", "downloads": ".downloads ul"}
+
+
+@pytest.fixture
+def reach_site(app, live_server):
+    """Staff accounts and a few workshops with sign-ups in seeded neighbourhoods."""
+    from tests.factories import make_user, make_venue, make_workshop, mobile
+    from workshops.places.models import Neighbourhood
+
+    with app.app_context():
+        make_user([Role.COORDINATOR], email="coordinator@example.org")
+        make_user([Role.ADMIN], email="admin@example.org")
+        for code in (1, 54, 64):
+            neighbourhood = db.session.scalar(select(Neighbourhood)
+                                              .where(Neighbourhood.code == code))
+            workshop = make_workshop(venue=make_venue(neighbourhood), capacity=3)
+            for n in range(4):
+                register(workshop, mobile(code * 10 + n))
+    return live_server
+
+
+def sign_in(page, base_url: str, email: str) -> None:
+    from tests.factories import DEFAULT_PASSWORD
+
+    page.goto(base_url + "/login")
+    page.fill("#email", email)
+    page.fill("#password", DEFAULT_PASSWORD)
+    page.locator("form.form button[type=submit]").click()
+    page.wait_for_url("**/staff")
+
+
+def outside_the_first_screen(page) -> dict[str, dict]:
+    """What of FIRST_SCREEN does not fit in the viewport, with where it is."""
+    width, height = page.viewport_size["width"], page.viewport_size["height"]
+    found = {}
+    for name, selector in FIRST_SCREEN.items():
+        box = page.locator(selector).bounding_box()
+        if box is None or box["y"] + box["height"] > height or box["x"] + box["width"] > width:
+            found[name] = box
+    return found
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("with_map", [True, False], ids=["map", "chart"])
+def test_the_first_screen_holds_figures_where_next_map_and_downloads_in_every_language(
+        app, reach_site, browser, with_map):
+    from tests.test_places import REAL_BARRIS
+    from workshops.places.boundaries import import_boundaries
+
+    if with_map:
+        if not REAL_BARRIS.exists():
+            pytest.skip(f"no boundaries file at {REAL_BARRIS}")
+        with app.app_context():
+            import_boundaries(REAL_BARRIS, now=datetime.now(UTC))
+            db.session.commit()
+    misplaced = {}
+    for width, height in [(1280, 800), (768, 1024)]:
+        context = browser.new_context(viewport={"width": width, "height": height},
+                                      locale="ca-ES")
+        page = context.new_page()
+        sign_in(page, reach_site, "coordinator@example.org")
+        for lang in ("ca", "es", "en"):
+            page.goto(f"{reach_site}/reach?lang={lang}")
+            assert page.locator(".reach-map svg.choropleth").count() == (1 if with_map else 0)
+            misplaced[width, lang] = outside_the_first_screen(page)
+        context.close()
+    assert misplaced == {key: {} for key in misplaced}
+
+
+@pytest.mark.browser
+def test_the_reach_pages_never_scroll_sideways(reach_site, browser):
+    widths = {}
+    for width in (320, 768, 1280):
+        context = browser.new_context(viewport={"width": width, "height": 800}, locale="es-ES")
+        page = context.new_page()
+        sign_in(page, reach_site, "admin@example.org")
+        for url in ["/reach", "/reach?district=01&by=home", "/admin/map-data"]:
+            page.goto(reach_site + url)
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+            widths[width, url] = page.evaluate("document.documentElement.scrollWidth")
+        context.close()
+    assert widths == {(width, url): width for width, url in widths}
+
+
+@pytest.mark.browser
+def test_an_admin_uploads_the_barris_file_in_the_browser_and_the_map_appears(
+        app, reach_site, page):
+    from tests.test_places import REAL_BARRIS
+    from workshops.places.models import NeighbourhoodBoundary
+
+    if not REAL_BARRIS.exists():
+        pytest.skip(f"no boundaries file at {REAL_BARRIS}")
+    sign_in(page, reach_site, "admin@example.org")
+    page.goto(reach_site + "/admin/map-data?lang=ca")
+    page.set_input_files("#boundaries-file", {"name": "barris.json", "mimeType": "text/plain",
+                                              "buffer": b'{"type": "Feature"'})
+    page.get_by_role("button", name="Puja els límits").click()
+    page.locator(".error-summary").wait_for()
+    assert "barris.json no és un fitxer GeoJSON vàlid" in page.locator(
+        ".error-summary").inner_text()
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(NeighbourhoodBoundary)) == 0
+
+    page.set_input_files("#boundaries-file", str(REAL_BARRIS))
+    page.get_by_role("button", name="Puja els límits").click()
+    page.wait_for_url("**/reach#map-heading")
+    assert page.locator(".reach-map svg.choropleth").is_visible()
+    assert "73 límits de barri importats." in page.locator(".flashes").inner_text()
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(NeighbourhoodBoundary)) == 73
+
+
+HEADLINE_FIGURES = ("residents_attended", "first_time", "registrations", "attendance_rate")
+
+
+@pytest.mark.parametrize("channel", ["", "sms"], ids=["whole city", "filtered"])
+def test_the_period_before_is_as_long_and_counted_as_a_full_count_would(world, channel):
+    from workshops.reach.queries import previous_city, previous_period
+
+    current = filters(channel=channel)
+    before = previous_period(current)
+    assert before.date_to == current.date_from - timedelta(days=1)
+    assert before.date_to - before.date_from == current.date_to - current.date_from
+    full_count = reach(before, now=NOW, recount=True).city.figures
+    compared = previous_city(current, now=NOW)
+    assert {name: compared.value(name) for name in HEADLINE_FIGURES} == {
+        name: full_count.value(name) for name in HEADLINE_FIGURES}
+    if not channel:  # Hugo came to W0 in March 2025, before the period
+        assert (compared.residents_attended, compared.registrations) == (1, 1)
+
+
+def test_the_first_screen_says_how_each_figure_changed_and_links_its_definition(
+        client, auth, todays_world):
+    auth.login_as(Role.COORDINATOR)
+    html = page(client, "/reach?lang=en")
+    first_screen = html[html.index('class="first-screen"'):html.index('id="neighbourhoods"')]
+    assert "Change against the 365 days before" in first_screen
+    assert "up 4 (400%)" in first_screen  # residents who attended: 5 against Hugo alone
+    for anchor in re.findall(r'href="#(definition-[a-z_0-9-]+)"', html):
+        assert f'id="{anchor}"' in html, anchor
+    assert len(re.findall(r'href="#definition-', first_screen)) == 4
+
+
+def test_where_next_ranks_by_need_and_low_reach_together():
+    from workshops.places.models import NeedIndicator
+    from workshops.reach.overview import where_next
+    from workshops.reach.queries import Figures, Place
+
+    def place(code, reached):
+        figures = Figures(population=1000)
+        figures.counts["reached_living_here"] = reached
+        return Place("neighbourhood", str(code), f"N{code}", figures=figures)
+
+    places = [place(1, 5), place(2, 0), place(3, 0), place(4, 1), place(5, 0)]
+    income = {1: 40.0, 2: 50.0, 3: 120.0, 4: 60.0}  # 5 has no income index
+    needs = {code: {"income_index": NeedIndicator(value=value)}
+             for code, value in income.items()}
+    # Need ranks 1, 2, 4, 3; reach ranks 4, 1, 1, 3: sums 5, 3, 5, 6 (ties: fewer reached).
+    assert [p.name for p in where_next(places, needs)["need_and_reach"]] == [
+        "N2", "N3", "N1", "N4"]
+
+
+def test_neighbourhoods_without_activity_fold_into_one_line_of_their_district(
+        client, auth, todays_world):
+    make_neighbourhood(todays_world.district_two, code=202, name="Delta", population=100)
+    auth.login_as(Role.COORDINATOR)
+    html = page(client, "/reach?lang=en")
+    district_two = html[html.index('id="district-02"'):html.index("Sources of the need")]
+    assert "<summary>District Two: 1 neighbourhood with activity, 1 without</summary>" in html
+    assert "<summary>1 neighbourhood with no activity in this period</summary>" in district_two
+    assert "<p>Delta" in district_two
+    assert '<th scope="row" class="sticky">Delta' not in html
+
+
+@pytest.mark.browser
+def test_the_first_screen_prints_on_one_a4_landscape_page_in_every_language(
+        app, reach_site, browser):
+    from tests.test_places import REAL_BARRIS
+    from workshops.places.boundaries import import_boundaries
+
+    if REAL_BARRIS.exists():
+        with app.app_context():
+            import_boundaries(REAL_BARRIS, now=datetime.now(UTC))
+            db.session.commit()
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    sign_in(page, reach_site, "coordinator@example.org")
+    printed = {}
+    for lang in ("ca", "es", "en"):
+        page.goto(f"{reach_site}/reach?lang={lang}")
+        pdf = page.pdf(prefer_css_page_size=True)  # the stylesheet's A4 landscape
+        printed[lang] = max(int(count) for count in re.findall(rb"/Count (\d+)", pdf))
+    context.close()
+    assert printed == {"ca": 1, "es": 1, "en": 1}
+
+
+def test_the_dashboard_page_runs_as_many_queries_whatever_the_places_and_indicators(
+        client, auth, todays_world):
+    from sqlalchemy import event
+
+    from workshops.places.indicators import store_indicators
+
+    auth.login_as(Role.COORDINATOR)
+
+    def queries_for_the_page() -> int:
+        statements = []
+
+        def count(_connection, _cursor, statement, *_args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            page(client, "/reach?lang=en")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(statements)
+
+    before = queries_for_the_page()
+    for code in range(203, 213):
+        make_neighbourhood(todays_world.district_two, code=code, name=f"N{code}")
+    store_indicators({(n.id, "income_index"): (50.0, 2014, "Test source")
+                      for n in (todays_world.a, todays_world.b, todays_world.c)},
+                     now=datetime.now(UTC))
+    db.session.commit()
+    assert queries_for_the_page() == before

@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import delete, func, select
 
 from workshops.extensions import db
 from workshops.places.models import Neighbourhood, NeighbourhoodBoundary
+from workshops.services import DomainError
 
 CODE_PROPERTY = "BARRI"
 # Below a pixel on any map of the whole city; shared borders still meet under the stroke.
@@ -29,7 +32,10 @@ METRES_PER_DEGREE_LATITUDE = 111_320.0
 WGS84_NAMES = ("CRS84", "EPSG::4326", "EPSG:4326")
 
 
-class BoundaryError(Exception):
+class BoundaryError(DomainError):
+    """Why a file's boundaries were not imported; `params` fill in its message (`path` is
+    the file's path on the command line, the uploaded file's name on the web)."""
+
     messages = {
         "missing_file": _l("There is no file at %(path)s."),
         "unreadable": _l("The file %(path)s cannot be read."),
@@ -59,8 +65,7 @@ class BoundaryError(Exception):
     }
 
     def __init__(self, code: str, **params):
-        super().__init__(code)
-        self.code = code
+        super().__init__(code, field="file")
         self.params = params
 
     @property
@@ -76,10 +81,38 @@ class BoundaryImport:
     # Seeded neighbourhoods the file had no outline for (their names).
     missing: list[str] = field(default_factory=list)
 
+    def summary(self) -> list[str]:
+        """What the import did, in sentences (the command prints them, the page shows them)."""
+        lines = [ngettext("%(num)d neighbourhood boundary imported.",
+                          "%(num)d neighbourhood boundaries imported.", self.imported)]
+        if self.replaced:
+            lines.append(ngettext("It replaces %(num)d boundary imported before.",
+                                  "They replace %(num)d boundaries imported before.",
+                                  self.replaced))
+        if self.unknown_codes:
+            lines.append(_("Skipped, no neighbourhood has this code: %(codes)s",
+                           codes=", ".join(self.unknown_codes)))
+        if self.missing:
+            lines.append(_("Neighbourhoods still without a boundary: %(names)s",
+                           names=", ".join(self.missing)))
+        return lines
+
 
 def import_boundaries(path: Path, *, now: datetime) -> BoundaryImport:
     """Replace all neighbourhood boundaries with those in the GeoJSON file at `path`."""
-    features = _read_features(path)
+    try:
+        raw = path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise BoundaryError("missing_file", path=path) from None
+    except OSError:
+        raise BoundaryError("unreadable", path=path) from None
+    return import_boundaries_from(raw, name=str(path), now=now)
+
+
+def import_boundaries_from(raw: bytes, *, name: str, now: datetime) -> BoundaryImport:
+    """Replace all neighbourhood boundaries with those in `raw`, a GeoJSON file's bytes;
+    `name` names the file in the errors."""
+    features = _read_features(raw, name)
     neighbourhoods = {n.code: n for n in db.session.scalars(select(Neighbourhood))}
     if not neighbourhoods:
         raise BoundaryError("not_seeded")
@@ -87,16 +120,17 @@ def import_boundaries(path: Path, *, now: datetime) -> BoundaryImport:
     result = BoundaryImport()
     polygons_by_code: dict[int, list] = {}
     for number, feature in enumerate(features, start=1):
-        properties = (feature.get("properties") or {}) if isinstance(feature, dict) else {}
+        properties = feature.get("properties") if isinstance(feature, dict) else None
+        properties = properties if isinstance(properties, dict) else {}
         label = str(properties.get(CODE_PROPERTY, "?")).strip() or "?"
         code = _neighbourhood_code(properties.get(CODE_PROPERTY))
         if code not in neighbourhoods:
             result.unknown_codes.append(label)
             continue
-        where = {"path": path, "number": number, "neighbourhood_code": label}
+        where = {"path": name, "number": number, "neighbourhood_code": label}
         polygons_by_code.setdefault(code, []).extend(_polygons(feature.get("geometry"), where))
     if not polygons_by_code:
-        raise BoundaryError("no_known_features", path=path)
+        raise BoundaryError("no_known_features", path=name)
 
     result.replaced = db.session.scalar(
         select(func.count()).select_from(NeighbourhoodBoundary))
@@ -112,23 +146,20 @@ def import_boundaries(path: Path, *, now: datetime) -> BoundaryImport:
     return result
 
 
-def _read_features(path: Path) -> list:
-    try:
-        raw = path.read_bytes()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        raise BoundaryError("missing_file", path=path) from None
-    except OSError:
-        raise BoundaryError("unreadable", path=path) from None
+def _read_features(raw: bytes, path: str) -> list:
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as error:
         raise BoundaryError("bad_json", path=path, line=error.lineno) from None
-    except UnicodeDecodeError:
+    except (ValueError, RecursionError):  # not UTF-8, a number too long, nested too deep
         raise BoundaryError("bad_json", path=path, line=1) from None
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection" or not isinstance(
             data.get("features"), list):
         raise BoundaryError("not_feature_collection", path=path)
-    crs_name = str(((data.get("crs") or {}).get("properties") or {}).get("name", "CRS84"))
+    crs = data.get("crs") or {}
+    crs_properties = (crs.get("properties") or {}) if isinstance(crs, dict) else None
+    crs_name = (str(crs_properties.get("name", "CRS84")) if isinstance(crs_properties, dict)
+                else "")
     if not crs_name.upper().endswith(WGS84_NAMES):
         raise BoundaryError("not_wgs84", path=path)
     if not data["features"]:
@@ -141,7 +172,7 @@ def _neighbourhood_code(value) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isdecimal() and len(value.strip()) < 10:
         return int(value.strip())
     return None
 

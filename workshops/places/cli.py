@@ -1,8 +1,7 @@
 from pathlib import Path
 
 import click
-from flask_babel import force_locale, ngettext
-from flask_babel import gettext as _
+from flask_babel import force_locale
 
 from workshops.config import configured_languages
 from workshops.database import write_transaction
@@ -31,15 +30,5 @@ def import_boundaries_command(file: Path, language: str):
             db.session.rollback()
             raise click.ClickException(error.message) from None
         db.session.commit()
-        click.echo(ngettext("%(num)d neighbourhood boundary imported.",
-                            "%(num)d neighbourhood boundaries imported.", result.imported))
-        if result.replaced:
-            click.echo(ngettext("It replaces %(num)d boundary imported before.",
-                                "They replace %(num)d boundaries imported before.",
-                                result.replaced))
-        if result.unknown_codes:
-            click.echo(_("Skipped, no neighbourhood has this code: %(codes)s",
-                         codes=", ".join(result.unknown_codes)))
-        if result.missing:
-            click.echo(_("Neighbourhoods still without a boundary: %(names)s",
-                         names=", ".join(result.missing)))
+        for line in result.summary():
+            click.echo(line)

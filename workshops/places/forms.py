@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 
@@ -33,3 +34,16 @@ class VenueForm(TranslatedForm):
     childcare = BooleanField(_l("Childcare during the session"))
     devices_lent = BooleanField(_l("Devices lent on site"))
     free_wifi = BooleanField(_l("Free wifi"))
+
+
+class BoundariesUploadForm(FlaskForm):
+    file = FileField(_l("Neighbourhood boundaries file (GeoJSON)"),
+                     description=_l("Open Data BCN's barris file in WGS84, as downloaded."),
+                     validators=[FileRequired(_l("Choose the file to upload."))])
+
+
+class IndicatorsUploadForm(FlaskForm):
+    file = FileField(_l("Need indicators file (CSV)"),
+                     description=_l("Columns: neighbourhood_code, indicator, value, year, "
+                                    "source. A header row first."),
+                     validators=[FileRequired(_l("Choose the file to upload."))])

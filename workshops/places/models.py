@@ -80,3 +80,17 @@ class NeighbourhoodBoundary(db.Model):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     neighbourhood: Mapped[Neighbourhood] = relationship()
+
+
+class NeedIndicator(db.Model):
+    """How much a neighbourhood needs the programme, by one measure (`indicators.INDICATORS`):
+    its latest value, the year it describes and where it comes from. Seeded from the
+    project's sources; admins replace them by uploading a CSV (`indicators`)."""
+
+    neighbourhood_id: Mapped[int] = mapped_column(
+        ForeignKey("neighbourhood.id", ondelete="CASCADE"), primary_key=True)
+    indicator: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[float] = mapped_column(Numeric(7, 1, asdecimal=False))
+    year: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(300))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

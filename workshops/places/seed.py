@@ -6,7 +6,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from workshops.clock import utcnow
 from workshops.extensions import db
+from workshops.places.indicators import store_indicators
 from workshops.places.models import District, Neighbourhood
 
 SEED_FILE = Path(__file__).parent / "data" / "barcelona.json"
@@ -37,7 +39,8 @@ def seed_places(seed_file: Path = SEED_FILE) -> SeedResult:
     """Insert what is missing and update changed figures; never duplicate.
 
     The priority flag is only set for a new neighbourhood: after that it belongs to
-    the coordinators, and a re-seed must not undo their decision.
+    the coordinators, and a re-seed must not undo their decision. Need indicators
+    (`indicators`) are only added where the portal has none: admins own them after.
     """
     data = json.loads(seed_file.read_text(encoding="utf-8"))
     result = SeedResult()
@@ -70,4 +73,15 @@ def seed_places(seed_file: Path = SEED_FILE) -> SeedResult:
         else:
             _apply(neighbourhood, record, result, {"district_id": district.id})
     db.session.flush()
+    _seed_indicators(data)
     return result
+
+
+def _seed_indicators(data: dict) -> None:
+    ids = dict(db.session.execute(select(Neighbourhood.code, Neighbourhood.id)).all())
+    values = {(ids[record["code"]], "income_index"): (
+        record["income_index"], record["income_year"], data["income_index_source"])
+        for record in data["neighbourhoods"]}
+    values |= {(ids[record["neighbourhood"]], record["indicator"]): (
+        record["value"], record["year"], record["source"]) for record in data["indicators"]}
+    store_indicators(values, now=utcnow(), replace=False)

@@ -1,6 +1,7 @@
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from flask_babel import ngettext
+from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from workshops.accounts.access import role_required
@@ -9,10 +10,19 @@ from workshops.db_types import utcnow
 from workshops.extensions import db
 from workshops.forms import translated_form
 from workshops.places import bp
-from workshops.places.forms import PriorityForm, VenueForm
-from workshops.places.models import Neighbourhood, Venue
+from workshops.places.boundaries import import_boundaries_from
+from workshops.places.forms import (
+    BoundariesUploadForm,
+    IndicatorsUploadForm,
+    PriorityForm,
+    VenueForm,
+)
+from workshops.places.indicators import COLUMNS as INDICATOR_COLUMNS
+from workshops.places.indicators import INDICATORS, IndicatorRowsError, import_indicators
+from workshops.places.models import NeedIndicator, Neighbourhood, NeighbourhoodBoundary, Venue
 from workshops.places.queries import districts_with_neighbourhoods
 from workshops.places.signals import venue_changed
+from workshops.services import service_call
 
 
 @bp.get("/staff/neighbourhoods")
@@ -79,3 +89,60 @@ def edit_venue(venue_id: int | None = None):
             return redirect(url_for("places.venues"))
     status = 422 if form.errors else 200
     return render_template("places/venue_form.html", form=form, venue=venue), status
+
+
+def _map_data_page(boundaries_form=None, indicators_form=None, problems=(), status=200):
+    kept = db.session.execute(
+        select(NeedIndicator.indicator, func.count(), func.min(NeedIndicator.year),
+               func.max(NeedIndicator.year))
+        .group_by(NeedIndicator.indicator)).all()
+    outlines, last_imported = db.session.execute(
+        select(func.count(), func.max(NeighbourhoodBoundary.imported_at))).one()
+    return render_template(
+        "places/map_data.html",
+        boundaries_form=boundaries_form or BoundariesUploadForm(prefix="boundaries"),
+        indicators_form=indicators_form or IndicatorsUploadForm(prefix="indicators"),
+        problems=problems, outlines=outlines, last_imported=last_imported,
+        neighbourhood_count=db.session.scalar(select(func.count()).select_from(Neighbourhood)),
+        kept={row[0]: row[1:] for row in kept}, indicators=INDICATORS,
+        columns=",".join(INDICATOR_COLUMNS)), status
+
+
+@bp.get("/admin/map-data")
+@role_required(Role.ADMIN)
+def map_data():
+    return _map_data_page()
+
+
+@bp.post("/admin/map-data/boundaries")
+@role_required(Role.ADMIN)
+def upload_boundaries():
+    """The same import as `flask places import-boundaries`, from an uploaded file."""
+    form = BoundariesUploadForm(prefix="boundaries")
+    if form.validate_on_submit():
+        upload = form.file.data
+        with service_call(form) as outcome:
+            result = import_boundaries_from(upload.read(), name=upload.filename or "",
+                                            now=utcnow())
+        if outcome.succeeded:
+            for line in result.summary():
+                flash(line, "success")
+            return redirect(url_for("reach.dashboard", _anchor="map-heading"))
+    return _map_data_page(boundaries_form=form, status=422)
+
+
+@bp.post("/admin/map-data/indicators")
+@role_required(Role.ADMIN)
+def upload_indicators():
+    form = IndicatorsUploadForm(prefix="indicators")
+    problems = []
+    if form.validate_on_submit():
+        with service_call(form) as outcome:
+            stored = import_indicators(form.file.data.read(), now=utcnow())
+        if outcome.succeeded:
+            flash(ngettext("%(num)d indicator value saved.", "%(num)d indicator values saved.",
+                           stored), "success")
+            return redirect(url_for("places.map_data"))
+        if isinstance(outcome.error, IndicatorRowsError):
+            problems = outcome.error.problems
+    return _map_data_page(indicators_form=form, problems=problems, status=422)

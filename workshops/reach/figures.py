@@ -235,3 +235,20 @@ def follow_up_counts() -> tuple[str, ...]:
 
 def names_where(condition: Callable[[Figure], bool]) -> tuple[str, ...]:
     return tuple(figure.name for figure in FIGURES if condition(figure))
+
+# The first screen's figures, each with its change against the period before.
+HEADLINE = ("residents_attended", "first_time", "registrations", "attendance_rate")
+
+
+def explained_by(figure: Figure) -> Figure | None:
+    """The figure whose definition explains `figure`: its own; else that of a rate built on
+    it; else the nearest one declared before it that has a definition."""
+    if figure.definition:
+        return figure
+    figures = [*FIGURES, ATTENDED_FROM_PRIORITY]
+    for rate in figures:
+        if (rate.definition and isinstance(rate.counted, Rate)
+                and figure.name in (rate.counted.numerator, rate.counted.denominator)):
+            return rate
+    before = figures[:figures.index(figure)] if figure in figures else []
+    return next((f for f in reversed(before) if f.definition), None)

@@ -35,7 +35,7 @@ How each figure is counted (the page shows the same definitions to coordinators)
   held, or where the resident lives. The district filter follows the toggle.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import (
@@ -485,6 +485,23 @@ def _grouped(filters: ReachFilters, now: datetime, *, recount: bool):
     return union_all(*_first_levels(filters, now))
 
 
+def previous_period(filters: ReachFilters) -> ReachFilters:
+    """The period of the same length that ends the day before `filters` begins."""
+    length = filters.date_to - filters.date_from
+    date_to = filters.date_from - timedelta(days=1)
+    return replace(filters, date_from=date_to - length, date_to=date_to)
+
+
+def _city(filters: ReachFilters, now: datetime):
+    """The city's figures alone, one row: for comparing a period with the one before."""
+    if is_filtered(filters):
+        return _level("city", None, _figure_columns(_registrations(filters, now),
+                                                    _place_figures()))
+    totals = _cube(filters, now, (), ("",), "city_totals")
+    return _level("city", None, [func.coalesce(func.sum(totals.c[figure]), 0).label(figure)
+                                 for figure in _place_figures()])
+
+
 def _supply(scope):
     """Workshops and sessions held and seats offered, by the venue's neighbourhood and by
     the month the workshops began."""
@@ -516,7 +533,8 @@ def _figures(row) -> Figures:
 
 def statements(filters: ReachFilters, *, now: datetime, recount: bool = False) -> dict:
     """The SQL the dashboard runs, by name: the grouped figures, the supply of workshops,
-    the list of places and the follow-up answers. The bench times these bare, against the page.
+    the list of places, the follow-up answers, and the city's figures in the period before
+    (`previous`). The bench times these bare, against the page.
 
     `recount` counts people with distinct counts even for the whole city: slower, and the
     same figures (the tests check that it is)."""
@@ -527,7 +545,13 @@ def statements(filters: ReachFilters, *, now: datetime, recount: bool = False) -
         .join(District, District.id == Neighbourhood.district_id)
         .order_by(District.code, Neighbourhood.code),
         "follow_ups": _follow_ups(filters),
+        "previous": _city(previous_period(filters), now),
     }
+
+
+def previous_city(filters: ReachFilters, *, now: datetime) -> Figures:
+    """The city's counted figures (not supply) in the period of the same length before."""
+    return _figures(db.session.execute(_city(previous_period(filters), now)).one())
 
 
 def tune_transaction() -> None:

@@ -4,7 +4,7 @@ import time
 from datetime import date, datetime
 
 from flask import current_app, render_template, request, url_for
-from flask_babel import format_decimal, format_number, format_percent
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -15,53 +15,50 @@ from workshops.catalogue.models import AUDIENCE_LABELS, Topic
 from workshops.db_types import utcnow
 from workshops.extensions import db
 from workshops.i18n import current_language
+from workshops.places.indicators import INDICATORS, indicators_by_neighbourhood
 from workshops.places.map import choropleth_svg
 from workshops.places.models import District, Neighbourhood
 from workshops.reach import bp
 from workshops.reach.charts import Datum, bar_chart, column_chart
 from workshops.reach.exports import as_csv, as_json, open_records, records
-from workshops.reach.figures import DECIMAL, FIGURES, PERCENT, Figure, on_the_page
+from workshops.reach.figures import FIGURES, explained_by, on_the_page
+from workshops.reach.formatting import decimal, percent, shown
 from workshops.reach.forms import ReachFilterForm
+from workshops.reach.overview import (
+    NEED_SORT,
+    Needs,
+    district_groups,
+    headline,
+    sort_keys,
+    where_next,
+)
 from workshops.reach.queries import (
     BY_HOME,
     BY_VENUE,
     MAX_YEARS,
-    Place,
     ReachFilters,
     default_period,
     local_today,
+    previous_city,
+    previous_period,
     reach,
 )
 from workshops.registrations.models import AGE_BAND_LABELS, CHANNEL_LABELS, GENDER_LABELS
 
-WHERE_NEXT_LENGTH = 8
 PUBLIC_CACHE_SECONDS = 600
-
-
-def sort_keys() -> dict:
-    """Column key (`?sort=`) → how to sort the neighbourhood table by it, in the order of
-    its columns. Empty values sort last."""
-    def by_figure(name):
-        return lambda p: p.figures.value(name)
-
-    return {
-        "name": lambda p: p.name.casefold(),
-        "district": lambda p: (p.district_code, p.name.casefold()),
-        **{figure.sort: by_figure(figure.name) for figure in on_the_page()},
-        "income": lambda p: p.income_index,
-    }
+# The district income index comes with the places' seed (sources in its file).
+DISTRICT_INCOME_SOURCE = "Ajuntament de Barcelona, Dept. d'Estadística, Índex RFD"
 
 
 def _topics() -> list[Topic]:
     return list(db.session.scalars(select(Topic).order_by(Topic.position, Topic.id)))
 
 
-def _filter_form(lang: str, topics: list[Topic]) -> ReachFilterForm:
+def _filter_form(lang: str, topics: list[Topic],
+                 districts: list[District]) -> ReachFilterForm:
     form = ReachFilterForm(request.args)
     anything = SelectChoice("", "—")
-    form.district.choices = [anything] + [
-        SelectChoice(d.code, d.name)
-        for d in db.session.scalars(select(District).order_by(District.code))]
+    form.district.choices = [anything] + [SelectChoice(d.code, d.name) for d in districts]
     form.topic.choices = [anything] + [SelectChoice(t.key, t.name(lang).text) for t in topics]
     form.audience.choices = [anything] + [SelectChoice(k.value, v)
                                           for k, v in AUDIENCE_LABELS.items()]
@@ -92,42 +89,6 @@ def filters_from(form: ReachFilterForm, today: date) -> ReachFilters:
         district=offered(form.district), topic=offered(form.topic),
         audience=offered(form.audience), channel=offered(form.channel),
     )
-
-
-def _sorted(places: list[Place], sort: str, descending: bool) -> list[Place]:
-    key = sort_keys()[sort]
-    present = [p for p in places if key(p) is not None]
-    missing = [p for p in places if key(p) is None]
-    return sorted(present, key=key, reverse=descending) + missing
-
-
-def where_next(places: list[Place]) -> dict[str, list[Place]]:
-    """Priority neighbourhoods reached least (per 1,000), and the longest waiting lists."""
-    priority = [p for p in places if p.priority and p.figures.per_thousand is not None]
-    waiting = [p for p in places if p.figures.waitlisted]
-    return {
-        "lowest_reach": sorted(priority, key=lambda p: (p.figures.per_thousand,
-                                                        p.name))[:WHERE_NEXT_LENGTH],
-        "longest_waitlists": sorted(waiting, key=lambda p: (-p.figures.waitlisted,
-                                                            p.name))[:WHERE_NEXT_LENGTH],
-    }
-
-
-def percent(value: float | None) -> str:
-    return "—" if value is None else format_percent(value, "#,##0.0%")
-
-
-def decimal(value: float | None) -> str:
-    return "—" if value is None else format_decimal(value, "#,##0.0")
-
-
-def shown(figure: Figure, value) -> str:
-    """A figure's value as the dashboard's tables write it."""
-    if figure.shown_as == PERCENT:
-        return percent(value)
-    if figure.shown_as == DECIMAL:
-        return decimal(value)
-    return format_number(value)
 
 
 def _reach_map(result):
@@ -179,10 +140,14 @@ def _breakdown_labels(topics: list[Topic], lang: str) -> dict[str, dict]:
     }
 
 
-def _current_filters():
+def _districts() -> list[District]:
+    return list(db.session.scalars(select(District).order_by(District.code)))
+
+
+def _current_filters(districts: list[District] | None = None):
     lang = current_language()
     topics = _topics()
-    form = _filter_form(lang, topics)
+    form = _filter_form(lang, topics, _districts() if districts is None else districts)
     now = utcnow()
     filters = filters_from(form, local_today(now))
     return lang, topics, form, filters, now
@@ -191,8 +156,11 @@ def _current_filters():
 @bp.get("/reach")
 @role_required(Role.COORDINATOR)
 def dashboard():
-    lang, topics, form, filters, now = _current_filters()
+    districts = _districts()
+    lang, topics, form, filters, now = _current_filters(districts)
     result = reach(filters, now=now)
+    previous = previous_city(filters, now=now)
+    needs = indicators_by_neighbourhood()
     sort = request.args.get("sort", "")
     sort = sort if sort in sort_keys() else "district"
     descending = request.args.get("dir") == "desc"
@@ -207,14 +175,30 @@ def dashboard():
 
     return render_template(
         "reach/dashboard.html", form=form, filters=filters, result=result, lang=lang,
-        rows=_sorted(result.neighbourhoods, sort, descending), sort=sort,
-        descending=descending, sort_url=sort_url, where_next=where_next(result.neighbourhoods),
+        previous_filters=previous_period(filters), headline=headline(result, previous),
+        groups=district_groups(result, sort, descending, needs), needs=needs,
+        district_income={d.code: d.income_year for d in districts},
+        district_income_source=DISTRICT_INCOME_SOURCE, indicators=INDICATORS,
+        need_sources=_need_sources(needs), need_sort=NEED_SORT,
+        sort=sort, descending=descending, sort_url=sort_url,
+        where_next=where_next(result.neighbourhoods, needs),
         charts=_charts(result, lang), reach_map=_reach_map(result),
         labels=_breakdown_labels(topics, lang),
         percent=percent, decimal=decimal, BY_HOME=BY_HOME,
         table_figures=on_the_page(), all_figures=FIGURES, shown=shown,
-        export_args=args,
+        explained_by=explained_by, export_args=args,
     )
+
+
+def _need_sources(needs: Needs) -> dict[str, list[tuple[str, str]]]:
+    """Per indicator, its sources with the years each gives: [(source, "2014"), …]."""
+    years: dict[str, dict[str, set[int]]] = {}
+    for kept in needs.values():
+        for key, indicator in kept.items():
+            years.setdefault(key, {}).setdefault(indicator.source, set()).add(indicator.year)
+    return {key: sorted((source, ", ".join(map(str, sorted(found))))
+                        for source, found in by_source.items())
+            for key, by_source in years.items()}
 
 
 def _download(body: bytes, content_type: str, filename: str, cache: str = "no-store"):
