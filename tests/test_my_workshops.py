@@ -352,7 +352,7 @@ def test_the_first_text_to_a_web_number_introduces_the_programme_once(client, tw
                                                                        two_places):
     sent = deliver(twilio)
     assert [m["To"] for m in sent] == [E164] * 3  # introduction, then two confirmations
-    assert "Respon STOP" in sent[0]["Body"] and "Ajuntament de Barcelona" in sent[0]["Body"]
+    assert "Responeu STOP" in sent[0]["Body"] and "Ajuntament de Barcelona" in sent[0]["Body"]
     first, _second = two_places
     register(first, mobile(9), preferred_language="en")
     later = deliver(twilio)
