@@ -35,6 +35,8 @@ def short_title(title: str, max_chars: int) -> str:
         if len(" ".join([*kept, word])) + 1 > max_chars:
             break
         kept.append(word)
+    if len(kept) == len(words):
+        return title
     while len(kept) > 1 and _dangles(kept[-1]):
         kept.pop()
     return " ".join(kept).rstrip(",.;:-–") + "…"
