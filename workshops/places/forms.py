@@ -5,7 +5,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Valid
 
 from workshops.forms import TranslatedForm
 from workshops.i18n import lazy_language_name
-from workshops.places.geo import NotAPoint, in_or_near_barcelona, parse_point
+from workshops.places.geo import NotAPoint, Point, in_or_near_barcelona, parse_pair, parse_point
 
 
 class PriorityForm(FlaskForm):
@@ -56,7 +56,7 @@ class VenueForm(TranslatedForm):
         if not field.data:
             return
         try:
-            point = parse_point(field.data)
+            point = Point(*parse_pair(field.data))
         except NotAPoint:
             raise ValidationError(_l("Write the latitude and the longitude as two numbers "
                                      "separated by a comma, e.g. 41.3776, 2.1735.")) from None

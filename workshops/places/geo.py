@@ -33,17 +33,25 @@ class NotAPoint(ValueError):
     pass
 
 
-def parse_point(text: str) -> Point:
-    """"41.38,2.17" → Point. Raises NotAPoint for anything else (ranges included)."""
+def parse_pair(text: str) -> tuple[float, float]:
+    """"41.38, 2.17" → (41.38, 2.17): two finite numbers separated by a comma, else
+    NotAPoint."""
     parts = (text or "").split(",")
     if len(parts) != 2 or any(len(part) > 20 for part in parts):
         raise NotAPoint(text)
     try:
-        latitude, longitude = (float(part) for part in parts)
+        first, second = (float(part) for part in parts)
     except ValueError:
         raise NotAPoint(text) from None
-    if not (math.isfinite(latitude) and math.isfinite(longitude)
-            and -90 <= latitude <= 90 and -180 <= longitude <= 180):
+    if not (math.isfinite(first) and math.isfinite(second)):
+        raise NotAPoint(text)
+    return first, second
+
+
+def parse_point(text: str) -> Point:
+    """"41.38,2.17" → Point. Raises NotAPoint for anything else, out-of-range included."""
+    latitude, longitude = parse_pair(text)
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise NotAPoint(text)
     return Point(latitude, longitude)
 
