@@ -1,7 +1,7 @@
 """The public catalogue: home, listing filters, pagination, poster; a fixed number of queries."""
 
 import re
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -386,3 +386,82 @@ def test_filters_fold_behind_a_button_that_counts_them_and_chips_drop_one_each(c
     assert "district" not in chips["District: Ciutat Vella"]
     assert "step_free=y" in chips["District: Ciutat Vella"].replace("&amp;", "&")
     assert "lang=en" in chips["Step-free access only"]
+
+
+# On a 320 × 640 phone, in each language, with and without JavaScript (real Chromium)
+
+PHONE = {"width": 320, "height": 640}
+LOCALES = {"ca": "ca-ES", "es": "es-ES", "en": "en-GB"}
+TRINITAT_NOVA = {"latitude": 41.4494, "longitude": 2.1830}
+
+
+@pytest.fixture
+def phone_catalogue(app, live_server):
+    """Workshops at real venues with coordinates, across the city, with long titles (browser
+    tests read the real clock: dates from it)."""
+    today = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    with app.app_context():
+        for code, latitude, longitude in ((53, 41.4494, 2.1830), (50, 41.4479, 2.1752),
+                                          (1, 41.3776, 2.1735), (70, 41.4167, 2.2120)):
+            neighbourhood = db.session.scalar(
+                select(Neighbourhood).where(Neighbourhood.code == code))
+            venue = make_venue(neighbourhood=neighbourhood, latitude=latitude,
+                               longitude=longitude,
+                               name="Casal de Barri i Biblioteca Municipal del barri")
+            for days in (2, 9):
+                make_workshop(titles={"ca": "Cita prèvia i tràmits amb l'Ajuntament des del "
+                                            "mòbil", "es": "", "en": ""},
+                              venue=venue, slots=[Slot(today + timedelta(days=days),
+                                                       today + timedelta(days=days, hours=2))])
+    return live_server
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_on_a_phone_the_first_result_is_in_the_first_screen_in_every_language(
+        browser, phone_catalogue, javascript):
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.test_accessibility import AXE_OPTIONS
+
+    for language, locale in LOCALES.items():
+        context = browser.new_context(viewport=PHONE, locale=locale, bypass_csp=True,
+                                      java_script_enabled=javascript)
+        page = context.new_page()
+        page.goto(f"{phone_catalogue}/?lang={language}")
+        assert page.locator("form.inline-picker button").bounding_box()["y"] + 48 <= 640
+        found = {"home": _page_checks(page, Axe, AXE_OPTIONS, javascript)}
+        page.locator("#home-neighbourhood").select_option("53")
+        page.locator("form.inline-picker button").click()
+        page.wait_for_url("**/workshops?neighbourhood=53")
+        first_card = page.locator(".workshop-card").first.bounding_box()
+        assert first_card["y"] < 640, (language, javascript, first_card)
+        assert page.locator("details.filters-fold").get_attribute("open") is None
+        found["listing"] = _page_checks(page, Axe, AXE_OPTIONS, javascript)
+        page.locator("details.filters-fold > summary").click()  # the filters unfold
+        assert page.locator("#neighbourhood").is_visible()
+        found["filters"] = _page_checks(page, Axe, AXE_OPTIONS, javascript)
+        context.close()
+        assert found == {name: (320, []) for name in found}, (language, javascript)
+
+
+def _page_checks(page, axe, options, with_axe):
+    """The page's width, and axe's violations (axe needs JavaScript: run it once, with)."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if not with_axe:
+        return width, []
+    return width, [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}"
+                   for v in axe().run(page, options=options).response["violations"]]
+
+
+@pytest.mark.browser
+def test_use_my_location_sorts_by_distance_where_the_browser_allows(browser, phone_catalogue):
+    context = browser.new_context(viewport=PHONE, locale="es-ES", geolocation=TRINITAT_NOVA,
+                                  permissions=["geolocation"])
+    page = context.new_page()
+    page.goto(f"{phone_catalogue}/?lang=es")
+    page.get_by_role("button", name="Usar mi ubicación").click()
+    page.wait_for_url(lambda url: "near=41.44940%2C2.18300" in url)
+    distances = page.locator(".workshop-card .distance").all_inner_texts()
+    context.close()
+    assert distances[:2] == ["a 10 m", "a 10 m"] and distances[-1].endswith("km")
