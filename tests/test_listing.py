@@ -439,6 +439,9 @@ def test_on_a_phone_the_first_result_is_in_the_first_screen_in_every_language(
         page.wait_for_url("**/workshops?neighbourhood=53")
         first_card = page.locator(".workshop-card").first.bounding_box()
         assert first_card["y"] < 640, (language, javascript, first_card)
+        date_lines = page.locator(".workshop-card time").first.evaluate(
+            "date => new Set([...date.getClientRects()].map(r => Math.round(r.top))).size")
+        assert date_lines <= 2, (language, date_lines)  # not five lines at 320 px
         assert page.locator("details.filters-fold").get_attribute("open") is None
         found["listing"] = _page_checks(page, Axe, AXE_OPTIONS, javascript)
         page.locator("details.filters-fold > summary").click()  # the filters unfold
