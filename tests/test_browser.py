@@ -66,7 +66,7 @@ def test_a_resident_without_javascript_finds_a_workshop_in_their_neighbourhood(
                                   java_script_enabled=False)
     page = context.new_page()
     page.goto(live_server + "/")
-    page.get_by_label("Su barrio").select_option(label="la Trinitat Nova")
+    page.get_by_label("¿Dónde vive?").select_option(label="la Trinitat Nova")
     page.get_by_role("button", name="Mostrar los talleres").click()
     page.wait_for_url("**/workshops?neighbourhood=53")
     results = page.locator(".workshop-card").all_inner_texts()

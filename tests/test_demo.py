@@ -37,6 +37,18 @@ def test_demo_creates_one_user_per_role_and_venues_in_priority_areas(runner, see
     assert {workshop.venue for workshop in upcoming} <= set(venues)
 
 
+def test_demo_venues_made_before_venues_had_coordinates_get_them(runner, seeded):
+    code, name, address, _directions, details = DEMO_VENUES[0]
+    neighbourhood = db.session.scalar(select(Neighbourhood).where(Neighbourhood.code == code))
+    db.session.add(Venue(name=name, address=address, neighbourhood=neighbourhood))
+    db.session.commit()
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    venues = db.session.scalars(select(Venue).where(Venue.name == name)).all()
+    assert [(v.latitude, v.longitude) for v in venues] == [
+        (details["latitude"], details["longitude"])]
+    assert all(v.point is not None for v in db.session.scalars(select(Venue)))
+
+
 def test_demo_runs_only_on_an_empty_database_when_asked(runner, seeded):
     runner.invoke(args=["demo", "--if-empty"])
     again = runner.invoke(args=["demo", "--if-empty"])

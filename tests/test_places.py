@@ -17,8 +17,11 @@ from tests.conftest import csrf_fields_from, post_form
 from tests.factories import make_venue
 from workshops.accounts.models import Role
 from workshops.config import PROJECT_ROOT
+from workshops.demo import DEMO_VENUES, HISTORY_VENUES
 from workshops.extensions import db
 from workshops.places.boundaries import BoundaryError, import_boundaries
+from workshops.places.centres import centres_csv, inside, representative_point
+from workshops.places.geo import CENTRES_FILE, Point, in_or_near_barcelona, neighbourhood_centres
 from workshops.places.map import (
     BORDER,
     NO_DATA_BACKGROUND,
@@ -31,6 +34,7 @@ from workshops.places.models import (
     NeedIndicator,
     Neighbourhood,
     NeighbourhoodBoundary,
+    Venue,
 )
 from workshops.places.seed import SEED_FILE, seed_places
 
@@ -576,3 +580,89 @@ def test_an_indicator_file_that_is_not_the_expected_csv_is_refused(client, auth,
     response = upload(client, "/admin/map-data/indicators", "needs.csv", content)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
+# Coordinates for "near me": venues, and the neighbourhood centres shipped with the portal
+
+
+def test_an_organiser_sets_a_venue_s_coordinates_as_a_map_app_copies_them(client, auth, seeded):
+    auth.login_as(Role.COORDINATOR)
+    raval = db.session.scalar(select(Neighbourhood).where(Neighbourhood.code == 1))
+    response = post_form(client, "/staff/venues/new", name="Centre Cívic Drassanes",
+                         address="Carrer Nou de la Rambla, 43", neighbourhood_id=str(raval.id),
+                         coordinates=" 41.3776, 2.1735 ")
+    assert response.status_code == 302
+    venue = db.session.scalar(select(Venue))
+    assert (venue.latitude, venue.longitude) == (41.3776, 2.1735)
+    page = client.get(f"/staff/venues/{venue.id}").get_data(as_text=True)
+    assert 'value="41.3776, 2.1735"' in page
+    post_form(client, f"/staff/venues/{venue.id}", name=venue.name, address=venue.address,
+              neighbourhood_id=str(raval.id), coordinates="")
+    db.session.refresh(venue)
+    assert venue.point is None
+
+
+@pytest.mark.parametrize("typed, says", [
+    ("41.3776", "two numbers separated by a comma"),
+    ("41,3776, 2,1735", "two numbers separated by a comma"),
+    ("abc, def", "two numbers separated by a comma"),
+    ("141.3, 2.17", "not in or near Barcelona"),
+    ("2.1735, 41.3776", "not in or near Barcelona"),
+    ("40.4168, -3.7038", "not in or near Barcelona"),
+])
+def test_venue_coordinates_outside_the_ranges_or_barcelona_are_refused_and_kept(
+        client, auth, seeded, typed, says):
+    auth.login_as(Role.COORDINATOR)
+    raval = db.session.scalar(select(Neighbourhood).where(Neighbourhood.code == 1))
+    response = post_form(client, "/staff/venues/new?lang=en", name="Biblioteca",
+                         address="Carrer Nou, 1", neighbourhood_id=str(raval.id),
+                         coordinates=typed)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and says in html
+    assert f'value="{typed.strip()}"' in html
+    assert db.session.scalar(select(func.count()).select_from(Venue)) == 0
+
+
+def test_the_shipped_neighbourhood_centres_cover_every_seeded_neighbourhood(seeded):
+    codes = set(db.session.scalars(select(Neighbourhood.code)))
+    assert set(neighbourhood_centres()) == codes
+    assert all(in_or_near_barcelona(point) for point in neighbourhood_centres().values())
+
+
+@needs_barris
+def test_the_shipped_centres_are_what_the_boundaries_give_and_lie_inside_them():
+    barris = json.loads(REAL_BARRIS.read_text(encoding="utf-8"))
+    shipped = CENTRES_FILE.read_text(encoding="utf-8")
+    assert centres_csv(barris) == shipped
+    assert "CC BY" in shipped.splitlines()[2]
+    outlines = _outlines(barris)
+    for code, point in neighbourhood_centres().items():
+        assert _inside_any(outlines[code], point), code
+
+
+@needs_barris
+def test_every_demo_venue_lies_inside_its_neighbourhood():
+    outlines = _outlines(json.loads(REAL_BARRIS.read_text(encoding="utf-8")))
+    for code, name, _address, _directions, details in DEMO_VENUES + HISTORY_VENUES:
+        point = Point(details["latitude"], details["longitude"])
+        assert _inside_any(outlines[code], point), name
+
+
+def test_a_centroid_outside_a_concave_outline_is_moved_inside_it():
+    # A "C" open to the east: its centroid falls in the gap.
+    c_shape = [[[0, 0], [3, 0], [3, 1], [1, 1], [1, 2], [3, 2], [3, 3], [0, 3], [0, 0]]]
+    longitude, latitude = representative_point([c_shape])
+    assert inside([tuple(p) for p in c_shape[0]], longitude, latitude)
+
+
+def _outlines(barris) -> dict[int, list]:
+    outlines = {}
+    for feature in barris["features"]:
+        geometry = feature["geometry"]
+        polygons = ([geometry["coordinates"]] if geometry["type"] == "Polygon"
+                    else geometry["coordinates"])
+        outlines[int(feature["properties"]["BARRI"])] = [
+            [tuple(p[:2]) for p in polygon[0]] for polygon in polygons]
+    return outlines
+
+
+def _inside_any(rings, point) -> bool:
+    return any(inside(ring, point.longitude, point.latitude) for ring in rings)

@@ -23,6 +23,7 @@ def test_pages_send_security_headers(client, app_context):
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
     assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Permissions-Policy"] == "camera=(), microphone=(), geolocation=(self)"
 
 
 def test_plain_http_gets_no_hsts_header(client):

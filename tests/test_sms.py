@@ -18,7 +18,7 @@ from twilio.http import HttpClient
 from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 
-from tests.conftest import TEST_CONFIG, RecordingSender
+from tests.conftest import TEST_CONFIG, TEST_NOW, RecordingSender
 from tests.factories import make_venue, make_workshop, mobile, register, token_in
 from workshops.accounts.models import Role
 from workshops.catalogue import services as catalogue
@@ -873,3 +873,93 @@ def test_a_confirmation_still_queued_when_the_workshop_is_cancelled_is_not_sent(
     bodies = [body for _to, body in sender.sent if "STOP" not in body]  # after the introduction
     assert len(bodies) == 1 and "La sala està tancada." in bodies[0]
     assert "confirmada" not in bodies[0] and result.skipped == 1
+
+
+# TALLERS / TALLERES / WORKSHOPS: what a resident can join now
+
+
+def trinitat_nova():
+    from workshops.places.models import Neighbourhood
+
+    return db.session.scalar(select(Neighbourhood).where(Neighbourhood.code == 53))
+
+
+def open_in_trinitat(code, titles, days, **overrides):
+    start = (TEST_NOW + timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
+    return make_workshop(public_code=code, venue=make_venue(neighbourhood=trinitat_nova()),
+                         titles=titles, summaries={lang: "-" for lang, t in titles.items() if t},
+                         slots=[Slot(start, start + timedelta(hours=2))], **overrides)
+
+
+def test_the_workshop_list_leaves_out_what_has_started_or_closed(client, app_context, seeded):
+    started = TEST_NOW - timedelta(days=2)
+    make_workshop(public_code="101", venue=make_venue(neighbourhood=trinitat_nova()),
+                  titles={"ca": "Ja començat", "es": "", "en": ""},
+                  now=started - timedelta(days=9),
+                  slots=[Slot(started, started + timedelta(hours=2)),
+                         Slot(started + timedelta(days=7),
+                              started + timedelta(days=7, hours=2))])
+    open_in_trinitat("102", {"ca": "Tancat", "es": "", "en": ""}, 5,
+                     registration_closes_at=TEST_NOW - timedelta(hours=1))
+    open_in_trinitat("456", {"ca": "Obert", "es": "", "en": ""}, 6)
+    _status, reply = text(client, "TALLERS Nou Barris")
+    assert "456 Obert" in reply
+    assert "101" not in reply and "102" not in reply
+
+
+@pytest.mark.parametrize("body, language", [
+    ("TALLERS Trinitat Nova", "ca"), ("TALLERES trinitat nova", "es"),
+    ("WORKSHOPS Trinitat Nova", "en")])
+def test_the_workshop_list_dates_each_workshop_in_the_reply_s_language(
+        client, app_context, seeded, body, language):
+    from babel.dates import format_datetime
+
+    workshop = open_in_trinitat("456", {"ca": "Correu", "es": "Correo", "en": "Email"}, 4)
+    _status, reply = text(client, body)
+    expected = format_datetime(workshop.sessions[0].starts_at, "EEE d/M HH:mm",
+                               tzinfo=to_local(TEST_NOW).tzinfo, locale=language)
+    assert f"456 {workshop.title(language).text} ({expected})" in reply
+
+
+LONG_TITLES = [
+    "Cita prèvia i tràmits amb l'Ajuntament des del mòbil",
+    "Primeros pasos con el ordenador y el correo electrónico",
+    "Video calls with your family and friends far away",
+    "Que no us enganyin: estafes per internet i per telèfon",
+]
+
+
+@pytest.mark.parametrize("body", ["TALLERS Trinitat Nova", "TALLERES Trinitat Nova",
+                                  "WORKSHOPS Trinitat Nova"])
+def test_the_workshop_list_shortens_titles_between_words_and_says_where_the_others_are(
+        client, app, app_context, seeded, body):
+    app.config["PUBLIC_BASE_URL"] = LONG_URL
+    for n, title in enumerate(LONG_TITLES):
+        open_in_trinitat(str(401 + n), {"ca": title, "es": title, "en": title}, 3 + n)
+    _status, reply = text(client, body, base=LONG_URL)
+    assert segments(reply) <= 2
+    listed = re.findall(r"\b(40[1-4]) (.+?) \(", reply)
+    assert listed, reply
+    for code, shown in listed:
+        original = LONG_TITLES[int(code) - 401]
+        words = shown.rstrip(".…").split()
+        plain = without_accents(original).split()
+        assert [without_accents(w) for w in words] == plain[:len(words)], (shown, original)
+    others = len(LONG_TITLES) - len(listed)
+    assert f"{others} " in reply
+    assert f"{LONG_URL}/workshops?neighbourhood=53&free_seats=y" in reply
+
+
+def without_accents(text):
+    return "".join(c for c in unicodedata.normalize("NFKD", text.replace("·", "."))
+                   if not unicodedata.combining(c))
+
+
+def test_a_short_title_is_cut_after_a_whole_word_and_not_on_a_dangling_one():
+    from workshops.sms.listing import short_title
+
+    assert short_title("Cita prèvia i tràmits amb l'Ajuntament", 28) == (
+        "Cita prèvia i tràmits…")
+    assert short_title("Primeros pasos con el móvil", 20) == "Primeros pasos…"
+    assert short_title("Videotrucades", 5) == "Videotrucades"
+    assert short_title("Correu electrònic", 40) == "Correu electrònic"

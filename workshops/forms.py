@@ -39,6 +39,8 @@ class TranslatedForm(FlaskForm):
 
     translated_fields: dict[str, Callable[[str, bool], UnboundField]] = {}
     translated_fields_before: str = ""
+    # Fields the form turns into the object's attributes itself (see populate_obj overrides).
+    form_only_fields: frozenset[str] = frozenset()
 
     def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
         super().process(formdata, obj, data, extra_filters, **kwargs)
@@ -50,7 +52,7 @@ class TranslatedForm(FlaskForm):
         translated = {f"{name}_{code}" for name in self.translated_fields
                       for code in languages()}
         for name, field in self._fields.items():
-            if name not in translated:
+            if name not in translated and name not in self.form_only_fields:
                 field.populate_obj(obj, name)
         for name in self.translated_fields:
             setattr(obj, f"{name}_texts", translated_data(self, name))

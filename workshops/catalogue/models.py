@@ -12,7 +12,12 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
+    func,
+    literal,
+    or_,
 )
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workshops.accounts.models import User
@@ -26,6 +31,18 @@ class WorkshopStatus(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
     CANCELLED = "cancelled"
+
+
+class SignUp(enum.StrEnum):
+    """What a resident can do about a workshop right now, and why not (cards, SMS lists)."""
+
+    PLACES = "places"  # sign-up open, places left
+    WAITING_LIST = "waiting-list"  # sign-up open, full: joining puts her on the waiting list
+    NOT_OPEN_YET = "not-open-yet"
+    STARTED = "started"  # sign-up closed because the course has begun
+    CLOSED = "closed"  # sign-up closed before the course (organiser's closing date)
+    CANCELLED = "cancelled"
+    OVER = "over"
 
 
 class Level(enum.StrEnum):
@@ -175,13 +192,40 @@ class Workshop(db.Model):
     def is_over(self, now: datetime) -> bool:
         return self.last_session_ends_at is not None and self.last_session_ends_at < now
 
+    @hybrid_method
     def registration_is_open(self, now: datetime) -> bool:
+        """The one rule for "can residents sign up now" (the registration service checks it);
+        the SQL spelling below lets listings filter by it and must say the same."""
         if self.status != WorkshopStatus.PUBLISHED or self.first_session_starts_at is None:
             return False
         opens = self.registration_opens_at
         # By default people can sign up until the course begins.
         closes = self.registration_closes_at or self.first_session_starts_at
         return (opens is None or opens <= now) and now < closes
+
+    @registration_is_open.expression
+    def registration_is_open(cls, now: datetime):
+        instant = literal(now, UTCDateTime)
+        return and_(
+            cls.status == WorkshopStatus.PUBLISHED,
+            cls.first_session_starts_at.is_not(None),
+            or_(cls.registration_opens_at.is_(None), cls.registration_opens_at <= instant),
+            instant < func.coalesce(cls.registration_closes_at, cls.first_session_starts_at),
+        )
+
+    def sign_up(self, now: datetime) -> SignUp:
+        """Whether a resident can join now, and if not, why (from `registration_is_open`)."""
+        if self.status == WorkshopStatus.CANCELLED:
+            return SignUp.CANCELLED
+        if self.is_over(now):
+            return SignUp.OVER
+        if self.registration_is_open(now):
+            return SignUp.PLACES if self.seats_left > 0 else SignUp.WAITING_LIST
+        if self.registration_opens_at is not None and now < self.registration_opens_at:
+            return SignUp.NOT_OPEN_YET
+        if self.first_session_starts_at is not None and now >= self.first_session_starts_at:
+            return SignUp.STARTED
+        return SignUp.CLOSED
 
     def upcoming_sessions(self, now: datetime) -> list["Session"]:
         return [s for s in self.sessions if s.ends_at >= now]

@@ -1,7 +1,12 @@
 """Public pages: the listing, a workshop's page and its printable poster. No JavaScript."""
 
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
 import segno
 from flask import abort, current_app, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from workshops.boundary import parse_page
@@ -21,6 +26,7 @@ from workshops.db_types import utcnow
 from workshops.i18n import current_language
 from workshops.keywords import public_sms_number, register_instruction
 from workshops.pagecache import cached_for_visitors
+from workshops.places.geo import NotAPoint, Point, neighbourhood_centre, parse_point
 
 
 def _filter_form(lang: str) -> ListingFilterForm:
@@ -29,11 +35,28 @@ def _filter_form(lang: str) -> ListingFilterForm:
     return form
 
 
+@dataclass(frozen=True)
+class Chip:
+    """An active filter, shown as a link that drops it."""
+
+    label: str
+    remove_url: str
+
+
+def _given_point() -> Point | None:
+    try:
+        return parse_point(request.args.get("near", ""))
+    except NotAPoint:
+        return None
+
+
 def filters_from(form: ListingFilterForm) -> ListingFilters:
-    """Only values the form offers count; anything else is ignored, never an error page."""
+    """Only values the form offers count; anything else is ignored, never an error page.
+    Distances are measured from the point the resident gave, else her neighbourhood's centre."""
     form.validate()
     neighbourhood = form.valid_choice("neighbourhood")
     page = request.args.get("page", "1")
+    near = _given_point() or (neighbourhood_centre(int(neighbourhood)) if neighbourhood else None)
     return ListingFilters(
         district=form.valid_choice("district"),
         neighbourhood=int(neighbourhood) if neighbourhood else None,
@@ -45,7 +68,36 @@ def filters_from(form: ListingFilterForm) -> ListingFilters:
         step_free=bool(form.step_free.data),
         free_seats=bool(form.free_seats.data),
         page=parse_page(page),
+        near=near,
     )
+
+
+def _url_without(*names: str) -> str:
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in (*names, "page")]
+    return url_for("catalogue.listing") + ("?" + urlencode(args) if args else "")
+
+
+def _chips(form: ListingFilterForm, filters: ListingFilters, near_given: bool) -> list[Chip]:
+    def choice_label(name: str, value) -> str:
+        return next(str(c.label) for c in form[name].choices if str(c.value) == str(value))
+
+    chips = []
+    if near_given:
+        chips.append(Chip(_("Near the place you gave"), _url_without("near")))
+    for name in ("neighbourhood", "district", "topic", "language", "audience"):
+        value = getattr(filters, name)
+        if value:
+            chips.append(Chip(f"{form[name].label.text}: {choice_label(name, value)}",
+                              _url_without(name)))
+    for name in ("date_from", "date_to"):
+        day = getattr(filters, name)
+        if day:
+            chips.append(Chip(f"{form[name].label.text}: {format_date(day, 'long')}",
+                              _url_without(name)))
+    for name in ("step_free", "free_seats"):
+        if getattr(filters, name):
+            chips.append(Chip(str(form[name].label.text), _url_without(name)))
+    return chips
 
 
 @bp.get("/workshops")
@@ -54,6 +106,8 @@ def listing():
     lang = current_language()
     form = _filter_form(lang)
     filters = filters_from(form)
+    near_given = _given_point() is not None
+    location_unreadable = bool(request.args.get("near")) and not near_given
     result = upcoming_workshops(filters, now=utcnow())
     args = request.args.to_dict(flat=True)
     args.pop("page", None)
@@ -62,7 +116,11 @@ def listing():
         return url_for("catalogue.listing", **args, page=number)
 
     return render_template("catalogue/listing.html", form=form, filters=filters, result=result,
-                           lang=lang, page_url=page_url, now=utcnow())
+                           lang=lang, page_url=page_url, now=utcnow(),
+                           chips=_chips(form, filters, near_given), near_given=near_given,
+                           location_unreadable=location_unreadable,
+                           args_but_near=[(k, v) for k, v in request.args.items(multi=True)
+                                          if k not in ("near", "page")])
 
 
 def _visible_workshop(workshop_id: int) -> Workshop:

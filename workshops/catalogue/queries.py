@@ -1,6 +1,6 @@
 """Read-side queries for the public catalogue. A page costs a fixed number of queries."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import exists, func, select
@@ -15,6 +15,7 @@ from workshops.catalogue.models import (
     WorkshopStatus,
 )
 from workshops.extensions import db
+from workshops.places.geo import Point, distance_metres
 from workshops.places.models import District, Neighbourhood, Venue
 
 PER_PAGE = 20
@@ -32,12 +33,18 @@ class ListingFilters:
     step_free: bool = False
     free_seats: bool = False
     page: int = 1
+    # Sort by distance from here (a place the resident gave, or her neighbourhood's centre).
+    near: Point | None = None
 
     @property
     def active(self) -> bool:
-        return any([self.district, self.neighbourhood, self.topic, self.language,
-                    self.audience, self.date_from, self.date_to, self.step_free,
-                    self.free_seats])
+        return self.active_count > 0
+
+    @property
+    def active_count(self) -> int:
+        return sum(1 for value in (self.district, self.neighbourhood, self.topic, self.language,
+                                   self.audience, self.date_from, self.date_to, self.step_free,
+                                   self.free_seats) if value)
 
 
 @dataclass
@@ -46,6 +53,8 @@ class ListingPage:
     total: int
     page: int
     pages: int
+    # Workshop id → metres from `filters.near`, for venues with coordinates.
+    distances: dict[int, float] = field(default_factory=dict)
 
 
 def where_place_topic_audience(query, filters):
@@ -86,25 +95,62 @@ def _listing_query(filters: ListingFilters, now: datetime):
     if filters.step_free:
         query = query.where(Venue.step_free_access.is_(True))
     if filters.free_seats:
-        query = query.where(Workshop.seats_taken < Workshop.capacity)
+        query = query.where(Workshop.seats_taken < Workshop.capacity,
+                            Workshop.registration_is_open(now))
     return query
+
+
+def next_session_starts(now: datetime):
+    """When the workshop's next session still to come (or under way) starts."""
+    return (select(func.min(Session.starts_at))
+            .where(Session.workshop_id == Workshop.id, Session.ends_at >= now)
+            .correlate(Workshop).scalar_subquery())
+
+
+def _by_distance(query, near: Point, now: datetime) -> list[tuple[int, float | None]]:
+    """Every matching workshop id with its distance, nearest first; venues without
+    coordinates last, by date. Computed in Python: the same on every database engine."""
+    rows = db.session.execute(
+        query.with_only_columns(Workshop.id, Venue.latitude, Venue.longitude,
+                                next_session_starts(now))).all()
+
+    def distance(row) -> float | None:
+        if row.latitude is None or row.longitude is None:
+            return None
+        return distance_metres(near, Point(row.latitude, row.longitude))
+
+    measured = [(row.id, distance(row), row[3]) for row in rows]
+    measured.sort(key=lambda r: (r[1] is None, r[1] or 0.0, r[2], r[0]))
+    return [(workshop_id, metres) for workshop_id, metres, _starts in measured]
 
 
 def upcoming_workshops(filters: ListingFilters, *, now: datetime,
                        per_page: int = PER_PAGE) -> ListingPage:
     query = _listing_query(filters, now)
+    with_everything = query.options(
+        contains_eager(Workshop.venue).contains_eager(Venue.neighbourhood)
+        .contains_eager(Neighbourhood.district),
+        contains_eager(Workshop.topic),
+        selectinload(Workshop.sessions),
+        selectinload(Workshop.audience_rows),
+    )
+    if filters.near is not None:
+        ranked = _by_distance(query, filters.near, now)
+        total = len(ranked)
+        pages = max(1, -(-total // per_page))
+        page = min(max(1, filters.page), pages)
+        on_page = dict(ranked[(page - 1) * per_page:page * per_page])
+        found = {w.id: w for w in db.session.scalars(
+            with_everything.where(Workshop.id.in_(on_page)))} if on_page else {}
+        return ListingPage(workshops=[found[i] for i in on_page if i in found], total=total,
+                           page=page, pages=pages,
+                           distances={i: m for i, m in on_page.items() if m is not None})
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     pages = max(1, -(-total // per_page))
     page = min(max(1, filters.page), pages)
     workshops = db.session.scalars(
-        query.options(
-            contains_eager(Workshop.venue).contains_eager(Venue.neighbourhood)
-            .contains_eager(Neighbourhood.district),
-            contains_eager(Workshop.topic),
-            selectinload(Workshop.sessions),
-            selectinload(Workshop.audience_rows),
-        )
-        .order_by(Workshop.first_session_starts_at, Workshop.id)
+        with_everything
+        .order_by(next_session_starts(now), Workshop.id)
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()

@@ -28,45 +28,53 @@ DEMO_USERS = [
      [Role.FACILITATOR]),
 ]
 
-# (neighbourhood code, name, address, directions ca/es/en, accessibility)
+# (neighbourhood code, name, address, directions ca/es/en, coordinates and accessibility)
 DEMO_VENUES = [
     (53, "Casal de Barri Trinitat Nova", "Carrer de la Fosca, 10",
      ("Metro L4/L11 Trinitat Nova, sortida Pedraforca.",
       "Metro L4/L11 Trinitat Nova, salida Pedraforca.",
       "Metro L4/L11 Trinitat Nova, Pedraforca exit."),
-     {"step_free_access": True, "accessible_toilet": True, "devices_lent": True,
+     {"latitude": 41.4494, "longitude": 2.183,
+      "step_free_access": True, "accessible_toilet": True, "devices_lent": True,
       "free_wifi": True}),
     (50, "Biblioteca Les Roquetes", "Via Favència, 288",
      ("Bus V29 i 47, parada Via Favència.", "Bus V29 y 47, parada Via Favència.",
       "Bus V29 and 47, Via Favència stop."),
-     {"step_free_access": True, "accessible_toilet": True, "hearing_loop": True,
+     {"latitude": 41.4479, "longitude": 2.1752,
+      "step_free_access": True, "accessible_toilet": True, "hearing_loop": True,
       "free_wifi": True}),
     (1, "Centre Cívic Drassanes", "Carrer Nou de la Rambla, 43",
      ("Metro L3 Drassanes o Liceu. Sala de la primera planta, amb ascensor.",
       "Metro L3 Drassanes o Liceu. Sala de la primera planta, con ascensor.",
       "Metro L3 Drassanes or Liceu. First-floor room, lift available."),
-     {"step_free_access": True, "accessible_toilet": True, "childcare": True,
+     {"latitude": 41.3776, "longitude": 2.1735,
+      "step_free_access": True, "accessible_toilet": True, "childcare": True,
       "devices_lent": True, "free_wifi": True}),
     (59, "Biblioteca Bon Pastor", "Carrer de Sant Adrià, 20",
      ("Metro L9 Nord Bon Pastor.", "Metro L9 Norte Bon Pastor.", "Metro L9 North Bon Pastor."),
-     {"step_free_access": True, "free_wifi": True}),
+     {"latitude": 41.4356, "longitude": 2.2036,
+      "step_free_access": True, "free_wifi": True}),
     (37, "Biblioteca El Carmel - Juan Marsé", "Carrer de la Murtra, 135",
      ("Metro L5 El Carmel. Hi ha escales a l'entrada lateral; useu la principal.",
       "Metro L5 El Carmel. Hay escaleras en la entrada lateral; usad la principal.",
       "Metro L5 El Carmel. The side entrance has steps; use the main one."),
-     {"step_free_access": True, "accessible_toilet": True, "free_wifi": True}),
+     {"latitude": 41.4246, "longitude": 2.1583,
+      "step_free_access": True, "accessible_toilet": True, "free_wifi": True}),
     (13, "Biblioteca Francesc Candel", "Carrer d'Ulldecona, 2",
      ("Metro L10 Sud Foc Cisell.", "Metro L10 Sur Foc Cisell.", "Metro L10 South Foc Cisell."),
-     {"step_free_access": True, "devices_lent": True, "free_wifi": True}),
+     {"latitude": 41.3597, "longitude": 2.14,
+      "step_free_access": True, "devices_lent": True, "free_wifi": True}),
     (70, "Centre Cívic Besòs", "Rambla de Prim, 87",
      ("Metro L4 Besòs.", "Metro L4 Besòs.", "Metro L4 Besòs."),
-     {"step_free_access": True, "accessible_toilet": True, "childcare": True,
+     {"latitude": 41.4167, "longitude": 2.212,
+      "step_free_access": True, "accessible_toilet": True, "childcare": True,
       "free_wifi": True}),
     (11, "Biblioteca Poble-sec - Francesc Boix", "Carrer de Blesa, 34",
      ("Metro L3 Paral·lel. Entrada per escala; no hi ha accés sense graons.",
       "Metro L3 Paral·lel. Entrada con escaleras; no hay acceso sin escalones.",
       "Metro L3 Paral·lel. Entrance by stairs; no step-free access."),
-     {"hearing_loop": True, "free_wifi": True}),
+     {"latitude": 41.3728, "longitude": 2.1636,
+      "hearing_loop": True, "free_wifi": True}),
 ]
 
 
@@ -75,35 +83,44 @@ DEMO_VENUES = [
 HISTORY_VENUES = [
     (55, "Casal de Barri Ciutat Meridiana", "Carrer de les Agudes, 18",
      ("Metro L11 Ciutat Meridiana.", "Metro L11 Ciutat Meridiana.", "Metro L11 Ciutat Meridiana."),
-     {"step_free_access": True, "free_wifi": True}),
+     {"latitude": 41.4606, "longitude": 2.1745,
+      "step_free_access": True, "free_wifi": True}),
     (57, "Casal de Barri Trinitat Vella", "Carrer de la Foradada, 36",
      ("Metro L1 Trinitat Vella.", "Metro L1 Trinitat Vella.", "Metro L1 Trinitat Vella."),
-     {"step_free_access": True, "accessible_toilet": True, "devices_lent": True}),
+     {"latitude": 41.45, "longitude": 2.1926,
+      "step_free_access": True, "accessible_toilet": True, "devices_lent": True}),
     (45, "Biblioteca Nou Barris", "Carrer de Pla i Armengol, 0",
      ("Metro L4 Llucmajor.", "Metro L4 Llucmajor.", "Metro L4 Llucmajor."),
-     {"step_free_access": True, "accessible_toilet": True, "hearing_loop": True,
+     {"latitude": 41.4377, "longitude": 2.1768,
+      "step_free_access": True, "accessible_toilet": True, "hearing_loop": True,
       "free_wifi": True}),
     (73, "Centre Cívic Sant Martí", "Carrer de Selva de Mar, 215",
      ("Metro L2 Verneda.", "Metro L2 Verneda.", "Metro L2 Verneda."),
-     {"step_free_access": True, "childcare": True, "free_wifi": True}),
+     {"latitude": 41.4186, "longitude": 2.2048,
+      "step_free_access": True, "childcare": True, "free_wifi": True}),
     (12, "Centre Cívic La Marina", "Passeig de la Zona Franca, 185",
      ("Bus V3 i 21, parada Passeig de la Zona Franca.",
       "Bus V3 y 21, parada Paseo de la Zona Franca.",
       "Bus V3 and 21, Passeig de la Zona Franca stop."),
-     {"step_free_access": True, "devices_lent": True, "free_wifi": True}),
+     {"latitude": 41.355, "longitude": 2.1414,
+      "step_free_access": True, "devices_lent": True, "free_wifi": True}),
     (18, "Biblioteca Vapor Vell", "Carrer del Perill, 2",
      ("Metro L1/L5 Plaça de Sants.", "Metro L1/L5 Plaza de Sants.", "Metro L1/L5 Plaça de Sants."),
-     {"step_free_access": True, "accessible_toilet": True, "free_wifi": True}),
+     {"latitude": 41.3794, "longitude": 2.1359,
+      "step_free_access": True, "accessible_toilet": True, "free_wifi": True}),
     (31, "Biblioteca Vila de Gràcia", "Carrer de Torrijos, 59",
      ("Metro L3 Fontana.", "Metro L3 Fontana.", "Metro L3 Fontana."),
-     {"step_free_access": True, "free_wifi": True}),
+     {"latitude": 41.4025, "longitude": 2.1592,
+      "step_free_access": True, "free_wifi": True}),
     (65, "Biblioteca El Clot - Josep Benet", "Carrer del Clot, 26",
      ("Metro L1/L2 Clot.", "Metro L1/L2 Clot.", "Metro L1/L2 Clot."),
-     {"step_free_access": True, "accessible_toilet": True, "hearing_loop": True,
+     {"latitude": 41.4098, "longitude": 2.1905,
+      "step_free_access": True, "accessible_toilet": True, "hearing_loop": True,
       "free_wifi": True}),
     (3, "Centre Cívic La Barceloneta", "Carrer de la Conreria, 1",
      ("Metro L4 Barceloneta.", "Metro L4 Barceloneta.", "Metro L4 Barceloneta."),
-     {"step_free_access": True, "free_wifi": True}),
+     {"latitude": 41.3808, "longitude": 2.1892,
+      "step_free_access": True, "free_wifi": True}),
 ]
 
 
@@ -127,11 +144,14 @@ def create_demo_data() -> str:
             create_user(email=email, name=name, password=password, roles=roles)
         lines.append(f"  {roles[0].value:<12} {email:<26} password: {password}")
 
-    existing_venues = set(db.session.scalars(select(Venue.name)))
+    existing_venues = {venue.name: venue for venue in db.session.scalars(select(Venue))}
     created = 0
     all_venues = DEMO_VENUES + HISTORY_VENUES
     for code, name, address, directions, access in all_venues:
         if name in existing_venues:
+            venue = existing_venues[name]
+            if venue.point is None:  # demo venues made before venues had coordinates
+                venue.latitude, venue.longitude = access["latitude"], access["longitude"]
             continue
         db.session.add(
             Venue(

@@ -1,11 +1,12 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, Numeric, String
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workshops.db_types import TranslatedText, UTCDateTime
 from workshops.extensions import db
 from workshops.i18n import localized
+from workshops.places.geo import Point
 
 
 class District(db.Model):
@@ -56,8 +57,17 @@ class Venue(db.Model):
     childcare: Mapped[bool] = mapped_column(Boolean, default=False)
     devices_lent: Mapped[bool] = mapped_column(Boolean, default=False)
     free_wifi: Mapped[bool] = mapped_column(Boolean, default=False)
+    # WGS84, set by organisers; venues without them sort last in "near me".
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
 
     neighbourhood: Mapped[Neighbourhood] = relationship(back_populates="venues")
+
+    @property
+    def point(self) -> Point | None:
+        if self.latitude is None or self.longitude is None:
+            return None
+        return Point(self.latitude, self.longitude)
 
     def directions(self, language: str):
         """Directions in `language`, else in another (see `localized`)."""

@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from workshops.catalogue.models import Workshop, WorkshopStatus
-from workshops.catalogue.queries import ListingFilters, upcoming_workshops
 from workshops.extensions import db
 from workshops.i18n import default_language
 from workshops.keywords import keyword
@@ -20,13 +19,14 @@ from workshops.notifications import redaction, texts
 from workshops.notifications.segments import MAX_SEGMENTS, segments
 from workshops.outcomes import certificates, follow_ups
 from workshops.outcomes.models import ANSWER_LABELS, Answer
-from workshops.places.models import District, Neighbourhood
+from workshops.places.models import Neighbourhood
 from workshops.registrations import services as registrations
 from workshops.registrations.models import Channel, Registration, RegistrationStatus, Resident
 from workshops.registrations.phones import InvalidPhone, parse_phone
 from workshops.registrations.services import RegistrationError, ResidentDetails
 from workshops.sms.areas import match_area
 from workshops.sms.commands import Command, parse
+from workshops.sms.listing import open_workshops_reply
 from workshops.sms.models import InboundMessage
 
 
@@ -222,24 +222,7 @@ def _find(command, resident, language, from_phone, now):
                 keyword=keyword("find", language))
     elif resident is not None and resident.home_neighbourhood is not None:
         area = resident.home_neighbourhood
-    filters = ListingFilters(free_seats=True)
-    if isinstance(area, District):
-        filters.district = area.code
-    elif isinstance(area, Neighbourhood):
-        filters.neighbourhood = area.code
-    found = upcoming_workshops(filters, now=now, per_page=3).workshops
-    place = area.name if area is not None else "Barcelona"
-    if not found:
-        return _say(language, lambda: _(
-            "no workshops with free places in %(area)s right now. Send %(keyword)s for the "
-            "whole city."), area=place, keyword=keyword("find", language))
-    listing = "; ".join(
-        f"{w.public_code} {w.title(language).text} "
-        f"({texts.when(w.upcoming_sessions(now)[0].starts_at)})" for w in found)
-    return _say(language, lambda: _(
-        "workshops in %(area)s: %(list)s. To sign up send %(keyword)s and the code."),
-        shrink=("list", "area"), area=place, list=listing,
-        keyword=keyword("register", language))
+    return open_workshops_reply(area, language, now)
 
 
 def _mine(command, resident, language, from_phone, now):
