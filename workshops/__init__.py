@@ -38,15 +38,16 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
+    from workshops import errors, i18n, logs, metrics, security, static_files
+    from workshops.demo import cli as demo_commands
+
+    # First, so that every request (one refused by the CSRF check too) is timed and logged.
+    logs.init_app(app)
+    metrics.init_app(app)
     _init_extensions(app)
     boundary.install_converters(app)
     _register_blueprints(app)
 
-    from workshops import errors, i18n, logs, metrics, security, static_files
-    from workshops.demo import cli as demo_commands
-
-    logs.init_app(app)
-    metrics.init_app(app)
     static_files.init_app(app)
     boundary.init_app(app)
     errors.init_app(app)

@@ -87,11 +87,10 @@ def _start_request() -> None:
 
 
 def _log_request(response):
-    response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
-    started = g.pop("log_started", None)
+    response.headers[REQUEST_ID_HEADER] = g.request_id
     access_logger.info("request", extra={
         "method": request.method, "route": route_of_request(), "status": response.status_code,
-        "duration_ms": round((perf_counter() - started) * 1000, 1) if started else None,
+        "duration_ms": round((perf_counter() - g.log_started) * 1000, 1),
         "bytes": response.calculate_content_length() or 0})
     return response
 

@@ -1,7 +1,8 @@
 import logging
 import os
+import signal
 import socket
-import time
+import threading
 
 import click
 from flask import current_app
@@ -24,8 +25,11 @@ def worker_command(once, interval, purge):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     sender = make_sender(current_app)
     name = f"{socket.gethostname()}:{os.getpid()}"
+    stopping = threading.Event()
+    if not once:  # SIGTERM (systemd, docker) ends the loop after the round under way
+        signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     last_purge = None
-    while True:
+    while not stopping.is_set():
         if purge and not once:  # with cron, schedule `flask privacy purge` daily instead
             last_purge = purge_daily(last_purge, now=utcnow())
         with write_transaction():
@@ -36,11 +40,13 @@ def worker_command(once, interval, purge):
             worker.beat(name, now=utcnow())
             db.session.commit()
         if result.sent or result.failed or result.retried or result.skipped:
-            click.echo(f"sent {result.sent}, failed {result.failed}, retrying "
+            summary = (f"sent {result.sent}, failed {result.failed}, retrying "
                        f"{result.retried}, skipped {result.skipped}")
+            # A run for cron answers on stdout; a running worker logs (one JSON line).
+            click.echo(summary) if once else logging.getLogger(__name__).info(summary)
         if once:
             return
-        time.sleep(interval)
+        stopping.wait(interval)
 
 
 def purge_daily(last_run, *, now):
