@@ -18,7 +18,10 @@ PUBLIC_ENDPOINTS = {"static", "home.home", "home.healthz", "accounts.login",
                     "reach.open_data_csv", "reach.open_data_json", "privacy.page",
                     # A resident's own pages: proved by a code, not a staff role.
                     "my.start", "my.send_code", "my.enter_code", "my.overview", "my.cancel",
-                    "my.details", "my.sms_consent", "my.delete", "my.sign_out"}
+                    "my.details", "my.sms_consent", "my.delete", "my.sign_out",
+                    # Operations: readiness is public; metrics answer loopback or a token
+                    # (tests/test_operations.py), never a staff role.
+                    "operations.readyz", "operations.metrics"}
 ALL_STAFF = set(Role)
 ADMINS = {Role.ADMIN}
 COORDINATORS = {Role.ADMIN, Role.COORDINATOR}
