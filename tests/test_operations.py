@@ -12,12 +12,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, event, func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import TEST_CONFIG, Auth, RequestIsolatingClient, csrf_fields_from
 from tests.factories import make_user, make_workshop, mobile, register, token_in
+from tests.test_fuzz import FUZZ_SETTINGS, check, row_counts
 from workshops import create_app
 from workshops.config import PROJECT_ROOT
 from workshops.extensions import db
@@ -304,7 +307,7 @@ def test_pages_and_static_files_are_compressed_when_the_client_accepts_it(client
 
 # Backups
 
-def row_counts(url: str) -> dict[str, int]:
+def rows_per_table(url: str) -> dict[str, int]:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
@@ -340,9 +343,9 @@ def test_a_backup_restored_into_an_empty_database_gives_back_every_row(
     file = tmp_path / "portal.backup"
     backup(source, file)
     restore(file, empty_database)
-    counts = row_counts(source)
+    counts = rows_per_table(source)
     assert counts["registration"] == 3 and counts["resident"] == 3
-    assert row_counts(empty_database) == counts
+    assert rows_per_table(empty_database) == counts
 
 
 def test_a_restore_refuses_a_database_that_already_holds_tables(app, app_context, tmp_path):
@@ -422,3 +425,27 @@ def test_the_readme_production_section_is_what_the_smoke_test_runs():
                     "--no-purge", "workshops.conf", '"backup", "create"',
                     '"backup", "restore"']:
         assert command in smoke, command
+
+
+# Any input (property-based): the request id, the metrics token, static file names
+
+header_text = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=200)
+
+
+@given(request_id=header_text, authorization=header_text,
+       static_name=st.one_of(header_text.map(lambda name: name.replace("?", "").replace(
+           "#", "")), st.sampled_from(["css/site.css", "css/site.0123456789ab.css", "..",
+                                       "css/../../app.py", "js/attendance.abc.js"])))
+@FUZZ_SETTINGS
+def test_odd_request_ids_tokens_and_static_names_never_reach_a_5xx(
+        client, app, engine_name, request_id, authorization, static_name):
+    app.config["METRICS_TOKEN"] = "a-long-metrics-token"
+    headers = {"X-Request-Id": request_id, "Authorization": authorization}
+    outside = {"REMOTE_ADDR": "203.0.113.7"}
+    with app.app_context():
+        before = row_counts()
+        for response in (client.get("/healthz", headers=headers),
+                         client.get("/metrics", headers=headers, environ_base=outside),
+                         client.get("/static/" + static_name, headers=headers)):
+            check(response, before, engine_name, (request_id, authorization, static_name))
+            assert re.fullmatch(r"[A-Za-z0-9._-]{8,64}", response.headers["X-Request-Id"])

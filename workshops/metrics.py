@@ -4,7 +4,7 @@ Under gunicorn every worker process writes its values to files in
 PROMETHEUS_MULTIPROC_DIR (deploy/gunicorn.conf.py sets it up) and /metrics adds them up;
 the SMS worker on the same machine writes to the same folder. Figures read from the
 database (outbox depth, registrations, heartbeat) are computed at scrape time instead:
-see workshops/operations/metrics_view.py.
+see workshops/operations/views.py.
 """
 
 from time import perf_counter
