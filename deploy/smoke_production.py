@@ -152,7 +152,8 @@ class Deployment:
                        PROMETHEUS_MULTIPROC_DIR=str(metrics))
         configuration = render_nginx_site(self.folder, self.nginx_port, self.node_ports)
         self.start("nginx", [NGINX, "-p", str(self.folder), "-c", str(configuration),
-                             "-g", "daemon off;"], stop_signal=signal.SIGQUIT)
+                             "-e", str(self.folder / "nginx-error.log"), "-g", "daemon off;"],
+                   stop_signal=signal.SIGQUIT)
         for url in [f"http://127.0.0.1:{port}/healthz" for port in self.node_ports] + [
                 f"{self.base}/healthz"]:
             self.wait_for(url)
