@@ -7,7 +7,7 @@ PORT ?= 5000
 TRANSLATIONS ?= translations
 export FLASK_APP := app
 
-.PHONY: run test bench bench-open-data install lock compile-translations translations database lint system-deps bench-deps
+.PHONY: run test bench bench-open-data install lock compile-translations translations database lint system-deps bench-deps smoke-production backup restore
 
 run: database
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
@@ -63,6 +63,22 @@ database: install compile-translations
 	$(BIN)/flask seed
 	$(BIN)/flask demo --if-empty
 
+# The deployment in deploy/ on loopback (nginx, two gunicorn nodes, two SMS workers, a
+# throw-away PostgreSQL database on SMOKE_POSTGRES_URL), checked as a client: ~1 minute.
+smoke-production: install compile-translations smoke-deps
+	$(BIN)/python deploy/smoke_production.py
+
+# A consistent copy of DATABASE_URL's database while the portal runs (pg_dump custom format
+# for PostgreSQL, SQLite's online backup API for SQLite); `make restore` puts one back into
+# an empty database. BACKUP=path/to/file (default: instance/backups/<date-time>.backup).
+BACKUP ?= instance/backups/$(shell date -u +%Y%m%dT%H%M%SZ).backup
+backup: install
+	$(BIN)/flask backup create $(BACKUP)
+
+restore: install
+	test -n "$(BACKUP_FILE)" || (echo "Say which: make restore BACKUP_FILE=path"; exit 1)
+	$(BIN)/flask backup restore $(BACKUP_FILE)
+
 lint: install
 	$(BIN)/ruff check .
 
@@ -72,6 +88,10 @@ system-deps:
 
 bench-deps:
 	@$(MAKE) --no-print-directory ensure-packages PACKAGES="wrk:wrk"
+
+smoke-deps:
+	@$(MAKE) --no-print-directory ensure-packages \
+		PACKAGES="nginx:nginx pg_dump:postgresql-client pg_restore:postgresql-client"
 
 .PHONY: ensure-packages
 ensure-packages:

@@ -31,7 +31,10 @@ PUBLIC_ENDPOINTS = {"static", "home.home", "home.healthz", "accounts.login",
                     "my.details", "my.sms_consent", "my.delete", "my.sign_out",
                     # Certificates: hers (proved by her link or code), and /verify for anyone.
                     "my.certificate", "outcomes.by_personal_link", "outcomes.verify_form",
-                    "outcomes.verify"}
+                    "outcomes.verify",
+                    # Operations: readiness is public; metrics answer loopback or a token
+                    # (tests/test_operations.py), never a staff role.
+                    "operations.readyz", "operations.metrics"}
 ALL_STAFF = set(Role)
 ADMINS = {Role.ADMIN}
 COORDINATORS = {Role.ADMIN, Role.COORDINATOR}

@@ -38,13 +38,17 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
+    from workshops import errors, i18n, logs, metrics, security, static_files
+    from workshops.demo import cli as demo_commands
+
+    # First, so that every request (one refused by the CSRF check too) is timed and logged.
+    logs.init_app(app)
+    metrics.init_app(app)
     _init_extensions(app)
     boundary.install_converters(app)
     _register_blueprints(app)
 
-    from workshops import errors, i18n, security
-    from workshops.demo import cli as demo_commands
-
+    static_files.init_app(app)
     boundary.init_app(app)
     errors.init_app(app)
     security.init_app(app)
@@ -56,6 +60,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
 def _configure_engine(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    # An error's message never repeats its SQL parameters (phones, names) into a log.
+    options.setdefault("hide_parameters", True)
     if uri.startswith("sqlite"):
         # Wait for a busy writer instead of failing with "database is locked".
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
@@ -96,6 +102,7 @@ BLUEPRINT_MODULES = {
     "privacy": ("cli", "views"),
     "my": ("views",),
     "outcomes": ("views",),
+    "operations": ("cli", "views"),
 }
 
 

@@ -121,6 +121,17 @@ def from_environment(instance_path: str) -> dict:
         "CERTIFICATE_MIN_ATTENDANCE": float(os.environ.get("CERTIFICATE_MIN_ATTENDANCE",
                                                            "0.75")),
         "VERIFY_LIMIT_PER_ADDRESS": 60,
+        # Operations (workshops.operations, workshops.logs): logs as JSON lines ("json") or
+        # Python's plain format ("text"); /readyz fails when no SMS worker finished a round
+        # for this long, or a due message has waited this long (0 turns a check off);
+        # /metrics answers loopback, and anyone sending "Authorization: Bearer <token>".
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json"),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
+        "READY_MAX_HEARTBEAT_AGE_SECONDS": int(os.environ.get("READY_MAX_HEARTBEAT_AGE_SECONDS",
+                                                              "120")),
+        "READY_MAX_OUTBOX_AGE_SECONDS": int(os.environ.get("READY_MAX_OUTBOX_AGE_SECONDS",
+                                                           "900")),
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
     }
 
 

@@ -94,3 +94,10 @@ class OutboxMessage(db.Model):
     body: Mapped[str] = mapped_column(Text, default="")
     last_error: Mapped[str] = mapped_column(Text, default="")
 
+
+
+class WorkerHeartbeat(db.Model):
+    """When each SMS worker (host:pid) last finished a round: /readyz reports the newest."""
+
+    worker: Mapped[str] = mapped_column(String(120), primary_key=True)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -8,12 +8,14 @@ is sent later: never lost. Transient failures retry with exponential backoff; pe
 ones are marked failed with the reason.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from workshops import metrics
 from workshops.catalogue.local_time import local_to_utc, to_local
 from workshops.catalogue.models import Session, Workshop, WorkshopStatus
 from workshops.database import write_transaction
@@ -21,7 +23,12 @@ from workshops.extensions import db
 from workshops.my import codes
 from workshops.my.models import PhoneCode
 from workshops.notifications import quiet_hours, redaction, services, texts
-from workshops.notifications.models import MessageKind, OutboxMessage, OutboxStatus
+from workshops.notifications.models import (
+    MessageKind,
+    OutboxMessage,
+    OutboxStatus,
+    WorkerHeartbeat,
+)
 from workshops.notifications.transport import SendError, Transport
 from workshops.outcomes import follow_ups
 from workshops.registrations.models import Registration, RegistrationStatus, Resident
@@ -31,6 +38,10 @@ CLAIM_EXPIRES = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
 # What the log keeps of a code: whoever reads it cannot use it.
 HIDDEN_CODE = "••••••"
+# A worker silent this long is gone (restarted under another pid): its heartbeat row goes.
+HEARTBEAT_FORGOTTEN_AFTER = timedelta(days=1)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -135,6 +146,7 @@ def _send_one(sender: Transport, message: OutboxMessage, now: datetime, result: 
     if text is None:
         message.status = OutboxStatus.SKIPPED
         result.skipped += 1
+        _record(message, "skipped")
         return
     body, stored = text
     # The text goes out with its link; what is kept of it has the token (and a code) cut
@@ -151,16 +163,38 @@ def _send_one(sender: Transport, message: OutboxMessage, now: datetime, result: 
         if error.permanent or message.attempts >= MAX_ATTEMPTS:
             message.status = OutboxStatus.FAILED
             result.failed += 1
+            _record(message, "failed")
         else:
             message.status = OutboxStatus.PENDING
             message.send_after = now + timedelta(minutes=2 ** message.attempts)
             result.retried += 1
+            _record(message, "retried")
         return
     message.status = OutboxStatus.SENT
     message.sent_at = now
     if message.kind == MessageKind.FOLLOW_UP:
         follow_ups.mark_sent(message.registration_id, now=now)
     result.sent += 1
+    _record(message, "sent")
+
+
+def _record(message: OutboxMessage, result: str) -> None:
+    """One log line and one count per message handled: its id and kind, never its text
+    or number."""
+    metrics.SMS_SENDS.labels(result=result).inc()
+    logger.info("outbox message %s", result, extra={
+        "outbox_id": message.id, "kind": str(message.kind), "attempts": message.attempts})
+
+
+def beat(worker_name: str, *, now: datetime) -> None:
+    """Record that this worker is alive (read by /readyz); forget long-silent workers."""
+    db.session.execute(delete(WorkerHeartbeat).where(
+        WorkerHeartbeat.beat_at < now - HEARTBEAT_FORGOTTEN_AFTER))
+    heartbeat = db.session.get(WorkerHeartbeat, worker_name)
+    if heartbeat is None:
+        db.session.add(WorkerHeartbeat(worker=worker_name, beat_at=now))
+    else:
+        heartbeat.beat_at = now
 
 
 def _text(message: OutboxMessage, resident: Resident | None,

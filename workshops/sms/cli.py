@@ -1,5 +1,8 @@
 import logging
-import time
+import os
+import signal
+import socket
+import threading
 
 import click
 from flask import current_app
@@ -16,25 +19,36 @@ from workshops.sms.senders import make_sender
 @bp.cli.command("worker")
 @click.option("--once", is_flag=True, help="Send what is due and stop (for cron or tests).")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
-def worker_command(once, interval):
+@click.option("--purge/--no-purge", default=True, show_default=True,
+              help="Run the daily privacy purge too (--no-purge when a timer runs it).")
+def worker_command(once, interval, purge):
     """Send the outbox: confirmations, waiting list, promotions, reminders, changes."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     sender = make_sender(current_app)
+    name = f"{socket.gethostname()}:{os.getpid()}"
+    stopping = threading.Event()
+    if not once:  # SIGTERM (systemd, docker) ends the loop after the round under way
+        signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     last_purge = None
-    while True:
-        if not once:  # with cron, schedule `flask privacy purge` daily instead
+    while not stopping.is_set():
+        if purge and not once:  # with cron, schedule `flask privacy purge` daily instead
             last_purge = purge_daily(last_purge, now=utcnow())
         with write_transaction():
             worker.schedule_reminders(now=utcnow())
             follow_ups.schedule(now=utcnow())
             db.session.commit()
         result = worker.send_due(sender, now=utcnow())
+        with write_transaction():
+            worker.beat(name, now=utcnow())
+            db.session.commit()
         if result.sent or result.failed or result.retried or result.skipped:
-            click.echo(f"sent {result.sent}, failed {result.failed}, retrying "
+            summary = (f"sent {result.sent}, failed {result.failed}, retrying "
                        f"{result.retried}, skipped {result.skipped}")
+            # A run for cron answers on stdout; a running worker logs (one JSON line).
+            click.echo(summary) if once else logging.getLogger(__name__).info(summary)
         if once:
             return
-        time.sleep(interval)
+        stopping.wait(interval)
 
 
 def purge_daily(last_run, *, now):
