@@ -8,6 +8,7 @@ from workshops.accounts.models import Role
 from workshops.clock import utcnow
 from workshops.extensions import db
 from workshops.sms.models import InboundMessage
+from workshops.voice.models import CallbackRequest
 
 PUBLIC_ENDPOINTS = {"static", "home.home", "home.healthz", "accounts.login",
                     "catalogue.listing", "catalogue.detail", "catalogue.poster",
@@ -18,7 +19,9 @@ PUBLIC_ENDPOINTS = {"static", "home.home", "home.healthz", "accounts.login",
                     "reach.open_data_csv", "reach.open_data_json", "privacy.page",
                     # A resident's own pages: proved by a code, not a staff role.
                     "my.start", "my.send_code", "my.enter_code", "my.overview", "my.cancel",
-                    "my.details", "my.sms_consent", "my.delete", "my.sign_out"}
+                    "my.details", "my.sms_consent", "my.delete", "my.sign_out",
+                    # Twilio's voice webhook: signed, not signed in (test_voice).
+                    "voice.inbound", "voice.step"}
 ALL_STAFF = set(Role)
 ADMINS = {Role.ADMIN}
 COORDINATORS = {Role.ADMIN, Role.COORDINATOR}
@@ -64,6 +67,9 @@ STAFF_PAGES = [
     ("reach.dashboard", "/reach", COORDINATORS),
     ("reach.dashboard_csv", "/reach.csv", COORDINATORS),
     ("reach.dashboard_json", "/reach.json", COORDINATORS),
+    ("voice.callbacks", "/staff/callbacks", PUBLISHERS),
+    # For the workshop she heard: its team (here, not the organiser signed in).
+    ("voice.register_caller", "/staff/callbacks/{callback_id}/register", COORDINATORS),
 ]
 # POST-only staff endpoints.
 STAFF_ACTIONS = [
@@ -80,6 +86,8 @@ STAFF_ACTIONS = [
     ("attendance.mark", "/staff/sessions/{session_id}/attendance/mark", COORDINATORS),
     ("attendance.sync", "/staff/sessions/{session_id}/attendance/sync", COORDINATORS),
     ("attendance.close", "/staff/sessions/{session_id}/attendance/close", COORDINATORS),
+    ("voice.take", "/staff/callbacks/{callback_id}/take", PUBLISHERS),
+    ("voice.close", "/staff/callbacks/{callback_id}/close", PUBLISHERS),
 ]
 
 
@@ -98,8 +106,12 @@ def ids(app_context):
     message = InboundMessage(message_sid="SM" + "0" * 32, from_phone="+34612345678",
                              body="ALTA 123", received_at=utcnow())
     db.session.add(message)
+    callback = CallbackRequest(phone="+34612345678", language="ca", requested_at=utcnow(),
+                               workshop_id=workshop.id)
+    db.session.add(callback)
     db.session.commit()
-    return {"user_id": target.id, "neighbourhood_id": venue.neighbourhood_id,
+    return {"callback_id": callback.id,
+            "user_id": target.id, "neighbourhood_id": venue.neighbourhood_id,
             "message_id": message.id, "venue_id": venue.id, "workshop_id": workshop.id,
             "session_id": workshop.sessions[0].id, "topic_id": make_topic().id,
             "resident_id": resident_id}

@@ -95,6 +95,7 @@ BLUEPRINT_MODULES = {
     "audit": ("views",),
     "privacy": ("cli", "views"),
     "my": ("views",),
+    "voice": ("forget", "views"),
 }
 
 
