@@ -167,7 +167,8 @@ def say_own_number_needed(turn: Turn) -> None:
 
 
 def districts() -> list[District]:
-    return sorted(db.session.scalars(select(District)), key=lambda d: int(d.code))
+    """In the order of their codes ("01" Ciutat Vella … "10" Sant Martí)."""
+    return sorted(db.session.scalars(select(District)), key=lambda d: (len(d.code), d.code))
 
 
 def districts_on(page: int) -> list[District]:

@@ -29,7 +29,7 @@ KEYS = re.compile(r"[0-9*#]{0,20}")
 # The parameters of a step's URL (written by `conversation`, signed by Twilio with the rest).
 STEP_PARAMS = {
     "page": re.compile(r"[0-9]{1,2}"),
-    "district": re.compile(r"[0-9]{2}"),
+    "district": re.compile(r"[0-9A-Z]{1,2}"),
     "index": re.compile(r"[0-9]{1,3}"),
     "workshop": re.compile(r"[0-9]{1,9}"),
     "registration": re.compile(r"[0-9]{1,9}"),
