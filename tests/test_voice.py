@@ -50,6 +50,7 @@ class Call:
     def __init__(self, client, sender=PHONE):
         self.client, self.sender, self.sid = client, sender, new_call_sid()
         self.transcript = []
+        self.turns = []  # what each answer said, one list per answer
         self.status = self.xml = self.action = None
         self.said, self.languages, self.hung_up = [], set(), False
 
@@ -76,6 +77,7 @@ class Call:
         gather = root.find("Gather")
         self.action = gather.get("action") if gather is not None else None
         self.hung_up = root.find("Hangup") is not None
+        self.turns.append(self.said)
         self.transcript.extend(("says", text) for text in self.said)
         if self.hung_up:
             self.transcript.append(("hangs up", ""))
@@ -171,6 +173,31 @@ def test_a_new_caller_chooses_her_language_and_signs_up_for_a_workshop(
     assert db.session.get(Resident, registration.resident_id).sms_consent
     assert call.action and "/voice/menu" in call.action
     print(f"\n--- a call in {language} ---\n{call.printed()}")
+
+
+# A normal speaking rate (words per minute), to time what is said before the keys.
+WORDS_PER_MINUTE = 150
+
+
+def spoken_seconds(texts):
+    return len(" ".join(texts).split()) * 60 / WORDS_PER_MINUTE
+
+
+@pytest.mark.parametrize("language", ["ca", "es", "en"])
+def test_every_prompt_is_short_in_each_language(client, workshop, language):
+    """A whole call through every step: each sentence is one breath, and no answer talks
+    for more than 20 seconds before she may press a key. `-s` prints the call."""
+    call = Call(client).start().press(LANGUAGE_KEYS[language])
+    for key in ("0", "1", "9", "9", "9", "9", "1", "1", "1", "2", "1", "2", "3", "7"):
+        call.press(key)
+    call.stay_silent()
+    assert call.hung_up
+    longest = max(call.turns, key=spoken_seconds)
+    print(f"\n--- a call in {language} ---\n{call.printed()}\n"
+          f"longest answer: {spoken_seconds(longest):.1f} s "
+          f"({len(' '.join(longest).split())} words at {WORDS_PER_MINUTE} wpm)")
+    assert spoken_seconds(longest) <= 20
+    assert max(len(text.split()) for turn in call.turns for text in turn) <= 25
 
 
 def test_declining_the_text_message_queues_none(client, workshop):

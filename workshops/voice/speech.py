@@ -61,8 +61,10 @@ def _day_pattern(language: str) -> str:
 
 
 def spoken_day(instant: datetime, language: str) -> str:
-    return format_date(instant.astimezone(LOCAL_TIME_ZONE).date(), _day_pattern(language),
-                       locale=DATE_LOCALES[language])
+    """The day, to begin a sentence with: "Divendres, 4 de desembre"."""
+    day = format_date(instant.astimezone(LOCAL_TIME_ZONE).date(), _day_pattern(language),
+                      locale=DATE_LOCALES[language])
+    return day[:1].upper() + day[1:]
 
 
 def spoken_time(instant: datetime) -> str:
