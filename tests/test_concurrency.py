@@ -332,6 +332,31 @@ def test_a_call_the_web_and_an_sms_racing_for_the_last_place(server, app_context
            [o for outcomes in rounds for o in outcomes], wall)
 
 
+def test_a_voice_step_delivered_four_times_at_once_is_applied_once(server, app_context,
+                                                                   engine_name):
+    from tests.factories import make_venue
+    from workshops.places.models import Neighbourhood
+
+    ciutat_vella = db.session.scalar(select(Neighbourhood).where(Neighbourhood.code == 1))
+    workshop = make_workshop(capacity=5, venue=make_venue(neighbourhood=ciutat_vella))
+    base = f"http://127.0.0.1:{server}"
+    call = {"CallSid": "CA" + "e" * 32, "From": "+34623456789"}
+    _status, _none, twiml = twilio_request(server, base + "/voice/inbound", call)
+    for key in ("3", "1", "1"):
+        _status, _none, twiml = twilio_request(server, gather_action(twiml),
+                                               call | {"Digits": key})
+    sign_up_url = gather_action(twiml)
+
+    outcomes, wall = all_at_once([
+        lambda: twilio_request(server, sign_up_url, call | {"Digits": "1"})] * 4)
+    report("one voice step delivered 4 times at once", engine_name, outcomes, wall)
+
+    assert [status for (status, _l, _b), _s in outcomes] == [200] * 4
+    assert len({body for (_status, _l, body), _s in outcomes}) == 1  # the same answer
+    assert "You have a place" in outcomes[0][0][2]
+    assert len(statuses(workshop.id)) == 1
+
+
 def signups_by_one_phone(server, workshops, phone):
     """One browser per workshop, each ready to send the same phone's sign-up form."""
     home = neighbourhood_id()
