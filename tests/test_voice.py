@@ -579,3 +579,39 @@ def test_arbitrary_keys_numbers_and_call_ids_never_reach_a_5xx(client, workshop,
     FUZZ_TALLY[engine_name, "5xx"] += response.status_code >= 500
     assert response.status_code in (200, 400)
 
+
+
+@pytest.mark.browser
+def test_the_call_back_pages_have_no_accessibility_violations_and_fit_a_small_screen(
+        live_server, browser, app):
+    from tests.factories import DEFAULT_PASSWORD, make_user
+    from tests.test_accessibility import violations
+
+    with app.app_context():
+        workshop = make_workshop(venue=ciutat_vella_venue(), summaries={"ca": "a"})
+        taken = CallbackRequest(phone=PHONE, language="es", requested_at=TEST_NOW,
+                                workshop_id=workshop.id, status=CallbackStatus.TAKEN)
+        waiting = CallbackRequest(phone="+34699999999", language="ca",
+                                  requested_at=TEST_NOW, workshop_id=workshop.id)
+        closed = CallbackRequest(phone="+34611111111", language="en", requested_at=TEST_NOW,
+                                 status=CallbackStatus.CLOSED, closed_at=TEST_NOW)
+        db.session.add_all([taken, waiting, closed])
+        db.session.commit()
+        waiting_id = waiting.id
+        make_user([Role.COORDINATOR], email="coordinator@example.org")
+    context = browser.new_context(viewport={"width": 320, "height": 700}, locale="ca-ES",
+                                  bypass_csp=True)
+    page = context.new_page()
+    page.goto(live_server + "/login")
+    page.fill("#email", "coordinator@example.org")
+    page.fill("#password", DEFAULT_PASSWORD)
+    page.locator("form.form button[type=submit]").click()
+    page.wait_for_url("**/staff")
+    found = {}
+    for url in ["/staff/callbacks", f"/staff/callbacks/{waiting_id}/register"]:
+        page.goto(live_server + url)
+        found[url] = violations(page)
+        # Hidden text positioned outside the table's scrolling box would widen the page.
+        assert page.evaluate("document.documentElement.scrollWidth") == 320, url
+    context.close()
+    assert found == {url: [] for url in found}
