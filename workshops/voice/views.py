@@ -65,15 +65,15 @@ def _answer(step: str, language: str = "", tries: int = 0, params: dict | None =
                       tries=tries, request_key=request_key, now=utcnow())
 
     try:
-        xml = run()
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        xml = run()
-        db.session.commit()
+        try:
+            xml = run()
+        except IntegrityError:
+            db.session.rollback()
+            xml = run()
     except NotOurs:
         db.session.rollback()
         abort(400)
+    db.session.commit()
     return _twiml(xml)
 
 
