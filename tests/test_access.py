@@ -18,6 +18,7 @@ from workshops.catalogue.local_time import Slot
 from workshops.clock import utcnow
 from workshops.extensions import db
 from workshops.sms.models import InboundMessage
+from workshops.voice.models import CallbackRequest
 
 PUBLIC_ENDPOINTS = {"static", "home.home", "home.healthz", "accounts.login",
                     "catalogue.listing", "catalogue.detail", "catalogue.poster",
@@ -34,7 +35,9 @@ PUBLIC_ENDPOINTS = {"static", "home.home", "home.healthz", "accounts.login",
                     "outcomes.verify",
                     # Operations: readiness is public; metrics answer loopback or a token
                     # (tests/test_operations.py), never a staff role.
-                    "operations.readyz", "operations.metrics"}
+                    "operations.readyz", "operations.metrics",
+                    # Twilio's voice webhook: signed, not signed in (test_voice).
+                    "voice.inbound", "voice.step"}
 ALL_STAFF = set(Role)
 ADMINS = {Role.ADMIN}
 COORDINATORS = {Role.ADMIN, Role.COORDINATOR}
@@ -85,6 +88,9 @@ STAFF_PAGES = [
     ("outcomes.for_workshop", "/staff/workshops/{workshop_id}/certificates", COORDINATORS),
     ("outcomes.for_staff", "/staff/registrations/{finished_registration_id}/certificate",
      COORDINATORS),
+    ("voice.callbacks", "/staff/callbacks", PUBLISHERS),
+    # For the workshop she heard: its team (here, not the organiser signed in).
+    ("voice.register_caller", "/staff/callbacks/{callback_id}/register", COORDINATORS),
 ]
 # POST-only staff endpoints.
 STAFF_ACTIONS = [
@@ -103,6 +109,8 @@ STAFF_ACTIONS = [
     ("attendance.mark", "/staff/sessions/{session_id}/attendance/mark", COORDINATORS),
     ("attendance.sync", "/staff/sessions/{session_id}/attendance/sync", COORDINATORS),
     ("attendance.close", "/staff/sessions/{session_id}/attendance/close", COORDINATORS),
+    ("voice.take", "/staff/callbacks/{callback_id}/take", PUBLISHERS),
+    ("voice.close", "/staff/callbacks/{callback_id}/close", PUBLISHERS),
 ]
 
 
@@ -126,8 +134,12 @@ def ids(app_context):
     message = InboundMessage(message_sid="SM" + "0" * 32, from_phone="+34612345678",
                              body="ALTA 123", received_at=utcnow())
     db.session.add(message)
+    callback = CallbackRequest(phone="+34612345678", language="ca", requested_at=utcnow(),
+                               workshop_id=workshop.id)
+    db.session.add(callback)
     db.session.commit()
-    return {"user_id": target.id, "neighbourhood_id": venue.neighbourhood_id,
+    return {"callback_id": callback.id,
+            "user_id": target.id, "neighbourhood_id": venue.neighbourhood_id,
             "message_id": message.id, "venue_id": venue.id, "workshop_id": workshop.id,
             "session_id": workshop.sessions[0].id, "topic_id": make_topic().id,
             "resident_id": resident_id, "finished_registration_id": finished_registration.id}

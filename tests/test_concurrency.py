@@ -6,6 +6,7 @@ Each test starts gunicorn on loopback against the session's database (SQLite fil
 PostgreSQL), fires simultaneous requests from many threads, and checks the database.
 """
 
+import html
 import http.client
 import os
 import re
@@ -17,7 +18,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -28,7 +29,7 @@ from workshops.config import PROJECT_ROOT
 from workshops.extensions import db
 from workshops.notifications.models import MessageKind, OutboxMessage
 from workshops.registrations import services
-from workshops.registrations.models import Registration, RegistrationStatus
+from workshops.registrations.models import Channel, Registration, RegistrationStatus
 
 # gunicorn runs in its own processes, on the machine's clock: so does the test.
 pytestmark = pytest.mark.real_clock
@@ -264,6 +265,96 @@ def test_a_web_and_an_sms_signup_racing_for_the_last_place(server, app_context, 
         assert [status for (status, _l, _b), _s in outcomes] == [303, 200]
     report("web vs SMS for the last place (5 rounds)", engine_name,
            [o for outcomes in rounds for o in outcomes], wall)
+
+
+def twilio_request(server, url, params):
+    """POST `params` to the app at `url` (its public address) as Twilio does: signed."""
+    from twilio.request_validator import RequestValidator
+
+    signature = RequestValidator(TEST_CONFIG["TWILIO_AUTH_TOKEN"]).compute_signature(
+        url, params)
+    connection = http.client.HTTPConnection("127.0.0.1", server, timeout=60)
+    connection.request("POST", urlsplit(url).path + (
+        "?" + urlsplit(url).query if urlsplit(url).query else ""), body=urlencode(params),
+        headers={"Content-Type": "application/x-www-form-urlencoded",
+                 "X-Twilio-Signature": signature})
+    response = connection.getresponse()
+    return response.status, None, response.read().decode()
+
+
+def gather_action(twiml: str) -> str:
+    return html.unescape(re.search(r'<Gather action="([^"]+)"', twiml).group(1))
+
+
+def test_a_call_the_web_and_an_sms_racing_for_the_last_place(server, app_context,
+                                                             engine_name):
+    """The caller has listened her way to the workshop; she presses 1 as a web form and a
+    text for the same last place arrive."""
+    from tests.factories import make_venue
+    from workshops.places.models import Neighbourhood
+
+    ciutat_vella = db.session.scalar(select(Neighbourhood).where(Neighbourhood.code == 1))
+    workshop = make_workshop(capacity=1, public_code="778",
+                             venue=make_venue(neighbourhood=ciutat_vella))
+    home = neighbourhood_id()
+    base = f"http://127.0.0.1:{server}"
+    rounds = []
+    for round_number in range(4):
+        workshop.capacity = round_number + 1  # one free place each round
+        db.session.commit()
+        web = Client(server)
+        fields = web.signup_fields(workshop.id, mobile(round_number), home)
+        sms = {"MessageSid": f"SM{round_number:032x}", "From": f"+3461{round_number:07d}",
+               "Body": "JOIN 778"}
+        call = {"CallSid": f"CA{round_number:032x}", "From": f"+3462{round_number:07d}"}
+        _status, _none, twiml = twilio_request(server, base + "/voice/inbound", call)
+        for key in ("3", "1", "1"):  # English, workshops near you, Ciutat Vella
+            _status, _none, twiml = twilio_request(server, gather_action(twiml),
+                                                   call | {"Digits": key})
+        sign_up_url = gather_action(twiml)
+        assert f"workshop={workshop.id}" in sign_up_url
+
+        outcomes, wall = all_at_once([
+            lambda c=web, f=fields: c.request("POST", f"/workshops/{workshop.id}/register", f),
+            lambda s=sms: twilio_request(server, base + "/sms/inbound", s),
+            lambda u=sign_up_url, c=call: twilio_request(server, u, c | {"Digits": "1"})])
+        rounds.append(outcomes)
+        registrations = statuses(workshop.id)
+        confirmed = [r for r in registrations if r.status == RegistrationStatus.CONFIRMED]
+        assert len(confirmed) == round_number + 1  # exactly one of the three got the place
+        assert len(registrations) == 3 * (round_number + 1)  # the others wait
+        assert [status for (status, _l, _b), _s in outcomes] == [303, 200, 200]
+        said = outcomes[2][0][2]
+        assert ("You have a place" in said) == (confirmed[-1].channel == Channel.PHONE)
+    channels = {r.channel for r in statuses(workshop.id)}
+    assert channels == {Channel.WEB, Channel.SMS, Channel.PHONE}
+    report("call vs web vs SMS for the last place (4 rounds)", engine_name,
+           [o for outcomes in rounds for o in outcomes], wall)
+
+
+def test_a_voice_step_delivered_four_times_at_once_is_applied_once(server, app_context,
+                                                                   engine_name):
+    from tests.factories import make_venue
+    from workshops.places.models import Neighbourhood
+
+    ciutat_vella = db.session.scalar(select(Neighbourhood).where(Neighbourhood.code == 1))
+    workshop = make_workshop(capacity=5, venue=make_venue(neighbourhood=ciutat_vella))
+    base = f"http://127.0.0.1:{server}"
+    call = {"CallSid": "CA" + "e" * 32, "From": "+34623456789"}
+    _status, _none, twiml = twilio_request(server, base + "/voice/inbound", call)
+    for key in ("3", "1", "1"):
+        _status, _none, twiml = twilio_request(server, gather_action(twiml),
+                                               call | {"Digits": key})
+    sign_up_url = gather_action(twiml)
+
+    outcomes, wall = all_at_once([
+        lambda: twilio_request(server, sign_up_url, call | {"Digits": "1"})] * 4)
+    report("one voice step delivered 4 times at once", engine_name, outcomes, wall)
+
+    assert [status for (status, _l, _b), _s in outcomes] == [200] * 4
+    assert len({body for (_status, _l, body), _s in outcomes}) == 1  # the same answer
+    assert "You have a place" in outcomes[0][0][2]
+    assert len(statuses(workshop.id)) == 1
 
 
 def signups_by_one_phone(server, workshops, phone):

@@ -441,7 +441,8 @@ def test_what_is_past_retention_goes_and_what_is_within_stays(world, now):
     # before the first text to the four web-only numbers still on record.
     # Links: those sent to the workshop over for 26 months (4 confirmations, 2 links).
     assert outcomes == {"residents": 2, "sms-received": 3, "sms-sent": 10, "manage-links": 6,
-                        "attempt-limits": 1, "phone-codes": 0, "audit-events": 0}
+                        "attempt-limits": 1, "phone-codes": 0, "audit-events": 0,
+                        "voice-calls": 0}  # nobody called (see test_voice)
     assert list(db.session.scalars(select(Registration.workshop_id).join(
         ManageLink, ManageLink.registration_id == Registration.id))) == [world["recent_id"]]
     assert names() == {"Berta Tornada", "Carla Missatge", "Dolors Marcada"}
@@ -483,6 +484,8 @@ def test_a_dry_run_counts_and_changes_nothing(runner, world, now):
     assert result.output.splitlines() == [
         "sms-received: 3 would be deleted (text messages received more than 90 days ago)",
         "sms-sent: 10 would be deleted (text messages sent more than 90 days ago)",
+        "voice-calls: 0 would be deleted (phone calls and call-back requests older than 90 "
+        "days)",
         "manage-links: 6 would be deleted (personal links to workshops over for 24 months)",
         "residents: 2 would be anonymised (residents with no activity for 24 months)",
         "attempt-limits: 1 would be deleted (attempt-limit records past every window)",

@@ -103,6 +103,7 @@ BLUEPRINT_MODULES = {
     "my": ("views",),
     "outcomes": ("views",),
     "operations": ("cli", "views"),
+    "voice": ("forget", "views"),
 }
 
 

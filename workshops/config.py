@@ -99,6 +99,9 @@ def from_environment(instance_path: str) -> dict:
         "SMS_BACKEND": os.environ.get("SMS_BACKEND", "log"),
         # Incoming messages answered per phone and hour; past that, silence (the bill).
         "SMS_INBOUND_LIMIT_PER_HOUR": 20,
+        # Calls to the voice line answered per number and hour; past that, a short goodbye.
+        "VOICE_CALLS_PER_NUMBER_PER_HOUR": int(os.environ.get(
+            "VOICE_CALLS_PER_NUMBER_PER_HOUR", "10")),
         "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID", ""),
         "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN", ""),
         "TWILIO_FROM_NUMBER": os.environ.get("TWILIO_FROM_NUMBER", ""),

@@ -27,7 +27,7 @@ AGE_WEIGHTS = [(AgeBand.UNDER_30, 1), (AgeBand.FROM_30, 2), (AgeBand.FROM_45, 3)
                (AgeBand.FROM_65, 4), (AgeBand.FROM_75, 3), (None, 2)]
 GENDER_WEIGHTS = [(Gender.WOMAN, 6), (Gender.MAN, 3), (Gender.NON_BINARY, 0.2),
                   (Gender.UNSAID, 1)]
-CHANNEL_WEIGHTS = [(Channel.WEB, 4), (Channel.SMS, 4), (Channel.STAFF, 2)]
+CHANNEL_WEIGHTS = [(Channel.WEB, 4), (Channel.SMS, 4), (Channel.PHONE, 1), (Channel.STAFF, 2)]
 
 
 def _pick(rng, weighted):

@@ -4,6 +4,8 @@ privacy page reads too, so the page and the purge never disagree.
 
 - Text messages, both directions (bodies, numbers, replies, links, provider ids):
   deleted SMS_RETENTION_DAYS after they were received or queued.
+- Calls to the voice line (number, steps) and call-back requests: deleted
+  SMS_RETENTION_DAYS after the call or the request.
 - Personal links (/r/<token>) to registrations whose workshop ended more than
   RESIDENT_RETENTION_MONTHS ago: deleted, so a page about a place long past opens no more.
 - Residents with no activity for RESIDENT_RETENTION_MONTHS: anonymised exactly as an
@@ -42,6 +44,7 @@ from workshops.registrations.services import (
     links_of_workshops_ended_before,
 )
 from workshops.sms import forget as sms
+from workshops.voice import forget as voice
 
 BATCH = 500
 PURGE_EVERY = timedelta(days=1)
@@ -142,6 +145,10 @@ def kinds() -> list[Kind]:
         Kind("sms-sent", f"text messages sent more than {days} days ago", "deleted",
              lambda now: notifications.count_sent_before(sms_cutoff(now)),
              lambda now: notifications.delete_sent_before(sms_cutoff(now))),
+        Kind("voice-calls", f"phone calls and call-back requests older than {days} days",
+             "deleted",
+             lambda now: voice.count_before(sms_cutoff(now)),
+             lambda now: voice.delete_before(sms_cutoff(now))),
         Kind("manage-links", f"personal links to workshops over for {months} months",
              "deleted",
              lambda now: _count(links_of_workshops_ended_before(resident_cutoff(now))),

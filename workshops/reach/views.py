@@ -125,8 +125,8 @@ def _charts(result, lang: str) -> dict:
             months),
         "channels": bar_chart(
             "chart-channels", _("Registrations by channel"),
-            _("One bar per channel (web, SMS, staff, walk-in): registrations made through "
-              "it. The table beside it has the same numbers."),
+            _("One bar per channel (web, SMS, phone call, staff, walk-in): registrations made "
+              "through it. The table beside it has the same numbers."),
             channels),
     }
 

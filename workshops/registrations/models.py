@@ -48,6 +48,7 @@ class Channel(enum.StrEnum):
     SMS = "sms"
     STAFF = "staff"
     WALK_IN = "walk-in"
+    PHONE = "phone"
 
 
 AGE_BAND_LABELS = {
@@ -73,6 +74,7 @@ CHANNEL_LABELS = {
     Channel.SMS: _l("SMS"),
     Channel.STAFF: _l("Staff"),
     Channel.WALK_IN: _l("Walk-in"),
+    Channel.PHONE: _l("Phone call"),
 }
 
 

@@ -84,9 +84,10 @@ def _find_resident(phone: Phone | None) -> Resident | None:
     return db.session.scalar(select(Resident).where(Resident.phone == phone.e164))
 
 
-# Channels on which the phone itself speaks: what it says about the resident is hers to say.
-# A web form, a walk-in or staff typing a number prove nothing about whose number it is.
-PROVEN_CHANNELS = frozenset({Channel.SMS})
+# Channels on which the phone itself speaks (a text from it, a call from it): what it says
+# about the resident is hers to say. A web form, a walk-in or staff typing a number prove
+# nothing about whose number it is.
+PROVEN_CHANNELS = frozenset({Channel.SMS, Channel.PHONE})
 
 
 def resident_for(details: ResidentDetails, *, proven: bool, now: datetime) -> Resident:

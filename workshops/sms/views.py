@@ -1,10 +1,9 @@
 import re
 
-from flask import abort, current_app, render_template, request
+from flask import abort, render_template
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from workshops.accounts.access import role_required
@@ -20,40 +19,17 @@ from workshops.notifications.models import DELIVERY_LABELS, KIND_LABELS, STATUS_
 from workshops.sms import bp
 from workshops.sms.inbound import handle
 from workshops.sms.models import InboundMessage
+from workshops.twilio_webhooks import TWILIO_SID, require_twilio_signature, twilio_parameter
 
 # The shape of what Twilio sends (https://www.twilio.com/docs/messaging/guides/webhook-request):
-# a message SID is two capital letters and 32 characters (hexadecimal in Twilio's), a sender
-# a phone number, short code or alphanumeric id, a body at most 1600 characters, an error
-# code a number. Each fits its column, and none holds NUL, which PostgreSQL cannot store.
-MESSAGE_SID = re.compile(r"[A-Z]{2}[0-9A-Za-z]{32}")
+# a message SID is a Twilio SID, a sender a phone number, short code or alphanumeric id, a
+# body at most 1600 characters, an error code a number. Each fits its column, and none
+# holds NUL, which PostgreSQL cannot store.
+MESSAGE_SID = TWILIO_SID
 SENDER = re.compile(r"[^\x00-\x1f\x7f]{1,32}")
 BODY = re.compile(r"[^\x00]{0,1600}")
 ERROR_CODE = re.compile(r"[0-9]{0,10}")
 DELIVERY_STATUS = re.compile(r"[A-Za-z_-]{0,20}")
-
-
-def twilio_parameter(name: str, shape: re.Pattern) -> str:
-    """A parameter of a signed Twilio request, or 400 if it cannot have come from Twilio.
-
-    Refused (400) rather than accepted and ignored (200): the request changes nothing
-    either way, but Twilio logs a 4xx answer in its debugger, where an operator sees it,
-    and a 200 would hide it. A retry (Twilio retries on timeouts unless the URL's `#rp=`
-    override asks for more) is refused the same way, so it is harmless."""
-    value = request.form.get(name, "")
-    if not shape.fullmatch(value):
-        abort(400)
-    return value
-
-
-def signed_by_twilio() -> bool:
-    """Check X-Twilio-Signature against the public URL Twilio called (not request.url,
-    which differs behind a TLS proxy)."""
-    token = current_app.config["TWILIO_AUTH_TOKEN"]
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if not token or not signature:
-        return False
-    url = current_app.config["PUBLIC_BASE_URL"] + request.full_path.rstrip("?")
-    return RequestValidator(token).validate(url, request.form, signature)
 
 
 def twiml(reply: str | None):
@@ -66,8 +42,7 @@ def twiml(reply: str | None):
 @bp.post("/sms/inbound")
 @csrf.exempt
 def inbound():
-    if not signed_by_twilio():
-        abort(403)
+    require_twilio_signature()
     sid = twilio_parameter("MessageSid", MESSAGE_SID)
     sender = twilio_parameter("From", SENDER)
     body = twilio_parameter("Body", BODY)
@@ -86,8 +61,7 @@ def inbound():
 @bp.post("/sms/status")
 @csrf.exempt
 def delivery_status():
-    if not signed_by_twilio():
-        abort(403)
+    require_twilio_signature()
     sid = twilio_parameter("MessageSid", MESSAGE_SID)
     status = twilio_parameter("MessageStatus", DELIVERY_STATUS).lower()
     code = twilio_parameter("ErrorCode", ERROR_CODE)
