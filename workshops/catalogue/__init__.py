@@ -1,6 +1,7 @@
 """Workshops and their sessions: organisers publish them, residents find them."""
 
 from flask import Blueprint
+from flask_login import current_user
 
 bp = Blueprint("catalogue", __name__)
 
@@ -11,9 +12,18 @@ def add_template_globals(state):
     from workshops.catalogue import models
 
     state.app.jinja_env.globals.update(
+        can_edit_workshop=_current_user_can_edit,
         AUDIENCE_LABELS=models.AUDIENCE_LABELS,
         INSTRUCTION_LANGUAGES=models.INSTRUCTION_LANGUAGES,
         LEVEL_LABELS=models.LEVEL_LABELS,
         STATUS_LABELS=models.STATUS_LABELS,
         WorkshopStatus=models.WorkshopStatus,
     )
+
+
+def _current_user_can_edit(workshop) -> bool:
+    """Whether to offer the signed-in user the workshop's staff pages: the rule those pages
+    apply (catalogue.services.can_edit), so no link leads to a 403."""
+    from workshops.catalogue.services import can_edit
+
+    return current_user.is_authenticated and can_edit(current_user, workshop)
