@@ -569,6 +569,21 @@ def test_a_malformed_phone_gives_a_translated_error_and_keeps_what_was_typed(cli
     assert db.session.scalar(select(func.count()).select_from(Registration)) == 3
 
 
+@pytest.mark.parametrize("lang, session_word", [("ca", "sessió"), ("es", "sesión"),
+                                                 ("en", "session")])
+def test_signing_out_is_not_worded_like_the_workshop_session_on_the_roster(
+        client, auth, live_session, lang, session_word):
+    session, _people, _facilitator = live_session
+    auth.login("tablet@example.org")
+    html = client.get(f"/staff/sessions/{session.id}/attendance?lang={lang}").get_data(
+        as_text=True)
+    sign_out = re.search(r'<button type="submit" class="link-button">([^<]+)</button>',
+                         html).group(1)
+    close = re.search(r'<section class="close-session".*?</section>', html, re.S).group(0)
+    assert session_word not in sign_out.lower()
+    assert sign_out not in close
+
+
 def test_closing_from_the_roster_page(client, auth, live_session):
     session, people, _facilitator = live_session
     auth.login("tablet@example.org")
@@ -728,7 +743,7 @@ def test_a_facilitator_takes_attendance_on_a_tablet_through_a_lost_connection(
         assert sorted(present) == sorted(people[:5] + [walk_in.id])
         assert walk_in.resident.name == "Rosa Serra"
     # Signing out forgets the kept copy of the roster (it holds residents' names).
-    page.get_by_role("button", name="Tanca la sessió").tap()
+    page.get_by_role("button", name="Surt", exact=True).tap()
     page.wait_for_url(live_server + "/")
     page.wait_for_function("() => caches.has('attendance-v1').then(kept => !kept)")
 

@@ -9,8 +9,13 @@ bp = Blueprint("catalogue", __name__)
 @bp.record_once
 def add_template_globals(state):
     """Labels every template (and imported macro) may use."""
-    from workshops.catalogue import models
+    from workshops.catalogue import local_time, models
 
+    state.app.jinja_env.filters.update(
+        long_date=local_time.long_date,
+        weekday_and_day=local_time.weekday_and_day,
+        weekday_day_and_time=local_time.weekday_day_and_time,
+    )
     state.app.jinja_env.globals.update(
         can_edit_workshop=_current_user_can_edit,
         AUDIENCE_LABELS=models.AUDIENCE_LABELS,
