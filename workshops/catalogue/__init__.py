@@ -13,6 +13,7 @@ def add_template_globals(state):
 
     state.app.jinja_env.filters.update(
         long_date=local_time.long_date,
+        month_and_year=local_time.month_and_year,
         weekday_and_day=local_time.weekday_and_day,
         weekday_day_and_time=local_time.weekday_day_and_time,
     )

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_time, get_datetime_format
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_skeleton,
+    format_time,
+    get_datetime_format,
+)
 from flask_babel import get_locale
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -81,3 +87,8 @@ def weekday_day_and_time(instant: datetime) -> str:
     joined = get_datetime_format("medium", locale=locale).replace("'", "")
     return (joined.replace("{0}", format_time(local, "short", locale=locale))
             .replace("{1}", weekday_and_day(instant)))
+
+
+def month_and_year(day: date) -> str:
+    """"desembre del 2026", "diciembre de 2026", "December 2026"."""
+    return format_skeleton("yMMMM", day, locale=get_locale())
