@@ -27,6 +27,7 @@ PUBLIC_ENDPOINTS = {"static", "home.home", "home.healthz", "accounts.login",
                     "calendars.feed", "calendars.workshop_calendar", "calendars.calendars_page",
                     "calendars.staff_feed", "attendance.service_worker",
                     "reach.open_data_csv", "reach.open_data_json", "privacy.page",
+                    "home.accessibility",
                     # A resident's own pages: proved by a code, not a staff role.
                     "my.start", "my.send_code", "my.enter_code", "my.overview", "my.cancel",
                     "my.details", "my.sms_consent", "my.delete", "my.sign_out",

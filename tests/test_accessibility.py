@@ -20,7 +20,8 @@ PUBLIC_PAGES = ["/", "/?lang=es", "/?lang=en", "/login", "/no-such-page", "/work
                 "/workshops/{workshop_id}", "/workshops/{workshop_id}?lang=en",
                 "/workshops/{workshop_id}/poster", "/r/{token}", "/r/{token}/cancel",
                 "/calendars", "/calendars?district=10&feed_lang=es", "/privacy",
-                "/privacy?lang=en", "/my-workshops", "/my-workshops?lang=es"]
+                "/privacy?lang=en", "/accessibility", "/accessibility?lang=es", "/my-workshops",
+                "/my-workshops?lang=es"]
 ADMIN_PAGES = ["/staff", "/account", "/admin/users", "/admin/users/new",
                "/staff/neighbourhoods", "/staff/venues", "/staff/venues/new", "/staff/topics",
                "/staff/workshops", "/staff/workshops/new", "/staff/workshops/{workshop_id}",

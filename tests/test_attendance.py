@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token_from, post_form
@@ -19,6 +20,8 @@ from workshops.catalogue.local_time import Slot
 from workshops.catalogue.models import Session
 from workshops.extensions import db
 from workshops.notifications.models import OutboxMessage
+from workshops.registrations import services as registrations
+from workshops.registrations.disclosure import name_for_staff
 from workshops.registrations.models import (
     AgeBand,
     Channel,
@@ -195,7 +198,7 @@ def walk_in_details(phone=None, name="Walk In", **overrides):
                            home_neighbourhood=make_neighbourhood(), **overrides)
 
 
-def test_a_walk_in_above_capacity_is_present_and_counted_above_capacity(facilitator):
+def test_a_walk_in_at_a_full_workshop_holds_a_place_and_counts_above_capacity(facilitator):
     workshop = course(capacity=2, facilitators=[facilitator])
     first, second = sign_up(workshop, 1), sign_up(workshop, 2)
     session = workshop.sessions[0]
@@ -204,11 +207,60 @@ def test_a_walk_in_above_capacity_is_present_and_counted_above_capacity(facilita
     walk_in = attendance.add_walk_in(session, walk_in_details(), by=facilitator, now=DURING)
     db.session.commit()
     assert walk_in.channel == Channel.WALK_IN
-    # Capacity holds for places: the walk-in waits for one, but is present today.
-    assert walk_in.status == RegistrationStatus.WAITLISTED and workshop.seats_taken == 2
+    # She is in the room: registered with a place and present, whatever the capacity.
+    assert walk_in.status == RegistrationStatus.CONFIRMED and workshop.seats_taken == 3
     assert mark_of(session, walk_in).present
     assert attendance.roster(session).counts() == {
-        "present": 3, "registered": 2, "walk_ins": 1, "capacity": 2, "above_capacity": 1}
+        "present": 3, "registered": 3, "walk_ins": 1, "capacity": 2, "above_capacity": 1}
+
+
+def test_a_walk_in_above_capacity_pushes_nobody_out_and_the_waiting_list_keeps_its_order(
+        facilitator):
+    # A course of two sessions, a week apart: the walk-in comes to the first.
+    workshop = make_workshop(now=CREATED, capacity=2, slots=[
+        Slot(start, start + timedelta(hours=2))
+        for start in (SESSION_START, SESSION_START + timedelta(days=7))])
+    workshop.facilitators = [facilitator]
+    first, second = sign_up(workshop, 1), sign_up(workshop, 2)
+    waiting = [sign_up(workshop, n) for n in (3, 4)]
+    early = workshop.sessions[0]
+    walk_in = attendance.add_walk_in(early, walk_in_details(), by=facilitator, now=DURING)
+    db.session.commit()
+    assert [r.status for r in (first, second, walk_in)] == [RegistrationStatus.CONFIRMED] * 3
+    assert [registrations.waitlist_position(r) for r in waiting] == [1, 2]
+    # A place freed while still at capacity goes to nobody; the next one, to the first waiting.
+    later = early.ends_at + timedelta(days=1)
+    assert registrations.cancel(first, now=later) is None
+    assert registrations.cancel(second, now=later) == waiting[0]
+    db.session.commit()
+    assert workshop.seats_taken == 2 == db.session.scalar(
+        select(func.count()).select_from(Registration).where(
+            Registration.workshop_id == workshop.id,
+            Registration.status == RegistrationStatus.CONFIRMED))
+    assert registrations.waitlist_position(waiting[1]) == 1
+
+
+def test_walk_ins_are_added_for_as_long_as_attendance_can_be_changed(facilitator):
+    workshop = course(capacity=1, facilitators=[facilitator])
+    sign_up(workshop, 1)
+    session = workshop.sessions[0]
+    six_days_later = session.ends_at + timedelta(days=6)
+    assert workshop.is_over(six_days_later)
+    walk_in = attendance.add_walk_in(session, walk_in_details(), by=facilitator,
+                                     now=six_days_later)
+    db.session.commit()
+    assert walk_in.status == RegistrationStatus.CONFIRMED
+    assert mark_of(session, walk_in).present
+    eight_days_later = session.ends_at + timedelta(days=8)
+    with pytest.raises(AttendanceError) as error:
+        attendance.add_walk_in(session, walk_in_details(name="Too Late"), by=facilitator,
+                               now=eight_days_later)
+    assert error.value.code == "locked"
+    db.session.rollback()
+    coordinator = make_user([Role.COORDINATOR])
+    assert attendance.add_walk_in(session, walk_in_details(name="Corrected Later"),
+                                  by=coordinator, now=eight_days_later).status == (
+        RegistrationStatus.CONFIRMED)
 
 
 def test_a_walk_in_takes_a_free_place(facilitator):
@@ -481,6 +533,29 @@ def test_the_roster_shows_a_walk_ins_name_as_typed_and_the_name_on_record_for_th
     assert (hers.resident.name, hers.display_name) == ("Maria Garcia", "Maria Garcia")
 
 
+def test_the_roster_shows_an_sms_sign_up_without_a_name_by_channel_and_last_digits(
+        client, auth, live_session):
+    session, _people, _facilitator = live_session
+    sign_up(session.workshop, 45678, channel=Channel.SMS, name="")
+    auth.login("tablet@example.org")
+    html = client.get(f"/staff/sessions/{session.id}/attendance").get_data(as_text=True)
+    assert '<span class="name">SMS ···678</span>' in html
+    assert "(dades esborrades)" not in html
+
+
+def test_staff_see_erased_residents_and_unnamed_sms_sign_ups_in_different_words(
+        app_context):
+    workshop = course(capacity=5)
+    unnamed = sign_up(workshop, 45678, channel=Channel.SMS, name="")
+    erased = sign_up(workshop, 2)
+    erased.resident.name, erased.resident.phone = "", None
+    erased.resident.erased_at = CREATED
+    named = sign_up(workshop, 3)
+    with force_locale("ca"):
+        assert [name_for_staff(r) for r in (unnamed, erased, named)] == [
+            "SMS ···678", "(dades esborrades)", "Person 3"]
+
+
 def test_a_malformed_phone_gives_a_translated_error_and_keeps_what_was_typed(client, auth,
                                                                              live_session):
     session, _people, _facilitator = live_session
@@ -492,6 +567,21 @@ def test_a_malformed_phone_gives_a_translated_error_and_keeps_what_was_typed(cli
     assert "Esto no parece un número de teléfono. Escríbalo así: 612 34 56 78." in html
     assert 'value="Núria"' in html and 'value="12 34"' in html
     assert db.session.scalar(select(func.count()).select_from(Registration)) == 3
+
+
+@pytest.mark.parametrize("lang, session_word", [("ca", "sessió"), ("es", "sesión"),
+                                                 ("en", "session")])
+def test_signing_out_is_not_worded_like_the_workshop_session_on_the_roster(
+        client, auth, live_session, lang, session_word):
+    session, _people, _facilitator = live_session
+    auth.login("tablet@example.org")
+    html = client.get(f"/staff/sessions/{session.id}/attendance?lang={lang}").get_data(
+        as_text=True)
+    sign_out = re.search(r'<button type="submit" class="link-button">([^<]+)</button>',
+                         html).group(1)
+    close = re.search(r'<section class="close-session".*?</section>', html, re.S).group(0)
+    assert session_word not in sign_out.lower()
+    assert sign_out not in close
 
 
 def test_closing_from_the_roster_page(client, auth, live_session):
@@ -653,7 +743,7 @@ def test_a_facilitator_takes_attendance_on_a_tablet_through_a_lost_connection(
         assert sorted(present) == sorted(people[:5] + [walk_in.id])
         assert walk_in.resident.name == "Rosa Serra"
     # Signing out forgets the kept copy of the roster (it holds residents' names).
-    page.get_by_role("button", name="Tanca la sessió").tap()
+    page.get_by_role("button", name="Surt", exact=True).tap()
     page.wait_for_url(live_server + "/")
     page.wait_for_function("() => caches.has('attendance-v1').then(kept => !kept)")
 
@@ -706,3 +796,39 @@ def test_a_walk_in_added_offline_is_saved_when_the_connection_returns(app, live_
             Registration.channel == Channel.WALK_IN))
         assert walk_in.resident.name == "Rosa Serra"
         assert mark_of(db.session.get(Session, session_id), walk_in).present
+
+
+@pytest.mark.browser
+def test_the_roster_fits_a_320_px_phone_and_every_target_is_at_least_44_px(app, live_server,
+                                                                           browser):
+    with app.app_context():
+        facilitator = make_user([Role.FACILITATOR], email="phone@example.org")
+        start = datetime.now(UTC).replace(second=0, microsecond=0)
+        created = start - timedelta(days=2)
+        workshop = course(start=start, created=created, capacity=2, facilitators=[facilitator],
+                          titles={"ca": "Tràmits en línia amb l'Ajuntament i la Generalitat",
+                                  "es": "", "en": ""})
+        sign_up(workshop, 1, created=created,
+                name="Maria Dolors Puigdomènech i Vilanova-Castellsagué")
+        sign_up(workshop, 2, created=created, channel=Channel.SMS, name="")
+        sign_up(workshop, 3, created=created)  # waiting
+        session_id = workshop.sessions[0].id
+    context = browser.new_context(viewport={"width": 320, "height": 640}, has_touch=True,
+                                  is_mobile=True, locale="ca-ES")
+    page = context.new_page()
+    page.goto(live_server + "/login")
+    page.fill("#email", "phone@example.org")
+    page.fill("#password", "a-long-test-password")
+    page.locator("form.form button[type=submit]").tap()
+    page.wait_for_url("**/staff/attendance")
+    page.goto(f"{live_server}/staff/sessions/{session_id}/attendance")
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    small_targets = page.eval_on_selector_all(
+        "main a, main button, main input:not([type=hidden]), main select",
+        "els => els.filter(e => e.offsetParent).map(e => { "
+        "const r = e.getBoundingClientRect(); "
+        "return [e.textContent.trim() || e.name, Math.round(r.width), Math.round(r.height)]; })"
+        ".filter(([, w, h]) => Math.min(w, h) < 44)")
+    context.close()
+    assert scroll_width == 320  # no sideways scrolling
+    assert small_targets == []

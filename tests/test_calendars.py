@@ -4,15 +4,17 @@ import csv
 import io
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from html import unescape
 
 import icalendar
 import pytest
 import vobject
+from babel import Locale
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event
 
-from tests.conftest import TEST_CONFIG, post_form
+from tests.conftest import TEST_CONFIG, TEST_NOW, post_form
 from tests.factories import (
     make_neighbourhood,
     make_topic,
@@ -455,7 +457,7 @@ def test_the_workshop_page_and_the_manage_link_offer_add_to_calendar(app_context
     for page in (f"/workshops/{workshop.id}?lang=en", f"/r/{manage_token(registration)}?lang=en"):
         html = client.get(page).get_data(as_text=True)
         assert f'href="/workshops/{workshop.id}.ics?lang=en"' in html
-        assert "Download all 2 sessions (.ics)" in html
+        assert "Add all 2 sessions to my calendar" in html
         assert "https://calendar.google.com/calendar/render?action=TEMPLATE" in html
         assert google_dates in html
 
@@ -638,3 +640,39 @@ def test_sign_ups_do_not_make_subscribers_download_the_feed_again(app_context, c
     workshop.title_texts["en"] = "A new title"
     db.session.commit()
     assert client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 200
+
+
+# --- dates in the page's language -----------------------------------------------------------
+
+@pytest.mark.parametrize("lang, december, april", [
+    ("ca", "dijous, 17 de desembre del 2026", "dijous, 8 d’abril del 2027"),
+    ("es", "jueves, 17 de diciembre de 2026", "jueves, 8 de abril de 2027"),
+    ("en", "Thursday, December 17, 2026", "Thursday, April 8, 2027"),
+])
+def test_dates_are_written_out_in_full_in_the_pages_language(client, seeded, lang, december,
+                                                             april):
+    # Thursday 17 December 2026 and Thursday 8 April 2027, counted from the frozen clock.
+    days = [TEST_NOW.date() + timedelta(days=20), TEST_NOW.date() + timedelta(days=132)]
+    workshop = make_workshop(slots=[slot(day, time(10), time(12)) for day in days])
+    for page in ("/calendars", f"/workshops/{workshop.id}"):
+        html = unescape(client.get(f"{page}?lang={lang}").get_data(as_text=True))
+        assert december in html and april in html, page
+
+
+@pytest.mark.parametrize("lang", ["ca", "es", "en"])
+def test_the_calendars_page_abbreviates_no_day_or_month(client, seeded, lang):
+    make_workshop(slots=[later(days) for days in (3, 40, 75, 130)])
+    html = unescape(client.get(f"/calendars?lang={lang}").get_data(as_text=True))
+    preview = re.search(r'<ol class="session-list calendar-preview">(.*?)</ol>', html,
+                        re.S).group(1)
+    when = " ".join(re.findall(r'<span class="when">([^<]+)</span>', preview))
+    locale = Locale.parse(lang)
+    short_names = (list(locale.days["format"]["abbreviated"].values())
+                   + list(locale.months["format"]["abbreviated"].values()))
+    found = [name for name in short_names
+             if re.search(rf"(?<!\w){re.escape(name)}(?=[\s,.]|$)", when)
+             and name not in (list(locale.days["format"]["wide"].values())
+                              + list(locale.months["format"]["wide"].values()))]
+    assert when and found == []
+    buttons = re.findall(r'class="button[^"]*"[^>]*>([^<]+)<', html)
+    assert buttons and not [text for text in buttons if ".ics" in text]

@@ -207,6 +207,17 @@ def test_capacity_cannot_drop_below_the_people_registered(app_context):
     assert error.value.code == "capacity_below_taken"
 
 
+def test_capacity_may_stay_as_it_is_with_walk_ins_above_it(app_context):
+    workshop = make_workshop(now=NOW, slots=[in_days(3)], capacity=5)
+    workshop.seats_taken = 6  # a walk-in came to a full workshop
+    services.update_workshop(workshop, details(capacity=5, venue=workshop.venue,
+                                               topic=workshop.topic), now=NOW)
+    with pytest.raises(CatalogueError) as error:
+        services.update_workshop(workshop, details(capacity=4, venue=workshop.venue,
+                                                   topic=workshop.topic), now=NOW)
+    assert error.value.code == "capacity_below_taken"
+
+
 def test_a_duplicate_is_a_draft_copy_with_a_new_code_and_no_sessions(app_context):
     workshop = make_workshop(now=NOW, slots=[in_days(3)], audiences=["women"])
     organiser = make_user([Role.ORGANISER])
@@ -356,6 +367,33 @@ def test_the_owner_and_coordinators_can_edit(client, auth, app_context):
     auth.logout()
     auth.login_as(Role.COORDINATOR)
     assert client.get(f"/staff/workshops/{workshop.id}/edit").status_code == 200
+
+
+@pytest.mark.parametrize("who, offered", [
+    ("owner", True), ("coordinator", True), ("admin", True), ("other organiser", False),
+    ("facilitator on the team", False), ("facilitator and organiser on the team", False)])
+def test_the_workshop_page_offers_its_management_only_to_who_may_open_it(client, auth,
+                                                                       app_context, who,
+                                                                       offered):
+    owner = make_user([Role.ORGANISER], email="owner@example.org")
+    workshop = make_workshop(organiser=owner)
+    roles = {"owner": None, "coordinator": [Role.COORDINATOR], "admin": [Role.ADMIN],
+             "other organiser": [Role.ORGANISER],
+             "facilitator on the team": [Role.FACILITATOR],
+             "facilitator and organiser on the team": [Role.FACILITATOR, Role.ORGANISER]}[who]
+    if roles is None:
+        auth.login("owner@example.org")
+    else:
+        user = auth.login_as(*roles)
+        if "team" in who:
+            workshop.facilitators = [user]
+            db.session.commit()
+    manage_url = f"/staff/workshops/{workshop.id}"
+    page = client.get(f"/workshops/{workshop.id}?lang=en").get_data(as_text=True)
+    assert (f'href="{manage_url}"' in page) is offered
+    assert ("Manage this workshop" in page) is offered
+    # The link and the page it leads to apply one rule.
+    assert client.get(manage_url).status_code == (200 if offered else 403)
 
 
 def test_cancelling_asks_for_a_reason_and_shows_it_publicly(client, auth, app_context):

@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from html import unescape
 
 import pytest
 from sqlalchemy import func, select
@@ -406,6 +407,17 @@ def test_coordinators_see_the_dashboard_with_definitions_and_the_map_notice(clie
     assert "1 person waiting" in html  # Carles, on W1's list at Alfa
 
 
+@pytest.mark.parametrize("lang, period, month", [
+    ("ca", "Període: 1 d’octubre del 2026 – 27 de novembre del 2026", "octubre del 2026"),
+    ("es", "Del 1 de octubre de 2026 al 27 de noviembre de 2026", "octubre de 2026"),
+    ("en", "From October 1, 2026 to November 27, 2026", "October 2026")])
+def test_the_dashboard_writes_its_dates_in_the_pages_language(client, auth, app_context, lang,
+                                                             period, month):
+    auth.login_as(Role.COORDINATOR)
+    html = unescape(page(client, f"/reach?lang={lang}&date_from=2026-10-01&date_to=2026-11-27"))
+    assert period in html and f'<th scope="row" class="sticky">{month}</th>' in html
+
+
 def test_the_staff_home_links_coordinators_to_the_dashboard(client, auth, app_context):
     auth.login_as(Role.COORDINATOR)
     assert 'href="/reach"' in page(client, "/staff")
@@ -443,9 +455,9 @@ def test_the_tables_sort_by_any_column_without_javascript(client, auth, todays_w
 def test_a_reversed_or_very_long_period_is_put_right(client, auth, todays_world):
     auth.login_as(Role.COORDINATOR)
     html = page(client, "/reach?date_from=2026-03-31&date_to=2026-03-01&lang=en")
-    assert "From 1 Mar 2026 to 31 Mar 2026" in html
+    assert "From March 1, 2026 to March 31, 2026" in html
     html = page(client, "/reach?date_from=2000-01-01&date_to=2026-03-31&lang=en")
-    assert "From 1 Apr 2023 to 31 Mar 2026" in html  # at most 36 months
+    assert "From April 1, 2023 to March 31, 2026" in html  # at most 36 months
 
 
 def test_the_csv_export_is_a_safe_semicolon_spreadsheet_with_the_same_figures(

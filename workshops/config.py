@@ -135,7 +135,23 @@ def from_environment(instance_path: str) -> dict:
         "READY_MAX_OUTBOX_AGE_SECONDS": int(os.environ.get("READY_MAX_OUTBOX_AGE_SECONDS",
                                                            "900")),
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
+        # The phone residents call with questions (every page's footer and the accessibility
+        # statement), and when it is answered, in each language (CONTACT_HOURS_CA, _ES, …;
+        # a language without its own shows the first language's). The defaults are the City
+        # Council's 010 information line and placeholder hours: set them in production.
+        "CONTACT_PHONE": os.environ.get("CONTACT_PHONE", "010"),
+        "CONTACT_HOURS": {
+            language: os.environ.get(f"CONTACT_HOURS_{language.upper()}",
+                                     DEFAULT_CONTACT_HOURS.get(language, ""))
+            for language in languages},
     }
+
+
+DEFAULT_CONTACT_HOURS = {
+    "ca": "De dilluns a divendres, de 9 a 14 h",
+    "es": "De lunes a viernes, de 9 a 14 h",
+    "en": "Monday to Friday, 9 am to 2 pm",
+}
 
 
 def _env_positive_int(name: str, default: int) -> int:

@@ -188,10 +188,12 @@ def mark(session: Session, change: Change, *, by: User, now: datetime) -> str:
 def add_walk_in(session: Session, details: ResidentDetails, *, by: User, now: datetime,
                 submission_key: str = "", marked_at: datetime | None = None) -> Registration:
     """Someone who came without registering: registered through the walk-in channel and
-    marked present. A free place is theirs; when the workshop is full they go on the
-    waiting list (capacity holds) and count above capacity today. A phone that matches a
-    resident attaches to that resident, changing nothing stored about her (the name typed
-    stays with this registration); one already holding a place is just marked present.
+    marked present. She is there, so she holds a place even when the workshop is full (and
+    counts above capacity); nobody else loses theirs. Walk-ins are added for as long as
+    marks can be changed (`_check_can_change`), after the last session too. A phone that
+    matches a resident attaches to that resident, changing nothing stored about her (the
+    name typed stays with this registration); one already holding a place is just marked
+    present.
     No SMS is sent. `marked_at` is the tap time of a walk-in added offline."""
     # The workshop row first, then the session row: one locking order, no deadlock.
     registrations.lock_workshop(session.workshop_id)

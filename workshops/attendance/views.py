@@ -39,6 +39,7 @@ from workshops.extensions import db
 from workshops.i18n import current_language
 from workshops.places.models import Neighbourhood
 from workshops.places.queries import districts_with_neighbourhoods
+from workshops.registrations.disclosure import name_for_staff
 from workshops.registrations.forms import OUTSIDE_BARCELONA, SUBMISSION_KEY_MAX_LENGTH
 from workshops.registrations.models import AgeBand, Gender
 from workshops.registrations.phones import masked_phone
@@ -107,6 +108,7 @@ def roster(session_id: int):
         query=query, no_match=no_match, filter_form=filter_form, lang=current_language(),
         locked=attendance.is_locked(session, current_user, now=now),
         new_change_id=attendance.new_change_id, searchable=searchable, masked_phone=masked_phone,
+        name_for_staff=name_for_staff,
         # For the script: "{n}" stands for the number (ca, es and en have two plural forms).
         waiting_texts=[ngettext("%(count)s change waiting to be saved",
                                 "%(count)s changes waiting to be saved", n, count="{n}")

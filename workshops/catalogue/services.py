@@ -89,7 +89,8 @@ def _validate(details: WorkshopDetails, workshop: Workshop | None) -> None:
         raise CatalogueError("venue_required", "venue")
     if not MIN_CAPACITY <= details.capacity <= MAX_CAPACITY:
         raise CatalogueError("capacity", "capacity")
-    if workshop is not None and details.capacity < workshop.seats_taken:
+    # Walk-ins may hold places above capacity: keeping the number of places is always fine.
+    if workshop is not None and details.capacity < min(workshop.seats_taken, workshop.capacity):
         raise CatalogueError("capacity_below_taken", "capacity")
     if any(Role.FACILITATOR not in user.roles for user in details.facilitators):
         raise CatalogueError("not_facilitator", "facilitators")

@@ -151,16 +151,13 @@ def _walk_in(workshop: Workshop, session: Session, staff: User, rng: random.Rand
         age_band=_weighted(rng, AGE_WEIGHTS), gender=_weighted(rng, GENDER_WEIGHTS),
         preferred_language=rng.choice(["ca", "es", "es"]), sms_consent=has_phone,
         sms_consent_at=at if has_phone else None, created_at=at)
-    # As the tablet does: nobody is turned away at the door, but a full course keeps its
-    # places for the people booked, so the walk-in joins the waiting list (and is present).
-    has_place = workshop.seats_taken < workshop.capacity
-    if has_place:
-        workshop.seats_taken += 1
+    # As the tablet does: nobody is turned away at the door, and whoever is there holds a
+    # place, above capacity when the course is full.
+    workshop.seats_taken += 1
     return Registration(
-        workshop=workshop, resident=resident,
-        status=RegistrationStatus.CONFIRMED if has_place else RegistrationStatus.WAITLISTED,
-        channel=Channel.WALK_IN, created_at=at, queued_at=at,
-        confirmed_at=at if has_place else None, created_by=staff)
+        workshop=workshop, resident=resident, status=RegistrationStatus.CONFIRMED,
+        channel=Channel.WALK_IN, created_at=at, queued_at=at, confirmed_at=at,
+        created_by=staff)
 
 
 def _tap(session: Session, registration: Registration, staff: User,

@@ -18,6 +18,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -38,6 +39,21 @@ _ORDER = {RegistrationStatus.CONFIRMED: 0, RegistrationStatus.WAITLISTED: 1,
           RegistrationStatus.CANCELLED: 2}
 
 
+def name_for_staff(registration: Registration) -> str:
+    """The name typed for this registration, else the resident's. Someone who signed up by
+    SMS has no name until she texts one: staff see how she came and the last three digits
+    of her phone ("SMS ···678"), never the words kept for an erased resident."""
+    if registration.display_name:
+        return registration.display_name
+    resident = registration.resident
+    if resident.erased_at is not None or not resident.phone:
+        return _("(erased)")
+    last_digits = "···" + masked_phone(resident.phone)[-3:]
+    if registration.channel == Channel.SMS:
+        return _("SMS %(digits)s", digits=last_digits)
+    return _("No name given, phone %(digits)s", digits=last_digits)
+
+
 def sees_contact_details(user: User, workshop: Workshop) -> bool:
     """Full phones and emails, and cancelled registrations: the organiser of `workshop`,
     coordinators and admins."""
@@ -52,7 +68,7 @@ class Registrant:
     registration_id: int
     status: RegistrationStatus
     position: int | None  # on the waiting list
-    name: str  # as typed for this registration, else the resident's; "" once erased
+    name: str  # see name_for_staff
     recorded_name: str  # the resident's own name when it differs from `name`, else ""
     phone: str  # full or masked; "" when there is none
     channel: Channel
@@ -82,7 +98,7 @@ def registrants(workshop: Workshop, viewer: User) -> list[Registrant]:
             registration_id=registration.id, status=registration.status,
             position=position if registration.status == RegistrationStatus.WAITLISTED
             else None,
-            name=registration.display_name, recorded_name=registration.recorded_name,
+            name=name_for_staff(registration), recorded_name=registration.recorded_name,
             phone=display_phone(resident.phone) if full else masked_phone(resident.phone),
             channel=registration.channel, created_at=registration.created_at,
             email=resident.email if full else None,

@@ -142,9 +142,11 @@ def _check_open(workshop: Workshop, channel: Channel, now: datetime) -> None:
         raise RegistrationError("workshop_cancelled")
     if workshop.status != WorkshopStatus.PUBLISHED:
         raise RegistrationError("not_published")
+    if channel == Channel.WALK_IN:
+        return  # she is at the door: attendance.add_walk_in applies the marks' window
     if workshop.is_over(now):
         raise RegistrationError("workshop_over")
-    if channel in (Channel.STAFF, Channel.WALK_IN):
+    if channel == Channel.STAFF:
         return  # staff may add people until the course is over
     if not workshop.registration_is_open(now):
         opens = workshop.registration_opens_at
@@ -156,7 +158,8 @@ def _check_open(workshop: Workshop, channel: Channel, now: datetime) -> None:
 def register(workshop_id: int, details: ResidentDetails, *, channel: Channel, now: datetime,
              submission_key: str = "", created_by: User | None = None,
              notify: bool = True) -> Registration:
-    """Confirm a place if one is free, else join the waiting list.
+    """Confirm a place if one is free (a walk-in always has one), else join the waiting
+    list.
 
     A phone that already belongs to a resident attaches to her; only a proven channel
     (her phone: see PROVEN_CHANNELS) changes what is stored about her.
@@ -186,7 +189,10 @@ def register(workshop_id: int, details: ResidentDetails, *, channel: Channel, no
     registration.created_by = created_by
     registration.name_given = _name_given(resident, details)
     registration.sms_muted = False
-    if workshop.seats_taken < workshop.capacity:
+    # Someone at the door is in the room, whatever the capacity: she holds a place (above
+    # capacity when the workshop is full) and nobody loses theirs. A freed place goes to
+    # the waiting list only once the workshop is below capacity again (see _promote_next).
+    if workshop.seats_taken < workshop.capacity or channel == Channel.WALK_IN:
         workshop.seats_taken += 1
         registration.status = RegistrationStatus.CONFIRMED
         registration.confirmed_at = now
