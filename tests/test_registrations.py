@@ -921,7 +921,7 @@ def test_a_bad_correction_changes_nothing_and_keeps_what_was_typed(client, auth,
         **{"name": "Maria Garcia Puig", "email": "maria.garcia@example.org", field: value}))
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "Corregiu els punts següents:" in html  # translated
+    assert "Hi ha un problema" in html  # translated
     typed = {"name": "Maria Garcia Puig", "email": "maria.garcia@example.org", field: value}
     assert f'value="{typed["name"]}"' in html and f'value="{typed["email"]}"' in html
     assert stored_about(hers.resident) == before

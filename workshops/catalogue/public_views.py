@@ -2,6 +2,7 @@
 
 import segno
 from flask import abort, current_app, render_template, request, url_for
+from flask_babel import format_decimal, ngettext
 from flask_login import current_user
 
 from workshops.boundary import parse_page
@@ -63,6 +64,17 @@ def listing():
 
     return render_template("catalogue/listing.html", form=form, filters=filters, result=result,
                            lang=lang, page_url=page_url, now=utcnow())
+
+
+@bp.app_template_global()
+def course_length(workshop: Workshop) -> str:
+    """"4 sessions, 8 hours in all": computed from the sessions, never typed by organisers."""
+    sessions = ngettext("%(num)s session", "%(num)s sessions", len(workshop.sessions))
+    hours = workshop.total_duration.total_seconds() / 3600
+    # Plural forms count whole numbers; 1.5 hours reads like 2 in ca, es and en.
+    total = ngettext("%(hours)s hour in all", "%(hours)s hours in all", 1 if hours == 1 else 2,
+                     hours=format_decimal(round(hours, 1), "0.#"))
+    return f"{sessions}, {total}"
 
 
 def _visible_workshop(workshop_id: int) -> Workshop:
