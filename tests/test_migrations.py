@@ -151,3 +151,28 @@ def test_translated_texts_move_into_one_column_per_field_and_back(app_context):
         "ca": "Tema", "es": "Teléfono", "en": "Topic"}
     assert db.session.scalars(select(Venue)).one().directions("es").text == "Metro L4"
     assert "title_ca" not in {c["name"] for c in inspect(db.engine).get_columns("workshop")}
+
+
+def test_upgrading_gives_every_registration_its_own_reference_and_keeps_the_workshops(
+        app_context):
+    """0018 adds what to bring (empty for existing workshops) and a reference to every
+    registration already there, each different."""
+    from sqlalchemy import select, text
+
+    from tests.factories import make_workshop, mobile, register
+    from workshops.catalogue.models import Workshop
+    from workshops.registrations.models import Registration
+
+    workshop = make_workshop(titles={"ca": "Mòbil", "es": "", "en": ""})
+    for n in range(1, 6):
+        register(workshop, mobile(n))
+    db.session.remove()
+
+    downgrade(revision="0016_translated_fields")
+    assert db.session.execute(text("SELECT count(*) FROM registration")).scalar() == 5
+    db.session.remove()
+    upgrade()
+    references = db.session.scalars(select(Registration.reference)).all()
+    assert len(set(references)) == 5 and all(len(ref) == 9 for ref in references)
+    upgraded = db.session.scalars(select(Workshop)).one()
+    assert upgraded.bring_texts == {} and upgraded.title_texts == {"ca": "Mòbil"}

@@ -1,5 +1,6 @@
 """Residents' pages: the sign-up form on a workshop page and the personal manage link."""
 
+import json
 from datetime import datetime, timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -30,17 +31,25 @@ from workshops.services import service_call
 # needed: until she signs up, or for DRAFT_KEPT at most.
 DRAFT_KEY = "registration_draft"
 DRAFT_KEPT = timedelta(minutes=30)
-DRAFT_FIELDS = ("name", "phone", "home_neighbourhood", "sms_consent", "age_band", "gender",
-                "email", "submission_key")
+# Each field's longest valid value; one character more is kept, so "too long" still shows.
+DRAFT_FIELDS = {"name": 120, "phone": 32, "home_neighbourhood": 12, "sms_consent": 8,
+                "age_band": 8, "gender": 12, "email": 254, "submission_key": 48}
+# A browser drops a cookie over 4 kB, and the session (CSRF, staff sign-in) with it.
+DRAFT_MAX_CHARACTERS = 2000
 
 
 def _keep_draft(workshop_id: int, form: RegistrationForm) -> None:
-    session[DRAFT_KEY] = {
+    draft = {
         "workshop": workshop_id,
-        "fields": {name: request.form[name] for name in DRAFT_FIELDS if name in request.form},
+        "fields": {name: request.form[name][:limit + 1]
+                   for name, limit in DRAFT_FIELDS.items() if name in request.form},
         "form_errors": [str(message) for message in form.form_errors],
         "saved_at": utcnow().isoformat(),
     }
+    if len(json.dumps(draft)) > DRAFT_MAX_CHARACTERS:
+        session.pop(DRAFT_KEY, None)  # the page still shows it, a reload starts afresh
+    else:
+        session[DRAFT_KEY] = draft
 
 
 def _draft_for(workshop_id: int) -> dict | None:
