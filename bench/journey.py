@@ -57,14 +57,11 @@ class Resident:
 def open_card_with_a_place(resident: Resident) -> int:
     """Opens cards in order until a workshop page offers the sign-up form; the dead ends."""
     page = resident.page
-    dead_ends = 0
-    cards = page.locator(".workshop-card")
-    for index in range(cards.count()):
+    for index in range(page.locator(".workshop-card").count()):
         resident.tap(page.locator(".workshop-card").nth(index).locator("a").first)
         page.wait_for_load_state("load")
         if page.locator("form.registration-form").count():
-            return dead_ends
-        dead_ends += 1
+            return index
         resident.taps += 1
         page.go_back()
         page.wait_for_load_state("load")

@@ -107,7 +107,8 @@ def test_a_resident_signs_up_on_a_phone_then_cancels_and_the_next_person_gets_th
     heading = page.locator("#status-heading").inner_text()
     assert heading == translated(app, language, "Your place is confirmed")
     manage_url = page.locator(".manage-url code").inner_text()
-    assert manage_url.endswith(page.url.rsplit("/", 1)[1])
+    # The form posts to …/register#error-summary and the redirect keeps that fragment.
+    assert manage_url.endswith(page.url.split("#")[0].rsplit("/", 1)[1])
 
     with app.app_context():
         waiting = register(_workshop(workshop_id), "699 99 99 99")
@@ -234,3 +235,58 @@ def test_a_resident_manages_everything_from_my_workshops_on_a_320_px_phone_witho
             Resident.phone == "+34612345678")) is None
         waiting = db.session.get(Registration, waiting_id)
         assert waiting.status == "confirmed" and waiting.workshop_id == full_id
+
+
+LANGUAGE_LINKS = {"ca": "Català", "es": "Español", "en": "English"}
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+@pytest.mark.parametrize("language", ["ca", "es", "en"])
+def test_on_a_320_px_phone_when_and_where_come_first_and_a_failed_sign_up_opens_at_its_errors(
+        live_server, browser, app, language, javascript):
+    from tests.factories import make_workshop
+    from tests.test_accessibility import violations
+
+    with app.app_context():
+        workshop_id = make_workshop(
+            titles={"ca": "Mòbil", "es": "Móvil", "en": "Phone"},
+            summaries={"ca": "Trucar.", "es": "Llamar.", "en": "Calling."},
+            brings={"ca": "El mòbil.", "es": "El móvil.", "en": "Your phone."}).id
+    context = browser.new_context(viewport={"width": 320, "height": 640}, locale=f"{language}-ES",
+                                  java_script_enabled=javascript, bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{live_server}/workshops/{workshop_id}?lang={language}")
+
+    def top(selector):
+        return page.locator(selector).first.bounding_box()["y"]
+
+    assert top(".session-list li") < top("#name") and top(".venue-address") < top("#name")
+    widths = [page.evaluate("document.documentElement.scrollWidth")]
+
+    page.fill("#name", "Núria")
+    page.fill("#phone", "12 34")
+    page.locator("form.registration-form button[type=submit]").click()
+    page.locator("#error-summary").wait_for()
+    summary = page.locator("#error-summary").bounding_box()
+    assert summary["y"] >= -1 and summary["y"] + 40 <= 640  # its heading is in sight
+    if javascript:
+        assert page.evaluate("document.activeElement.id") == "error-summary"
+    assert page.title().startswith(translated(app, language, "Error:"))
+    widths.append(page.evaluate("document.documentElement.scrollWidth"))
+    if javascript:  # axe runs in the page: the same markup is checked once
+        assert violations(page) == []
+
+    # Opened again from the address bar (a GET of the address the failure left there).
+    reloaded = page.goto(page.url.split("#")[0])
+    assert reloaded.status == 200
+    assert (page.input_value("#name"), page.input_value("#phone")) == ("Núria", "12 34")
+    other = "es" if language != "es" else "en"
+    with page.expect_navigation() as switched:
+        page.get_by_role("link", name=LANGUAGE_LINKS[other]).click()
+    assert switched.value.status == 200
+    assert page.locator("html").get_attribute("lang") == other
+    assert (page.input_value("#name"), page.input_value("#phone")) == ("Núria", "12 34")
+    assert page.locator("#error-summary").is_visible()
+    widths.append(page.evaluate("document.documentElement.scrollWidth"))
+    context.close()
+    assert widths == [320, 320, 320]

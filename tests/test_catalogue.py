@@ -474,3 +474,49 @@ def test_duplicating_when_no_sms_code_is_free_says_so_and_copies_nothing(app, cl
         refusal = gettext("There is no free SMS code left. Contact a coordinator.")
     assert refusal in client.get(manage_url).get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Workshop)) == before
+
+
+# The workshop page: what and for whom, when, where, then how to sign up
+
+def test_the_workshop_page_says_when_and_where_before_the_sign_up_form(client, app_context,
+                                                                         seeded):
+    workshop = make_workshop()
+    html = client.get(f"/workshops/{workshop.id}?lang=en").get_data(as_text=True)
+    order = [html.index(marker) for marker in (
+        'id="fit-heading"', 'class="session-list"', 'class="venue-address"',
+        'class="form narrow registration-form"', 'id="about-heading"')]
+    assert order == sorted(order)
+
+
+def test_is_it_for_me_shows_level_language_what_to_bring_and_the_length_worked_out(
+        client, app_context, seeded):
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    workshop = make_workshop(
+        slots=[Slot(start + timedelta(weeks=week), start + timedelta(weeks=week, hours=1.5))
+               for week in range(3)],
+        brings={"ca": "El vostre mòbil.", "es": "Su móvil."}, instruction_language="es")
+    english = client.get(f"/workshops/{workshop.id}?lang=en").get_data(as_text=True)
+    fit = english.split('id="fit-heading"')[1].split("</section>")[0]
+    assert "Beginners: no experience needed" in fit and "Spanish" in fit
+    assert "3 sessions, 4.5 hours in all" in fit
+    assert '<dd lang="ca">El vostre mòbil.</dd>' in fit  # no English text: the Catalan one
+    spanish = client.get(f"/workshops/{workshop.id}?lang=es").get_data(as_text=True)
+    assert "3 sesiones, 4,5 horas en total" in spanish and "Su móvil." in spanish
+
+
+def test_what_to_bring_is_written_per_language_on_the_staff_form_and_copied_with_it(
+        client, auth, catalogue_setup):
+    auth.login_as(Role.ORGANISER)
+    venue, topic = catalogue_setup["venue"], catalogue_setup["topic"]
+    response = post_form(client, "/staff/workshops/new", data=workshop_form(**{
+        "w-venue": str(venue.id), "w-topic": str(topic.id),
+        "w-bring_ca": " El mòbil i el carregador. ", "w-bring_es": "El móvil y el cargador.",
+        "w-bring_en": ""}))
+    assert response.status_code == 302
+    workshop = db.session.scalar(select(Workshop))
+    assert workshop.bring_texts == {"ca": "El mòbil i el carregador.",
+                                    "es": "El móvil y el cargador."}
+    edit = client.get(f"/staff/workshops/{workshop.id}/edit").get_data(as_text=True)
+    assert 'value="El móvil y el cargador."' in edit
+    copy = services.duplicate(workshop, organiser=workshop.organiser, now=datetime.now(UTC))
+    assert copy.bring_texts == workshop.bring_texts

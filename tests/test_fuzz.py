@@ -161,6 +161,31 @@ def test_no_sign_up_form_reaches_a_5xx_and_a_refused_one_stores_nothing(
             manage_links_queued() - links_before) <= 1
 
 
+@FUZZ_SETTINGS
+@given(data=st.data(), language=st.sampled_from(["ca", "es", "en", "xx"]))
+def test_a_refused_sign_up_reloads_and_changes_language_without_a_5xx_keeping_its_errors(
+        app, client, places, open_workshop, engine_name, data, language):
+    """What a failed sign-up leaves in the session is shown again by a GET (a reload, another
+    language): whatever was typed, never a 5xx, and the errors come back with it."""
+    app.config["REGISTRATION_LIMIT_PER_ADDRESS"] = 10**6
+    app.config["REGISTRATION_LIMIT_PER_PHONE"] = 10**6
+    url = f"/workshops/{open_workshop.id}/register"
+    page = client.get(f"/workshops/{open_workshop.id}")
+    fields = form_values(data, {
+        "phone": ["12 34", mobile(1)], "name": ["", "Ada Lovelace"],
+        "home_neighbourhood": places["neighbourhoods"], "email": ["ada@example", ""],
+        "age_band": ["75+"], "gender": ["woman"], "sms_consent": ["y"],
+    })
+    response = client.post(url, data=csrf_fields_from(page.get_data(as_text=True)) | fields)
+    before = row_counts()
+    for address in (f"{url}?lang={language}", f"/workshops/{open_workshop.id}?lang={language}"):
+        again = client.get(address)
+        check(again, before, engine_name, (address, fields))
+        if response.status_code == 422 and again.status_code == 200:
+            assert 'id="error-summary"' in again.get_data(as_text=True), (address, fields)
+    assert row_counts() == before
+
+
 def manage_links_queued() -> int:
     return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.kind == MessageKind.MANAGE_LINK))
@@ -193,6 +218,7 @@ def _workshop_fields(places):
     return {
         "w-title_ca": ["El meu primer mòbil"], "w-summary_ca": ["Trucar i fotos."],
         "w-description_ca": ["Grups petits."], "w-title_es": [""], "w-title_en": [""],
+        "w-bring_ca": ["El mòbil i el carregador."],
         "w-level": ["beginner", "intermediate"], "w-instruction_language": ["ca", "es"],
         "w-capacity": ["12", "1", "500"], "w-public_code": ["", "4321"],
         "w-venue": [str(places["venue"].id)], "w-topic": [str(places["topic"].id)],

@@ -174,3 +174,26 @@ def test_upgrading_to_need_indicators_keeps_each_neighbourhoods_income_index(app
         value, year, source = kept[neighbourhood.id, "income_index"]
         assert (value, year) == (neighbourhood.income_index, neighbourhood.income_year)
         assert "Índex RFD" in source
+def test_upgrading_gives_every_registration_its_own_reference_and_keeps_the_workshops(
+        app_context):
+    """0018 adds what to bring (empty for existing workshops) and a reference to every
+    registration already there, each different."""
+    from sqlalchemy import select, text
+
+    from tests.factories import make_workshop, mobile, register
+    from workshops.catalogue.models import Workshop
+    from workshops.registrations.models import Registration
+
+    workshop = make_workshop(titles={"ca": "Mòbil", "es": "", "en": ""})
+    for n in range(1, 6):
+        register(workshop, mobile(n))
+    db.session.remove()
+
+    downgrade(revision="0016_translated_fields")
+    assert db.session.execute(text("SELECT count(*) FROM registration")).scalar() == 5
+    db.session.remove()
+    upgrade()
+    references = db.session.scalars(select(Registration.reference)).all()
+    assert len(set(references)) == 5 and all(len(ref) == 9 for ref in references)
+    upgraded = db.session.scalars(select(Workshop)).one()
+    assert upgraded.bring_texts == {} and upgraded.title_texts == {"ca": "Mòbil"}

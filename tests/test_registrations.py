@@ -4,6 +4,7 @@ import csv
 import io
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -921,7 +922,7 @@ def test_a_bad_correction_changes_nothing_and_keeps_what_was_typed(client, auth,
         **{"name": "Maria Garcia Puig", "email": "maria.garcia@example.org", field: value}))
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "Corregiu els punts següents:" in html  # translated
+    assert "Hi ha un problema" in html  # translated
     typed = {"name": "Maria Garcia Puig", "email": "maria.garcia@example.org", field: value}
     assert f'value="{typed["name"]}"' in html and f'value="{typed["email"]}"' in html
     assert stored_about(hers.resident) == before
@@ -936,3 +937,152 @@ def test_an_erased_resident_cannot_be_corrected(client, auth, workshop, now):
     auth.login_as(Role.COORDINATOR)
     assert client.get(correction_url(hers.resident_id)).status_code == 404
     assert client.get(correction_url(10**6)).status_code == 404
+
+
+# A failed sign-up, as GOV.UK does it
+
+def site_css() -> str:
+    return (Path(__file__).parent.parent / "workshops/static/css/site.css").read_text()
+
+
+def error_summary_of(html: str) -> str:
+    return html.split('id="error-summary"')[1].split("</div>")[0]
+
+
+def test_a_failed_sign_up_opens_at_a_summary_that_links_to_each_field_to_correct(
+        client, workshop):
+    page = client.get(f"/workshops/{workshop.id}").get_data(as_text=True)
+    assert f'action="/workshops/{workshop.id}/register#error-summary"' in page
+    assert "<title>Error:" not in page and 'id="error-summary"' not in page
+
+    response = client.post(f"/workshops/{workshop.id}/register", data=signup_fields(
+        client, workshop.id, name="", phone="12 34", home_neighbourhood=""))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert html.split("<title>")[1].startswith("Error: ")
+    summary = error_summary_of(html)
+    assert 'tabindex="-1"' in html.split('id="error-summary"')[0].rsplit("<div", 1)[1]
+    assert "Hi ha un problema" in summary
+    links = re.findall(r'<a href="#([\w-]+)">([^<]+)</a>', summary)
+    assert [target for target, _text in links] == ["phone", "name", "home_neighbourhood"]
+    assert dict(links)["name"] == "Escriviu el vostre nom."
+    for target, _text in links:
+        assert f'id="{target}"' in html
+    assert "js/error-summary.js" in html
+    # The summary comes before the first field of the form.
+    assert html.index('id="error-summary"') < html.index('id="name"')
+
+
+def test_a_refused_sign_up_puts_its_reason_in_the_summary_and_the_title(client, workshop):
+    register(workshop, mobile(1))
+    response = client.post(f"/workshops/{workshop.id}/register", data=signup_fields(
+        client, workshop.id, lang="en", phone=mobile(1)))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert html.split("<title>")[1].startswith("Error: ")
+    assert "already registered" in error_summary_of(html)
+
+
+def test_a_failed_sign_up_survives_a_reload_and_a_change_of_language(client, workshop):
+    url = f"/workshops/{workshop.id}/register"
+    response = client.post(url, data=signup_fields(client, workshop.id, phone="12 34",
+                                                   name="Núria", email="nuria@example.org"))
+    assert response.status_code == 422
+    # The language switcher on that page is a GET to the same address.
+    assert f'href="{url}?lang=es"' in response.get_data(as_text=True)
+    for address in (url, f"{url}?lang=es", f"/workshops/{workshop.id}?lang=es"):
+        page = client.get(address)
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200, address
+        assert 'value="Núria"' in html and 'value="12 34"' in html, address
+        assert 'value="nuria@example.org"' in html
+        assert '<details class="optional-fields" open' in html
+    assert "Esto no parece un número de teléfono" in html  # the errors speak the new language
+    assert html.split("<title>")[1].startswith("Error: ")
+
+
+def test_the_sign_up_address_answers_a_get_with_the_workshop_page_never_a_405(client, workshop):
+    response = client.get(f"/workshops/{workshop.id}/register?lang=en")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/workshops/{workshop.id}#sign-up"
+    assert client.get("/workshops/999999/register").status_code == 404
+
+
+def test_what_was_typed_is_forgotten_once_signed_up_or_after_half_an_hour(client, workshop,
+                                                                          clock):
+    url = f"/workshops/{workshop.id}/register"
+    client.post(url, data=signup_fields(client, workshop.id, phone="12 34", name="Núria"))
+    clock.shift(timedelta(minutes=31))
+    assert client.get(url).status_code == 302
+    assert 'value="Núria"' not in client.get(f"/workshops/{workshop.id}").get_data(as_text=True)
+
+    client.post(url, data=signup_fields(client, workshop.id, phone="12 34", name="Núria"))
+    assert client.post(url, data=signup_fields(client, workshop.id, name="Núria")
+                       ).status_code == 303
+    assert client.get(url).status_code == 302
+    with client.session_transaction() as stored:
+        assert "registration_draft" not in stored
+
+
+def test_a_draft_too_big_for_a_cookie_is_not_kept(client, workshop):
+    url = f"/workshops/{workshop.id}/register"
+    response = client.post(url, data=signup_fields(client, workshop.id, name="🙂" * 5000,
+                                                   email="é" * 5000))
+    assert response.status_code == 422
+    with client.session_transaction() as stored:
+        assert len(str(dict(stored))) < 4000
+
+
+def test_the_optional_section_is_a_disclosure_and_checkbox_labels_sit_beside_their_box(
+        client, workshop):
+    html = client.get(f"/workshops/{workshop.id}").get_data(as_text=True)
+    assert re.search(r'<details class="optional-fields">\s*<summary>', html)
+    css = site_css()
+    assert ".optional-fields summary::before" in css  # a drawn marker: not a text field
+    assert re.search(r"\.checkbox-field \{ display: grid; grid-template-columns: 1.5rem", css)
+
+
+def test_cancelling_puts_keep_and_cancel_apart_and_styled_differently(client, workshop):
+    token = manage_token(register(workshop, mobile(1)))
+    html = client.get(f"/r/{token}/cancel").get_data(as_text=True)
+    buttons = html.split('class="form choice-buttons"')[1].split("</form>")[0]
+    assert buttons.index('class="button secondary"') < buttons.index('class="button danger"')
+    css = site_css()
+    assert re.search(r"\.choice-buttons \{[^}]*gap: 1\.25rem 2\.5rem", css)
+
+
+# The reference and the printed place
+
+def test_every_registration_gets_its_own_short_reference_without_lookalike_characters(
+        workshop):
+    references = [register(workshop, mobile(n)).reference for n in range(1, 60)]
+    assert len(set(references)) == len(references)
+    assert all(re.fullmatch(r"[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}", ref)
+               for ref in references)
+
+
+def test_the_reference_is_on_the_confirmation_page_and_in_the_confirmation_sms(
+        client, workshop):
+    response = client.post(f"/workshops/{workshop.id}/register",
+                           data=signup_fields(client, workshop.id))
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    registration = db.session.scalar(select(Registration))
+    assert f"<strong>{registration.reference}</strong>" in html
+    sender = RecordingSender()
+    send_due(sender, now=datetime.now(UTC))
+    confirmations = [body for _to, body in sender.sent if "plaça confirmada" in body]
+    assert len(confirmations) == 1 and f"Ref. {registration.reference} " in confirmations[0]
+
+
+def test_the_place_prints_on_one_sheet_with_what_she_needs_and_no_navigation(client, workshop):
+    token = manage_token(register(workshop, mobile(1)))
+    html = client.get(f"/r/{token}").get_data(as_text=True)
+    sheet = html.split('<div class="place-sheet">')[1].split('aria-labelledby="sms-heading"')[0]
+    for needed in (workshop.title("ca").text, workshop.venue.name, workshop.public_code,
+                   "BAIXA", db.session.scalar(select(Registration)).reference, "/r/"):
+        assert needed in sheet, needed
+    css = site_css()
+    assert "@page { size: A4" in css
+    print_rules = "".join(block.split("}\n}")[0] for block in css.split("@media print")[1:])
+    for hidden in (".site-header, .site-footer", ".place-sheet form", ".no-print"):
+        assert hidden in print_rules, hidden

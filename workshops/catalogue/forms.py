@@ -72,9 +72,17 @@ def _description_field(code: str, is_default_language: bool):
                          validators=[Length(max=5000)])
 
 
+def _bring_field(code: str, is_default_language: bool):
+    return StringField(
+        _l("What to bring, in %(language)s", language=lazy_language_name(code)),
+        validators=[Length(max=300)],
+        description=(_l("Optional. For example: your mobile phone and its charger.")
+                     if is_default_language else ""))
+
+
 class WorkshopForm(TranslatedForm):
     translated_fields = {"title": _title_field, "summary": _summary_field,
-                         "description": _description_field}
+                         "description": _description_field, "bring": _bring_field}
     translated_fields_before = "topic"
 
     topic = SelectField(_l("Topic"), coerce=int,

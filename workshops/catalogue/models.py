@@ -1,5 +1,5 @@
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -131,6 +131,8 @@ class Workshop(db.Model):
     title_texts: Mapped[dict[str, str]] = mapped_column(TranslatedText, default=dict)
     summary_texts: Mapped[dict[str, str]] = mapped_column(TranslatedText, default=dict)
     description_texts: Mapped[dict[str, str]] = mapped_column(TranslatedText, default=dict)
+    # "What to bring", for the workshop page's "Is it for me?" box.
+    bring_texts: Mapped[dict[str, str]] = mapped_column(TranslatedText, default=dict)
     topic_id: Mapped[int] = mapped_column(ForeignKey("topic.id"), index=True)
     level: Mapped[Level] = mapped_column(str_enum(Level), default=Level.BEGINNER)
     instruction_language: Mapped[str] = mapped_column(String(2), default="ca")
@@ -185,6 +187,9 @@ class Workshop(db.Model):
     def description(self, language: str) -> LocalizedText:
         return localized(self.description_texts, language)
 
+    def bring(self, language: str) -> LocalizedText:
+        return localized(self.bring_texts, language)
+
     @property
     def seats_left(self) -> int:
         return max(0, self.capacity - self.seats_taken)
@@ -226,6 +231,9 @@ class Workshop(db.Model):
         if self.first_session_starts_at is not None and now >= self.first_session_starts_at:
             return SignUp.STARTED
         return SignUp.CLOSED
+    @property
+    def total_duration(self) -> timedelta:
+        return sum((s.ends_at - s.starts_at for s in self.sessions), timedelta())
 
     def upcoming_sessions(self, now: datetime) -> list["Session"]:
         return [s for s in self.sessions if s.ends_at >= now]

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 import segno
 from flask import abort, current_app, render_template, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -121,6 +121,17 @@ def listing():
                            location_unreadable=location_unreadable,
                            args_but_near=[(k, v) for k, v in request.args.items(multi=True)
                                           if k not in ("near", "page")])
+
+
+@bp.app_template_global()
+def course_length(workshop: Workshop) -> str:
+    """"4 sessions, 8 hours in all": computed from the sessions, never typed by organisers."""
+    sessions = ngettext("%(num)s session", "%(num)s sessions", len(workshop.sessions))
+    hours = workshop.total_duration.total_seconds() / 3600
+    # Plural forms count whole numbers; 1.5 hours reads like 2 in ca, es and en.
+    total = ngettext("%(hours)s hour in all", "%(hours)s hours in all", 1 if hours == 1 else 2,
+                     hours=format_decimal(round(hours, 1), "0.#"))
+    return f"{sessions}, {total}"
 
 
 def _visible_workshop(workshop_id: int) -> Workshop:

@@ -68,6 +68,7 @@ class WorkshopDetails:
     public_code: str = ""
     registration_opens_at: datetime | None = None
     registration_closes_at: datetime | None = None
+    brings: dict[str, str] = field(default_factory=dict)
 
 
 def _clean(texts: dict[str, str]) -> dict[str, str]:
@@ -103,6 +104,7 @@ def _apply(workshop: Workshop, details: WorkshopDetails) -> None:
     workshop.title_texts = _clean(details.titles)
     workshop.summary_texts = _clean(details.summaries)
     workshop.description_texts = _clean(details.descriptions)
+    workshop.bring_texts = _clean(details.brings)
     if workshop.venue_id is not None and workshop.venue_id != details.venue.id:
         workshop.sequence += 1
     workshop.topic = details.topic
@@ -305,6 +307,7 @@ def duplicate(workshop: Workshop, *, organiser: User, now: datetime) -> Workshop
     copy.title_texts = dict(workshop.title_texts)
     copy.summary_texts = dict(workshop.summary_texts)
     copy.description_texts = dict(workshop.description_texts)
+    copy.bring_texts = dict(workshop.bring_texts)
     copy.topic = workshop.topic
     copy.level = workshop.level
     copy.instruction_language = workshop.instruction_language

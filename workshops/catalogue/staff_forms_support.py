@@ -52,6 +52,7 @@ def fill_from_workshop(form: WorkshopForm, workshop: Workshop) -> None:
     fill_translated(form, "title", workshop.title_texts)
     fill_translated(form, "summary", workshop.summary_texts)
     fill_translated(form, "description", workshop.description_texts)
+    fill_translated(form, "bring", workshop.bring_texts)
     form.topic.data = workshop.topic_id
     form.level.data = workshop.level.value
     form.instruction_language.data = workshop.instruction_language
@@ -74,6 +75,7 @@ def details_from_form(form: WorkshopForm) -> WorkshopDetails:
         titles=translated_data(form, "title"),
         summaries=translated_data(form, "summary"),
         descriptions=translated_data(form, "description"),
+        brings=translated_data(form, "bring"),
         topic=db.session.get(Topic, form.topic.data) if form.topic.data else None,
         level=form.level.data,
         instruction_language=form.instruction_language.data,

@@ -83,6 +83,30 @@ DESCRIPTIONS = (
     "Grupos pequeños y sin prisas. Traiga su móvil si tiene; si no, le prestamos uno.",
     "Small groups, at an easy pace. Bring your phone if you have one; if not, we lend you one.",
 )
+# What to bring, by topic (ca, es, en).
+BRINGS = {
+    "first-steps": ("El vostre mòbil i el carregador, si en teniu.",
+                    "Su móvil y el cargador, si tiene.",
+                    "Your phone and its charger, if you have one."),
+    "internet-email": ("El mòbil, si en teniu. Ordinadors a la sala.",
+                       "El móvil, si tiene. Ordenadores en la sala.",
+                       "Your phone, if you have one. Computers in the room."),
+    "public-services": ("El DNI o NIE, la targeta sanitària i el mòbil.",
+                        "El DNI o NIE, la tarjeta sanitaria y el móvil.",
+                        "Your DNI or NIE, health card and phone."),
+    "online-safety": ("El mòbil, amb les contrasenyes que feu servir.",
+                      "El móvil, con las contraseñas que usa.",
+                      "Your phone, with the passwords you use."),
+    "video-calls": ("El mòbil o la tauleta, i el carregador.",
+                    "El móvil o la tableta, y el cargador.",
+                    "Your phone or tablet, and its charger."),
+    "job-search": ("El currículum en paper o en un llapis USB, si en teniu.",
+                   "El currículum en papel o en un lápiz USB, si tiene.",
+                   "Your CV on paper or a USB stick, if you have one."),
+    "banking-shopping": ("El mòbil amb l'aplicació del vostre banc, si en teniu.",
+                         "El móvil con la aplicación de su banco, si tiene.",
+                         "Your phone with your bank's app, if you have one."),
+}
 TIMES = [(time(10, 0), time(12, 0)), (time(16, 0), time(18, 0)), (time(18, 0), time(19, 30)),
          (time(11, 0), time(12, 30))]
 
@@ -102,6 +126,10 @@ def _workshop(concept, *, venue: Venue, topics: dict[str, Topic], organiser: Use
     workshop.summary_texts = {lang: summary for lang, _title, summary, _description in written}
     workshop.description_texts = {lang: description
                                   for lang, _title, _summary, description in written}
+    brings = BRINGS.get(key, ("", "", ""))
+    workshop.bring_texts = {lang: bring for lang, bring in zip(("ca", "es", "en"), brings,
+                                                                strict=True)
+                            if bring and lang in workshop.title_texts}
     workshop.set_audiences(audiences)
     return workshop
 

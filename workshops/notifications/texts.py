@@ -72,7 +72,8 @@ def _language(registration):
 
 def confirmed(registration, now):
     return render(_language(registration), lambda: _(
-        "place confirmed: %(title)s, %(when)s. %(link)s"), **_with_link(registration, now))
+        "place confirmed: %(title)s, %(when)s. Ref. %(reference)s %(link)s"),
+        reference=registration.reference, **_with_link(registration, now))
 
 
 def waitlisted(registration, now, position):

@@ -78,6 +78,16 @@ CHANNEL_LABELS = {
 }
 
 
+# No 0/O, 1/I/L or U/V pairs (no U): read aloud or copied from paper, it cannot be misread.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_reference() -> str:
+    """Eight random characters (30^8, about 6.6e11), shown as two groups of four."""
+    letters = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{letters[:4]}-{letters[4:]}"
+
+
 class Resident(db.Model):
     """One person, known by one phone number (E.164). No account, no password."""
 
@@ -143,6 +153,9 @@ class Registration(db.Model):
     # "Stop SMS messages" on this registration's manage link: nothing about this
     # registration is sent. Her consent, and messages about her other places, are untouched.
     sms_muted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the resident quotes on the phone or at the door ("K7PM-4QXD"). A label, not a
+    # key: it opens nothing, so knowing one gives no access to anyone's data.
+    reference: Mapped[str] = mapped_column(String(9), unique=True, default=new_reference)
 
     workshop: Mapped[Workshop] = relationship()
     resident: Mapped[Resident] = relationship()

@@ -1,10 +1,13 @@
 """Residents' pages: the sign-up form on a workshop page and the personal manage link."""
 
-from datetime import timedelta
+import json
+from datetime import datetime, timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_wtf.csrf import generate_csrf
+from werkzeug.datastructures import MultiDict
 
 from workshops import ratelimit
 from workshops.catalogue.models import WorkshopStatus
@@ -23,11 +26,58 @@ from workshops.registrations.services import RegistrationError, ResidentDetails
 from workshops.registrations.signals import manage_link_requested
 from workshops.services import service_call
 
+# A failed sign-up keeps what was typed in the signed session cookie, so the page can be
+# reloaded or read in another language (both GETs) without typing it again. Only as long as
+# needed: until she signs up, or for DRAFT_KEPT at most.
+DRAFT_KEY = "registration_draft"
+DRAFT_KEPT = timedelta(minutes=30)
+# Each field's longest valid value; one character more is kept, so "too long" still shows.
+DRAFT_FIELDS = {"name": 120, "phone": 32, "home_neighbourhood": 12, "sms_consent": 8,
+                "age_band": 8, "gender": 12, "email": 254, "submission_key": 48}
+# A browser drops a cookie over 4 kB, and the session (CSRF, staff sign-in) with it.
+DRAFT_MAX_CHARACTERS = 2000
+
+
+def _keep_draft(workshop_id: int, form: RegistrationForm) -> None:
+    draft = {
+        "workshop": workshop_id,
+        "fields": {name: request.form[name][:limit + 1]
+                   for name, limit in DRAFT_FIELDS.items() if name in request.form},
+        "form_errors": [str(message) for message in form.form_errors],
+        "saved_at": utcnow().isoformat(),
+    }
+    if len(json.dumps(draft)) > DRAFT_MAX_CHARACTERS:
+        session.pop(DRAFT_KEY, None)  # the page still shows it, a reload starts afresh
+    else:
+        session[DRAFT_KEY] = draft
+
+
+def _draft_for(workshop_id: int) -> dict | None:
+    draft = session.get(DRAFT_KEY)
+    if not isinstance(draft, dict):
+        return None
+    try:
+        saved_at = datetime.fromisoformat(draft["saved_at"])
+    except (KeyError, TypeError, ValueError):
+        saved_at = None
+    if saved_at is None or utcnow() - saved_at > DRAFT_KEPT:
+        session.pop(DRAFT_KEY, None)
+        return None
+    return draft if draft.get("workshop") == workshop_id else None
+
 
 @bp.app_template_global()
-def new_registration_form() -> RegistrationForm:
-    """The empty sign-up form the workshop page shows."""
-    return RegistrationForm(formdata=None)
+def registration_form_for(workshop) -> RegistrationForm:
+    """The sign-up form the workshop page shows: empty, or as she left it after a failed
+    attempt, with its errors in the page's current language."""
+    draft = _draft_for(workshop.id)
+    if draft is None:
+        return RegistrationForm(formdata=None)
+    form = RegistrationForm(formdata=MultiDict({**draft["fields"],
+                                                "csrf_token": generate_csrf()}))
+    form.validate()
+    form.form_errors.extend(draft["form_errors"])
+    return form
 
 
 def details_from_form(form: ResidentForm) -> ResidentDetails:
@@ -78,14 +128,40 @@ def _render_workshop_page(workshop, form, status):
     ), status
 
 
-@bp.post("/workshops/<int:workshop_id>/register")
-def register(workshop_id: int):
+def _refuse(workshop, form, status):
+    _keep_draft(workshop.id, form)
+    return _render_workshop_page(workshop, form, status)
+
+
+def _to_manage_page(token: str):
+    # The browser keeps the form's #error-summary on this address (a redirect inherits the
+    # fragment); the manage page has no such element, so it opens at the top.
+    return redirect(url_for("registrations.manage", token=token), 303)
+
+
+def _public_workshop_or_404(workshop_id: int):
     workshop = public_workshop(workshop_id)
     if workshop is None or workshop.status == WorkshopStatus.DRAFT:
         abort(404)
+    return workshop
+
+
+@bp.get("/workshops/<int:workshop_id>/register")
+def registration_page(workshop_id: int):
+    """The address a failed sign-up leaves in the address bar: reloading it, or switching
+    language there, shows the form as she left it, or else the workshop's form."""
+    workshop = _public_workshop_or_404(workshop_id)
+    if _draft_for(workshop.id) is None:
+        return redirect(url_for("catalogue.detail", workshop_id=workshop.id, _anchor="sign-up"))
+    return _render_workshop_page(workshop, None, 200)
+
+
+@bp.post("/workshops/<int:workshop_id>/register")
+def register(workshop_id: int):
+    workshop = _public_workshop_or_404(workshop_id)
     form = RegistrationForm()
     if not form.validate():
-        return _render_workshop_page(workshop, form, 422)
+        return _refuse(workshop, form, 422)
     try:
         _limit_attempts(form.parsed_phone.e164)
     except ratelimit.RateLimited as limited:
@@ -93,7 +169,7 @@ def register(workshop_id: int):
         form.form_errors.append(ngettext(
             "Too many attempts. Please try again in %(num)s minute.",
             "Too many attempts. Please try again in %(num)s minutes.", minutes))
-        return _render_workshop_page(workshop, form, 429)
+        return _refuse(workshop, form, 429)
     now = utcnow()
     try:
         registration = registrations.register(
@@ -107,7 +183,8 @@ def register(workshop_id: int):
             db.session.rollback()  # the same form sent twice: show the first result
             token = registrations.issue_manage_link(existing, now=now)
             db.session.commit()
-            return redirect(url_for("registrations.manage", token=token), 303)
+            session.pop(DRAFT_KEY, None)
+            return _to_manage_page(token)
         if existing is not None:
             db.session.rollback()  # keep nothing this form changed about someone else
             _count_attempt(form.parsed_phone.e164)
@@ -122,15 +199,16 @@ def register(workshop_id: int):
         else:
             db.session.commit()  # keep the counted attempt
             form.form_errors.append(error.message)
-        return _render_workshop_page(workshop, form, 409)
+        return _refuse(workshop, form, 409)
     token = registrations.issue_manage_link(registration, now=now)
     db.session.commit()
+    session.pop(DRAFT_KEY, None)
     if registration.status == RegistrationStatus.CONFIRMED:
         flash(_("Done! Your place is confirmed."), "success")
     else:
         flash(_("The workshop is full, so you are on the waiting list. Freed places go to "
                 "the people waiting, in order."), "success")
-    return redirect(url_for("registrations.manage", token=token), 303)
+    return _to_manage_page(token)
 
 
 def _registration_or_404(token: str):
