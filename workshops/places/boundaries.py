@@ -32,9 +32,24 @@ METRES_PER_DEGREE_LATITUDE = 111_320.0
 WGS84_NAMES = ("CRS84", "EPSG::4326", "EPSG:4326")
 
 
-class BoundaryError(DomainError):
-    """Why a file's boundaries were not imported; `params` fill in its message (`path` is
-    the file's path on the command line, the uploaded file's name on the web)."""
+class FileImportError(DomainError):
+    """Why an imported file was refused: its code picks one of `messages`, which `params`
+    fill in; the error belongs to the form's file field."""
+
+    messages: dict = {}
+
+    def __init__(self, code: str, **params):
+        super().__init__(code, field="file")
+        self.params = params
+
+    @property
+    def message(self) -> str:
+        return str(self.messages[self.code]) % self.params
+
+
+class BoundaryError(FileImportError):
+    """Why a file's boundaries were not imported (`path` is the file's path on the command
+    line, the uploaded file's name on the web)."""
 
     messages = {
         "missing_file": _l("There is no file at %(path)s."),
@@ -63,14 +78,6 @@ class BoundaryError(DomainError):
         "shape_too_small": _l("The shape of feature %(number)s (code %(neighbourhood_code)s) in "
                               "%(path)s is too small to draw on a map of the city."),
     }
-
-    def __init__(self, code: str, **params):
-        super().__init__(code, field="file")
-        self.params = params
-
-    @property
-    def message(self) -> str:
-        return str(self.messages[self.code]) % self.params
 
 
 @dataclass

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from workshops.extensions import db
+from workshops.places.boundaries import FileImportError
 from workshops.places.models import NeedIndicator, Neighbourhood
 from workshops.services import DomainError
 
@@ -45,21 +46,13 @@ INDICATORS = {
 }
 
 
-class IndicatorUploadError(DomainError):
+class IndicatorUploadError(FileImportError):
     messages = {
         "not_csv": _l("The file is not a CSV file in UTF-8."),
         "empty": _l("The file is empty: there is nothing to import."),
         "header": _l("The first row must name the columns: %(columns)s."),
         "too_many_rows": _l("The file has more than %(limit)s rows."),
     }
-
-    def __init__(self, code: str, **params):
-        super().__init__(code, field="file")
-        self.params = params
-
-    @property
-    def message(self) -> str:
-        return str(self.messages[self.code]) % self.params
 
 
 class IndicatorRowsError(DomainError):
