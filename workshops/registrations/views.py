@@ -28,9 +28,10 @@ from workshops.services import service_call
 
 # A failed sign-up keeps what was typed in the signed session cookie, so the page can be
 # reloaded or read in another language (both GETs) without typing it again. Only as long as
-# needed: until she signs up, or for DRAFT_KEPT at most.
+# needed: until she signs up, or for DRAFT_KEPT at most (short: many residents sign up on a
+# shared computer at a library or a civic centre).
 DRAFT_KEY = "registration_draft"
-DRAFT_KEPT = timedelta(minutes=30)
+DRAFT_KEPT = timedelta(minutes=10)
 # Each field's longest valid value; one character more is kept, so "too long" still shows.
 DRAFT_FIELDS = {"name": 120, "phone": 32, "home_neighbourhood": 12, "sms_consent": 8,
                 "age_band": 8, "gender": 12, "email": 254, "submission_key": 48}
