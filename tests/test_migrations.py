@@ -154,7 +154,7 @@ def test_translated_texts_move_into_one_column_per_field_and_back(app_context):
 
 
 def test_upgrading_to_need_indicators_keeps_each_neighbourhoods_income_index(app_context):
-    """0022 fills need_indicator with every neighbourhood's income index and its year."""
+    """0018 fills need_indicator with every neighbourhood's income index and its year."""
     from sqlalchemy import select
 
     from workshops.places.models import NeedIndicator, Neighbourhood
@@ -176,7 +176,7 @@ def test_upgrading_to_need_indicators_keeps_each_neighbourhoods_income_index(app
         assert "Índex RFD" in source
 def test_upgrading_gives_every_registration_its_own_reference_and_keeps_the_workshops(
         app_context):
-    """0018 adds what to bring (empty for existing workshops) and a reference to every
+    """0022 adds what to bring (empty for existing workshops) and a reference to every
     registration already there, each different."""
     from sqlalchemy import select, text
 

@@ -1,7 +1,7 @@
 """The voice line: calls (once per CallSid), their answered steps, call-back requests
 
-Revision ID: 0020_voice
-Revises: 0016_translated_fields
+Revision ID: 0021_voice
+Revises: 0020_worker_heartbeat
 Create Date: 2026-12-06 13:00:00.000000
 
 Registrations gain the channel `phone`; the channel column is a VARCHAR without a CHECK
@@ -13,8 +13,8 @@ from alembic import op
 import workshops.db_types
 
 # revision identifiers, used by Alembic.
-revision = '0020_voice'
-down_revision = '0019_worker_heartbeat'
+revision = '0021_voice'
+down_revision = '0020_worker_heartbeat'
 branch_labels = None
 depends_on = None
 

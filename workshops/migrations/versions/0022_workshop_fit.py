@@ -1,7 +1,7 @@
 """workshop fit and registration references: what to bring, and a short reference per place
 
-Revision ID: 0018_workshop_fit
-Revises: 0016_translated_fields
+Revision ID: 0022_workshop_fit
+Revises: 0021_voice
 Create Date: 2026-12-06 13:15:00.000000
 
 `workshop.bring_texts` holds "what to bring" per language ({"ca": "…"}), for the workshop
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0018_workshop_fit'
-down_revision = '0020_voice'
+revision = '0022_workshop_fit'
+down_revision = '0021_voice'
 branch_labels = None
 depends_on = None
 

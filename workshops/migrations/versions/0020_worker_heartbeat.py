@@ -1,7 +1,7 @@
 """worker_heartbeat: when each SMS worker last finished a round
 
-Revision ID: 0019_worker_heartbeat
-Revises: 0016_translated_fields
+Revision ID: 0020_worker_heartbeat
+Revises: 0019_venue_coordinates
 Create Date: 2026-12-06 13:00:00.000000
 
 /readyz reports the newest heartbeat and fails when it is older than its limit. A new
@@ -13,8 +13,8 @@ from alembic import op
 import workshops.db_types
 
 # revision identifiers, used by Alembic.
-revision = '0019_worker_heartbeat'
-down_revision = '0017_venue_coordinates'
+revision = '0020_worker_heartbeat'
+down_revision = '0019_venue_coordinates'
 branch_labels = None
 depends_on = None
 

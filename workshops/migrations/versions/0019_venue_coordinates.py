@@ -1,7 +1,7 @@
 """Venues get a latitude and a longitude (WGS84), for "near me" in the listing
 
-Revision ID: 0017_venue_coordinates
-Revises: 0016_translated_fields
+Revision ID: 0019_venue_coordinates
+Revises: 0018_need_indicators
 Create Date: 2026-12-06 13:00:00.000000
 
 Both nullable: existing venues keep working without them (they sort after the ones with
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0017_venue_coordinates'
-down_revision = '0022_need_indicators'
+revision = '0019_venue_coordinates'
+down_revision = '0018_need_indicators'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Need indicators per neighbourhood, each with its year and source
 
-Revision ID: 0022_need_indicators
-Revises: 0016_translated_fields
+Revision ID: 0018_need_indicators
+Revises: 0017_outcomes
 Create Date: 2026-12-06 13:00:00.000000
 
 Creates `need_indicator` and fills it with each neighbourhood's income index (and its
@@ -13,8 +13,8 @@ from alembic import op
 import workshops.db_types
 
 # revision identifiers, used by Alembic.
-revision = '0022_need_indicators'
-down_revision = '0021_outcomes'
+revision = '0018_need_indicators'
+down_revision = '0017_outcomes'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Outcomes: follow-up questions and answers, participation certificates, and each topic's
 follow-up question
 
-Revision ID: 0021_outcomes
+Revision ID: 0017_outcomes
 Revises: 0016_translated_fields
 Create Date: 2026-12-06 13:00:00.000000
 
@@ -14,7 +14,7 @@ from alembic import op
 import workshops.db_types
 
 # revision identifiers, used by Alembic.
-revision = '0021_outcomes'
+revision = '0017_outcomes'
 down_revision = '0016_translated_fields'
 branch_labels = None
 depends_on = None
