@@ -409,7 +409,7 @@ def test_coordinators_see_the_dashboard_with_definitions_and_the_map_notice(clie
 
 @pytest.mark.parametrize("lang, period, month", [
     ("ca", "Període: 1 d’octubre del 2026 – 27 de novembre del 2026", "octubre del 2026"),
-    ("es", "Del 1 de octubre de 2026 al 27 de noviembre de 2026", "octubre de 2026"),
+    ("es", "Periodo: 1 de octubre de 2026 – 27 de noviembre de 2026", "octubre de 2026"),
     ("en", "From October 1, 2026 to November 27, 2026", "October 2026")])
 def test_the_dashboard_writes_its_dates_in_the_pages_language(client, auth, app_context, lang,
                                                              period, month):

@@ -968,7 +968,7 @@ def test_a_failed_sign_up_opens_at_a_summary_that_links_to_each_field_to_correct
     assert dict(links)["name"] == "Escriviu el vostre nom."
     for target, _text in links:
         assert f'id="{target}"' in html
-    assert "js/error-summary.js" in html
+    assert "js/error-summary." in html
     # The summary comes before the first field of the form.
     assert html.index('id="error-summary"') < html.index('id="name"')
 

@@ -147,19 +147,21 @@ def _public_workshop_or_404(workshop_id: int):
     return workshop
 
 
-@bp.get("/workshops/<int:workshop_id>/register")
-def registration_page(workshop_id: int):
+def _registration_page(workshop):
     """The address a failed sign-up leaves in the address bar: reloading it, or switching
     language there, shows the form as she left it, or else the workshop's form."""
-    workshop = _public_workshop_or_404(workshop_id)
     if _draft_for(workshop.id) is None:
         return redirect(url_for("catalogue.detail", workshop_id=workshop.id, _anchor="sign-up"))
     return _render_workshop_page(workshop, None, 200)
 
 
-@bp.post("/workshops/<int:workshop_id>/register")
+# One rule for both methods: with two, an id too large for the table would get a 405 on POST
+# (Werkzeug finds the GET rule's path) instead of the 404 every other route gives.
+@bp.route("/workshops/<int:workshop_id>/register", methods=["GET", "POST"])
 def register(workshop_id: int):
     workshop = _public_workshop_or_404(workshop_id)
+    if request.method == "GET":
+        return _registration_page(workshop)
     form = RegistrationForm()
     if not form.validate():
         return _refuse(workshop, form, 422)
