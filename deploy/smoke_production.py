@@ -218,7 +218,9 @@ def page_weights(base: str, workshop_path: str) -> dict[str, dict[str, int]]:
 
 
 def form_fields(html: str, action: str) -> dict[str, str]:
-    form = re.search(rf'<form[^>]*action="{re.escape(action)}".*?</form>', html, re.S)
+    # The action may end in a fragment (#error-summary): the browser drops it when posting.
+    form = re.search(rf'<form[^>]*action="{re.escape(action)}(?:#[\w-]*)?".*?</form>', html,
+                     re.S)
     if form is None:
         raise SmokeFailure(f"no form posting to {action}")
     fields = {}
@@ -250,7 +252,7 @@ def run_checks(deployment: Deployment, database: str) -> None:
               "the stylesheet comes compressed")
         workshop_path = next(
             path for path in dict.fromkeys(re.findall(r'href="(/workshops/\d+)"', html))
-            if f'action="{path}/register"' in resident.get(base + path, timeout=10).text)
+            if f'action="{path}/register' in resident.get(base + path, timeout=10).text)
 
     with step("a resident registers on the web through nginx"):
         page = resident.get(base + workshop_path, timeout=10).text
