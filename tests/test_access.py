@@ -20,7 +20,7 @@ from workshops.extensions import db
 from workshops.sms.models import InboundMessage
 from workshops.voice.models import CallbackRequest
 
-PUBLIC_ENDPOINTS = {"static", "home.home", "home.healthz", "accounts.login",
+PUBLIC_ENDPOINTS = {"static", "home.home", "accounts.login",
                     "catalogue.listing", "catalogue.detail", "catalogue.poster",
                     "registrations.register", "registrations.manage", "registrations.cancel",
                     "registrations.sms_preference", "sms.inbound", "sms.delivery_status",

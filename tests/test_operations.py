@@ -215,6 +215,18 @@ def test_every_answer_carries_a_request_id_and_keeps_the_proxy_s_own(client):
     assert re.fullmatch(r"[0-9a-f]{32}", forged.headers["X-Request-Id"])
 
 
+def test_healthz_answers_before_the_app_with_no_log_line_session_or_metric(client, json_log):
+    for method in (client.get, client.head):
+        response = method("/healthz", headers={"X-Request-Id": "probe-0001"})
+        assert response.status_code == 200 and response.headers["X-Request-Id"] == "probe-0001"
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert "Set-Cookie" not in response.headers
+    assert client.get("/healthz").data == b"ok"
+    assert "/healthz" not in json_log.getvalue()
+    assert metric(client, 'workshops_http_requests_total{method="GET",route="/healthz"') == 0
+
+
 def test_log_lines_are_json_objects_with_the_request_id_and_the_route(client, json_log):
     response = client.get("/r/AAAAAAAAAAAAAAAAAAAAAA")
     entries = [json.loads(line) for line in json_log.getvalue().splitlines()]

@@ -13,6 +13,7 @@ from workshops import (
 from workshops import config as config_module
 from workshops.config import PROJECT_ROOT
 from workshops.extensions import babel, csrf, db, login_manager, migrate
+from workshops.operations.liveness import LivenessProbe
 
 MIGRATIONS_DIRECTORY = str(PROJECT_ROOT / "workshops" / "migrations")
 
@@ -37,6 +38,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+    app.wsgi_app = LivenessProbe(app.wsgi_app,
+                                 https=app.config["PREFERRED_URL_SCHEME"] == "https")
 
     from workshops import errors, i18n, logs, metrics, security, static_files
     from workshops.demo import cli as demo_commands

@@ -17,21 +17,32 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-def add_security_headers(response):
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
     # Geolocation only for the portal's own pages ("Use my location" in the listing).
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    return response
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(self)",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+STRICT_TRANSPORT_SECURITY = {"Strict-Transport-Security": "max-age=31536000"}
 
 
-def add_strict_transport_security(response):
-    response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    return response
+def security_headers(https: bool) -> dict[str, str]:
+    """Every answer's security headers; HSTS only where the portal is served over HTTPS."""
+    return SECURITY_HEADERS | (STRICT_TRANSPORT_SECURITY if https else {})
+
+
+def _add(headers: dict[str, str]):
+    def add(response):
+        present = {name.lower() for name, _value in response.headers.items()}
+        for name, value in headers.items():
+            if name.lower() not in present:
+                response.headers[name] = value
+        return response
+
+    return add
 
 
 def no_store_for_staff(response):
@@ -48,7 +59,5 @@ def no_store_for_staff(response):
 
 
 def init_app(app: Flask) -> None:
-    app.after_request(add_security_headers)
+    app.after_request(_add(security_headers(app.config["PREFERRED_URL_SCHEME"] == "https")))
     app.after_request(no_store_for_staff)
-    if app.config["PREFERRED_URL_SCHEME"] == "https":
-        app.after_request(add_strict_transport_security)

@@ -28,9 +28,3 @@ def accessibility():
     return render_template("home/accessibility.html",
                            prepared=ACCESSIBILITY_STATEMENT_PREPARED,
                            reviewed=ACCESSIBILITY_STATEMENT_REVIEWED)
-
-
-@bp.get("/healthz")
-def healthz():
-    """Liveness probe for the process manager; also the benchmark's baseline route."""
-    return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}

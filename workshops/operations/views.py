@@ -1,8 +1,8 @@
 """/readyz for the load balancer and /metrics for Prometheus.
 
-/healthz (workshops.home) only says the process answers; /readyz says whether this node
-can do its job: the database answers, an SMS worker finished a round recently, and no
-due message has waited too long. Each limit is a setting (0 turns that check off).
+/healthz (workshops.operations.liveness) only says the process answers; /readyz says
+whether this node can do its job: the database answers, an SMS worker finished a round
+recently, and no due message has waited too long. Each limit is a setting (0 turns that check off).
 """
 
 import hmac
