@@ -7,6 +7,7 @@ from functools import cache
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import DateField, SelectChoice, SelectMultipleField
 from wtforms.fields.core import UnboundField
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -89,22 +90,36 @@ class ActionForm(FlaskForm):
     """A button-only form (publish, delete…): it carries just the CSRF token."""
 
 
-def select_groups(field) -> list[tuple[str | None, list[tuple[str, str, bool]]]]:
-    """A select field's options as (optgroup, [(value, label, selected)]) runs, in order.
+def select_html(field, attributes: dict) -> Markup:
+    """A select field as HTML: its options in their optgroups, the chosen ones selected, and
+    `attributes` (True stands alone, like `required`).
 
-    Templates render these directly: WTForms' per-option widget is the slowest part of a
-    page with a 75-neighbourhood select.
+    Built here rather than by WTForms' per-option widget or a template loop: those were the
+    slowest part of every page with the 73-neighbourhood select.
     """
     chosen = field.data if isinstance(field.data, list | tuple) else [field.data]
     chosen = {"" if value is None else str(value) for value in chosen}
-    groups: list[tuple[str | None, list[tuple[str, str, bool]]]] = []
+    parts = [f'<select id="{escape(field.id)}" name="{escape(field.name)}"']
+    for name, value in attributes.items():
+        parts.append(f" {escape(name)}" if value is True else f' {escape(name)}="{escape(value)}"')
+    parts.append(">")
+    group = None
     for choice in field.choices:
+        choice_group = str(choice.optgroup) if choice.optgroup is not None else None
+        if choice_group != group:
+            if group is not None:
+                parts.append("</optgroup>")
+            if choice_group is not None:
+                parts.append(f'<optgroup label="{escape(choice_group)}">')
+            group = choice_group
         value = str(choice.value)
-        group = str(choice.optgroup) if choice.optgroup is not None else None
-        if not groups or groups[-1][0] != group:
-            groups.append((group, []))
-        groups[-1][1].append((value, str(choice.label), value in chosen))
-    return groups
+        selected = " selected" if value in chosen else ""
+        parts.append(f'<option value="{escape(value)}"{selected}>{escape(str(choice.label))}'
+                     "</option>")
+    if group is not None:
+        parts.append("</optgroup>")
+    parts.append("</select>")
+    return Markup("".join(parts))  # noqa: S704  (every value in it was escaped above)
 
 
 def years_from(day: date, years: int) -> date:

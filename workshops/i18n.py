@@ -117,10 +117,10 @@ def language_switch_url(language: str) -> str:
 
 def init_app(app: Flask) -> None:
     app.after_request(remember_language)
-    from workshops.forms import select_groups
+    from workshops.forms import select_html
 
     app.jinja_env.globals.update(
-        select_groups=select_groups,
+        select_html=select_html,
         languages=languages,
         own_language_names=own_language_names,
         language_name=language_name,

@@ -21,17 +21,16 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from workshops.catalogue.directory import directory
 from workshops.catalogue.local_time import MAX_SERIES_LENGTH
 from workshops.catalogue.models import (
     AUDIENCE_LABELS,
     INSTRUCTION_LANGUAGES,
     LEVEL_LABELS,
 )
-from workshops.catalogue.queries import active_topics
 from workshops.catalogue.services import MAX_CAPACITY, MIN_CAPACITY
 from workshops.forms import BoundedDateField, MultiCheckboxField, TranslatedForm
 from workshops.i18n import lazy_language_name
-from workshops.places.queries import districts_with_neighbourhoods
 
 
 def parse_dates(text: str) -> list[date]:
@@ -199,14 +198,15 @@ class WorkshopFilterForm(FlaskForm):
                            validate_choice=False)
 
     def fill_choices(self, language: str) -> None:
-        districts = districts_with_neighbourhoods()
+        places = directory()
+        districts = places.districts
         anything = SelectChoice("", "—")
         self.district.choices = [anything] + [SelectChoice(d.code, d.name) for d in districts]
         self.neighbourhood.choices = [anything] + [
             SelectChoice(str(n.code), n.name, optgroup=d.name)
             for d in districts for n in d.neighbourhoods]
-        self.topic.choices = [anything] + [SelectChoice(t.key, t.name(language).text)
-                                           for t in active_topics()]
+        self.topic.choices = [anything] + [SelectChoice(t.key, t.name(language))
+                                           for t in places.active_topics]
         self.audience.choices = [anything] + [SelectChoice(k.value, v)
                                               for k, v in AUDIENCE_LABELS.items()]
 

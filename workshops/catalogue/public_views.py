@@ -25,7 +25,7 @@ from workshops.catalogue.services import can_edit
 from workshops.db_types import utcnow
 from workshops.i18n import current_language
 from workshops.keywords import public_sms_number, register_instruction
-from workshops.pagecache import cached_for_visitors
+from workshops.pagecache import cached_for_visitors, cached_with_holes
 from workshops.places.geo import NotAPoint, Point, neighbourhood_centre, parse_point
 
 
@@ -144,6 +144,7 @@ def _visible_workshop(workshop_id: int) -> Workshop:
 
 
 @bp.get("/workshops/<int:workshop_id>")
+@cached_with_holes
 def detail(workshop_id: int):
     workshop = _visible_workshop(workshop_id)
     lang = current_language()

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from workshops.catalogue.local_time import local_to_utc
 from workshops.catalogue.models import (
@@ -157,17 +157,15 @@ def upcoming_workshops(filters: ListingFilters, *, now: datetime,
     return ListingPage(workshops=list(workshops), total=total, page=page, pages=pages)
 
 
-def active_topics() -> list[Topic]:
-    return list(db.session.scalars(
-        select(Topic).where(Topic.active.is_(True)).order_by(Topic.position, Topic.id)))
-
-
 def public_workshop(workshop_id: int) -> Workshop | None:
+    """One workshop with everything its page shows: its venue, neighbourhood, district and
+    topic in the same query (one row each), then its sessions and audiences."""
     return db.session.scalar(
         select(Workshop)
         .where(Workshop.id == workshop_id)
         .options(selectinload(Workshop.sessions), selectinload(Workshop.audience_rows),
-                 selectinload(Workshop.venue).selectinload(Venue.neighbourhood)
-                 .selectinload(Neighbourhood.district),
-                 selectinload(Workshop.topic))
+                 joinedload(Workshop.venue, innerjoin=True)
+                 .joinedload(Venue.neighbourhood, innerjoin=True)
+                 .joinedload(Neighbourhood.district, innerjoin=True),
+                 joinedload(Workshop.topic, innerjoin=True))
     )

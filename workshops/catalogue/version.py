@@ -5,6 +5,7 @@ feeds keyed by it are never older than the data they show.
 
 from datetime import datetime
 
+from flask import g, has_request_context
 from sqlalchemy import Integer, event, inspect, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -76,13 +77,40 @@ def _forget_changes(session):
     session.info.pop("calendar_changed", None)
 
 
+@event.listens_for(Session, "after_commit")
+def _forget_state_read(session):
+    if has_request_context():
+        g.pop(_STATE_KEY, None)
+
+
+_STATE_KEY = "catalogue_state"
+
+
+def _state() -> tuple[int, int, datetime | None]:
+    """(version, calendar_version, calendar_changed_at), read once a request: every cache
+    keyed by them on a page costs one query in all. A commit in the request reads it again."""
+    if has_request_context() and _STATE_KEY in g:
+        return g.get(_STATE_KEY)
+    row = db.session.execute(
+        select(CatalogueState.version, CatalogueState.calendar_version,
+               CatalogueState.calendar_changed_at).where(CatalogueState.id == 1)).first()
+    state = tuple(row) if row is not None else (0, 0, None)
+    if has_request_context():
+        setattr(g, _STATE_KEY, state)
+    return state
+
+
 def catalogue_version() -> int:
-    return db.session.scalar(select(CatalogueState.version).where(CatalogueState.id == 1)) or 0
+    return _state()[0] or 0
+
+
+def calendar_version() -> int:
+    """Raised by every change to what a calendar shows, which includes every change to a
+    district, neighbourhood, venue or topic: caches of those are keyed by it."""
+    return _state()[1] or 0
 
 
 def calendar_state() -> tuple[int, datetime]:
-    """The calendars' version and when it last changed, in one query."""
-    version, changed_at = db.session.execute(
-        select(CatalogueState.calendar_version, CatalogueState.calendar_changed_at)
-        .where(CatalogueState.id == 1)).one()
+    """The calendars' version and when it last changed."""
+    _version, version, changed_at = _state()
     return version, changed_at

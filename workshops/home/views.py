@@ -1,5 +1,6 @@
 from flask import render_template
 
+from workshops.catalogue.directory import directory
 from workshops.catalogue.public_views import next_workshops
 from workshops.db_types import utcnow
 from workshops.home import bp
@@ -10,7 +11,6 @@ from workshops.home.contact import (
 from workshops.i18n import current_language
 from workshops.keywords import public_sms_number, register_instruction
 from workshops.pagecache import cached_for_visitors
-from workshops.places.queries import districts_with_neighbourhoods
 
 
 @bp.get("/")
@@ -18,7 +18,7 @@ from workshops.places.queries import districts_with_neighbourhoods
 def home():
     lang = current_language()
     return render_template(
-        "home/home.html", districts=districts_with_neighbourhoods(), workshops=next_workshops(),
+        "home/home.html", districts=directory().districts, workshops=next_workshops(),
         lang=lang, now=utcnow(), sms_number=public_sms_number(),
         sms_example=register_instruction("123", lang))
 

@@ -13,8 +13,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from workshops.catalogue.directory import directory
 from workshops.forms import language_choices
-from workshops.places.queries import districts_with_neighbourhoods
 from workshops.registrations.models import AGE_BAND_LABELS, GENDER_LABELS
 from workshops.registrations.phones import InvalidPhone, parse_phone
 
@@ -52,7 +52,7 @@ class ResidentForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.home_neighbourhood.choices = [SelectChoice("", _l("Choose…"))] + [
             SelectChoice(str(n.id), n.name, optgroup=d.name)
-            for d in districts_with_neighbourhoods() for n in d.neighbourhoods
+            for d in directory().districts for n in d.neighbourhoods
         ] + [SelectChoice(OUTSIDE_BARCELONA, _l("I live outside Barcelona"),
                           optgroup=_l("Other"))]
 

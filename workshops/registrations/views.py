@@ -17,6 +17,7 @@ from workshops.extensions import db
 from workshops.forms import ActionForm
 from workshops.i18n import current_language
 from workshops.keywords import public_sms_number, register_instruction
+from workshops.pagecache import CSRF_HOLE, SUBMISSION_KEY_HOLE, rendering_holes
 from workshops.places.models import Neighbourhood
 from workshops.registrations import bp
 from workshops.registrations import services as registrations
@@ -73,7 +74,11 @@ def registration_form_for(workshop) -> RegistrationForm:
     attempt, with its errors in the page's current language."""
     draft = _draft_for(workshop.id)
     if draft is None:
-        return RegistrationForm(formdata=None)
+        form = RegistrationForm(formdata=None)
+        if rendering_holes():  # the page is being kept: each visitor gets her own values
+            form.csrf_token.current_token = CSRF_HOLE
+            form.submission_key.data = SUBMISSION_KEY_HOLE
+        return form
     form = RegistrationForm(formdata=MultiDict({**draft["fields"],
                                                 "csrf_token": generate_csrf()}))
     form.validate()
