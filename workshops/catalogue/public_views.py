@@ -8,9 +8,11 @@ from flask import abort, current_app, render_template, request, url_for
 from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from workshops.boundary import parse_page
 from workshops.catalogue import bp
+from workshops.catalogue.cards import cards
 from workshops.catalogue.forms import ListingFilterForm
 from workshops.catalogue.models import (
     Workshop,
@@ -19,7 +21,7 @@ from workshops.catalogue.models import (
 from workshops.catalogue.queries import (
     ListingFilters,
     public_workshop,
-    upcoming_workshops,
+    upcoming_refs,
 )
 from workshops.catalogue.services import can_edit
 from workshops.db_types import utcnow
@@ -108,7 +110,8 @@ def listing():
     filters = filters_from(form)
     near_given = _given_point() is not None
     location_unreadable = bool(request.args.get("near")) and not near_given
-    result = upcoming_workshops(filters, now=utcnow())
+    now = utcnow()
+    result = upcoming_refs(filters, now=now)
     args = request.args.to_dict(flat=True)
     args.pop("page", None)
 
@@ -116,7 +119,8 @@ def listing():
         return url_for("catalogue.listing", **args, page=number)
 
     return render_template("catalogue/listing.html", form=form, filters=filters, result=result,
-                           lang=lang, page_url=page_url, now=utcnow(),
+                           cards=cards(result.workshops, lang, now, distances=result.distances),
+                           lang=lang, page_url=page_url,
                            chips=_chips(form, filters, near_given), near_given=near_given,
                            location_unreadable=location_unreadable,
                            args_but_near=[(k, v) for k, v in request.args.items(multi=True)
@@ -172,5 +176,6 @@ def poster(workshop_id: int):
     )
 
 
-def next_workshops(limit: int = 6) -> list[Workshop]:
-    return upcoming_workshops(ListingFilters(), now=utcnow(), per_page=limit).workshops
+def next_workshop_cards(lang: str, limit: int = 6) -> list[Markup]:
+    now = utcnow()
+    return cards(upcoming_refs(ListingFilters(), now=now, per_page=limit).workshops, lang, now)

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import case, exists, func, literal, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from workshops.catalogue.local_time import local_to_utc
@@ -14,6 +14,7 @@ from workshops.catalogue.models import (
     WorkshopAudience,
     WorkshopStatus,
 )
+from workshops.db_types import UTCDateTime
 from workshops.extensions import db
 from workshops.places.geo import Point, distance_metres
 from workshops.places.models import District, Neighbourhood, Venue
@@ -73,14 +74,18 @@ def where_place_topic_audience(query, filters):
 
 
 def _listing_query(filters: ListingFilters, now: datetime):
-    query = (
-        select(Workshop)
-        .join(Workshop.venue)
-        .join(Venue.neighbourhood)
-        .join(Neighbourhood.district)
-        .join(Workshop.topic)
-        .where(Workshop.status == WorkshopStatus.PUBLISHED, Workshop.last_session_ends_at >= now)
-    )
+    """Upcoming published workshops matching `filters`, joined only to the tables a filter
+    reads: the whole catalogue is read for every listing, so each join costs."""
+    query = select(Workshop).where(Workshop.status == WorkshopStatus.PUBLISHED,
+                                   Workshop.last_session_ends_at >= now)
+    if filters.district or filters.neighbourhood or filters.step_free or filters.near:
+        query = query.join(Workshop.venue)
+    if filters.district or filters.neighbourhood:
+        query = query.join(Venue.neighbourhood)
+    if filters.district:
+        query = query.join(Neighbourhood.district)
+    if filters.topic:
+        query = query.join(Workshop.topic)
     query = where_place_topic_audience(query, filters)
     if filters.language:
         query = query.where(Workshop.instruction_language == filters.language)
@@ -101,10 +106,13 @@ def _listing_query(filters: ListingFilters, now: datetime):
 
 
 def next_session_starts(now: datetime):
-    """When the workshop's next session still to come (or under way) starts."""
-    return (select(func.min(Session.starts_at))
-            .where(Session.workshop_id == Workshop.id, Session.ends_at >= now)
-            .correlate(Workshop).scalar_subquery())
+    """When the workshop's next session still to come (or under way) starts: its first
+    session's start until that begins (no session to look up), then the sessions'."""
+    under_way = (select(func.min(Session.starts_at))
+                 .where(Session.workshop_id == Workshop.id, Session.ends_at >= now)
+                 .correlate(Workshop).scalar_subquery())
+    return case((Workshop.first_session_starts_at >= literal(now, UTCDateTime),
+                 Workshop.first_session_starts_at), else_=under_way)
 
 
 def _by_distance(query, near: Point, now: datetime) -> list[tuple[int, float | None]]:
@@ -124,37 +132,85 @@ def _by_distance(query, near: Point, now: datetime) -> list[tuple[int, float | N
     return [(workshop_id, metres) for workshop_id, metres, _starts in measured]
 
 
-def upcoming_workshops(filters: ListingFilters, *, now: datetime,
-                       per_page: int = PER_PAGE) -> ListingPage:
+@dataclass(frozen=True)
+class WorkshopRef:
+    """A workshop on a listing page, by what tells whether its card changed (see cards)."""
+
+    id: int
+    seats_taken: int
+
+
+@dataclass
+class ListingRefs:
+    workshops: list[WorkshopRef]
+    total: int
+    page: int
+    pages: int
+    distances: dict[int, float] = field(default_factory=dict)
+
+
+def upcoming_refs(filters: ListingFilters, *, now: datetime,
+                  per_page: int = PER_PAGE) -> ListingRefs:
+    """The page of workshops `filters` asks for, in order, without loading them: a page
+    whose cards are kept costs these two queries."""
     query = _listing_query(filters, now)
-    with_everything = query.options(
-        contains_eager(Workshop.venue).contains_eager(Venue.neighbourhood)
-        .contains_eager(Neighbourhood.district),
-        contains_eager(Workshop.topic),
-        selectinload(Workshop.sessions),
-        selectinload(Workshop.audience_rows),
-    )
     if filters.near is not None:
         ranked = _by_distance(query, filters.near, now)
         total = len(ranked)
         pages = max(1, -(-total // per_page))
         page = min(max(1, filters.page), pages)
         on_page = dict(ranked[(page - 1) * per_page:page * per_page])
-        found = {w.id: w for w in db.session.scalars(
-            with_everything.where(Workshop.id.in_(on_page)))} if on_page else {}
-        return ListingPage(workshops=[found[i] for i in on_page if i in found], total=total,
-                           page=page, pages=pages,
+        seats = dict(db.session.execute(select(Workshop.id, Workshop.seats_taken)
+                                        .where(Workshop.id.in_(on_page))).all())
+        return ListingRefs([WorkshopRef(i, seats[i]) for i in on_page if i in seats],
+                           total=total, page=page, pages=pages,
                            distances={i: m for i, m in on_page.items() if m is not None})
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+
+    def page_of(number: int) -> list:
+        return db.session.execute(
+            query.with_only_columns(Workshop.id, Workshop.seats_taken, func.count().over())
+            .order_by(next_session_starts(now), Workshop.id)
+            .limit(per_page)
+            .offset((number - 1) * per_page)
+        ).all()
+
+    page = max(1, filters.page)
+    rows = page_of(page)  # with the total, counted over every match, in one query
+    if rows:
+        total = rows[0][2]
+    else:
+        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+        if page > 1 and total:  # past the last page: show the last one
+            page = -(-total // per_page)
+            rows = page_of(page)
     pages = max(1, -(-total // per_page))
-    page = min(max(1, filters.page), pages)
-    workshops = db.session.scalars(
-        with_everything
-        .order_by(next_session_starts(now), Workshop.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return ListingPage(workshops=list(workshops), total=total, page=page, pages=pages)
+    return ListingRefs([WorkshopRef(id_, seats) for id_, seats, _total in rows], total=total,
+                       page=min(page, pages), pages=pages)
+
+
+def workshops_with_everything(ids) -> dict[int, Workshop]:
+    """The workshops with everything a card or a listing shows, by id."""
+    if not ids:
+        return {}
+    return {w.id: w for w in db.session.scalars(
+        select(Workshop)
+        .join(Workshop.venue).join(Venue.neighbourhood).join(Neighbourhood.district)
+        .join(Workshop.topic)
+        .where(Workshop.id.in_(ids))
+        .options(contains_eager(Workshop.venue).contains_eager(Venue.neighbourhood)
+                 .contains_eager(Neighbourhood.district),
+                 contains_eager(Workshop.topic),
+                 selectinload(Workshop.sessions),
+                 selectinload(Workshop.audience_rows)))}
+
+
+def upcoming_workshops(filters: ListingFilters, *, now: datetime,
+                       per_page: int = PER_PAGE) -> ListingPage:
+    refs = upcoming_refs(filters, now=now, per_page=per_page)
+    found = workshops_with_everything([ref.id for ref in refs.workshops])
+    return ListingPage(workshops=[found[ref.id] for ref in refs.workshops if ref.id in found],
+                       total=refs.total, page=refs.page, pages=refs.pages,
+                       distances=refs.distances)
 
 
 def public_workshop(workshop_id: int) -> Workshop | None:

@@ -1,7 +1,7 @@
 from flask import render_template
 
 from workshops.catalogue.directory import directory
-from workshops.catalogue.public_views import next_workshops
+from workshops.catalogue.public_views import next_workshop_cards
 from workshops.db_types import utcnow
 from workshops.home import bp
 from workshops.home.contact import (
@@ -18,7 +18,7 @@ from workshops.pagecache import cached_for_visitors
 def home():
     lang = current_language()
     return render_template(
-        "home/home.html", districts=directory().districts, workshops=next_workshops(),
+        "home/home.html", districts=directory().districts, cards=next_workshop_cards(lang),
         lang=lang, now=utcnow(), sms_number=public_sms_number(),
         sms_example=register_instruction("123", lang))
 
