@@ -178,4 +178,5 @@ def poster(workshop_id: int):
 
 def next_workshop_cards(lang: str, limit: int = 6) -> list[Markup]:
     now = utcnow()
-    return cards(upcoming_refs(ListingFilters(), now=now, per_page=limit).workshops, lang, now)
+    return cards(upcoming_refs(ListingFilters(), now=now, per_page=limit, counted=False).workshops,
+                 lang, now)

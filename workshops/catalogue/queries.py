@@ -149,10 +149,11 @@ class ListingRefs:
     distances: dict[int, float] = field(default_factory=dict)
 
 
-def upcoming_refs(filters: ListingFilters, *, now: datetime,
-                  per_page: int = PER_PAGE) -> ListingRefs:
+def upcoming_refs(filters: ListingFilters, *, now: datetime, per_page: int = PER_PAGE,
+                  counted: bool = True) -> ListingRefs:
     """The page of workshops `filters` asks for, in order, without loading them: a page
-    whose cards are kept costs these two queries."""
+    whose cards are kept costs these two queries. Not `counted`, the first page only, and
+    its total is just what it holds (the home page's next workshops)."""
     query = _listing_query(filters, now)
     if filters.near is not None:
         ranked = _by_distance(query, filters.near, now)
@@ -168,11 +169,17 @@ def upcoming_refs(filters: ListingFilters, *, now: datetime,
 
     def page_of(number: int) -> list:
         return db.session.execute(
-            query.with_only_columns(Workshop.id, Workshop.seats_taken, func.count().over())
+            query.with_only_columns(Workshop.id, Workshop.seats_taken,
+                                    func.count().over() if counted else literal(0))
             .order_by(next_session_starts(now), Workshop.id)
             .limit(per_page)
             .offset((number - 1) * per_page)
         ).all()
+
+    if not counted:
+        rows = page_of(1)
+        return ListingRefs([WorkshopRef(id_, seats) for id_, seats, _zero in rows],
+                           total=len(rows), page=1, pages=1)
 
     page = max(1, filters.page)
     rows = page_of(page)  # with the total, counted over every match, in one query

@@ -5,7 +5,7 @@ feeds keyed by it are never older than the data they show.
 
 from datetime import datetime
 
-from flask import g, has_request_context
+from flask import g, has_request_context, request
 from sqlalchemy import Integer, event, inspect, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -86,14 +86,26 @@ def _forget_state_read(session):
 _STATE_KEY = "catalogue_state"
 
 
+_STATE_QUERY = select(CatalogueState.__table__.c.version,
+                      CatalogueState.__table__.c.calendar_version,
+                      CatalogueState.__table__.c.calendar_changed_at).where(
+    CatalogueState.__table__.c.id == 1)
+
+
 def _state() -> tuple[int, int, datetime | None]:
     """(version, calendar_version, calendar_changed_at), read once a request: every cache
-    keyed by them on a page costs one query in all. A commit in the request reads it again."""
+    keyed by them on a page costs one query in all. A commit in the request reads it again.
+    For a page view, on a connection of its own: a page served from a cache then opens no
+    ORM session at all. Anything else reads it in its own transaction (on SQLite a second
+    connection would wait for the write lock that transaction holds)."""
     if has_request_context() and _STATE_KEY in g:
         return g.get(_STATE_KEY)
-    row = db.session.execute(
-        select(CatalogueState.version, CatalogueState.calendar_version,
-               CatalogueState.calendar_changed_at).where(CatalogueState.id == 1)).first()
+    if has_request_context() and request.method in ("GET", "HEAD") and (
+            not db.session().in_transaction()):
+        with db.engine.connect() as connection:
+            row = connection.execute(_STATE_QUERY).first()
+    else:
+        row = db.session.connection().execute(_STATE_QUERY).first()
     state = tuple(row) if row is not None else (0, 0, None)
     if has_request_context():
         setattr(g, _STATE_KEY, state)
