@@ -29,14 +29,16 @@ def queries_during(app, client, url):
     return response, statements
 
 
-def test_a_repeated_anonymous_request_costs_one_query(app, client, app_context, monkeypatch):
+def test_a_repeated_anonymous_request_runs_no_query_but_the_version_read(
+        app, client, app_context, monkeypatch):
     # Both requests in the same minute, whenever the test runs.
     monkeypatch.setattr("workshops.pagecache.time", lambda: 1_800_000_000.0)
     make_workshop(titles={"ca": "Alpha", "es": "", "en": ""})
     first, cold = queries_during(app, client, "/workshops")
     second, warm = queries_during(app, client, "/workshops")
     assert first.data == second.data
-    assert len(cold) > 3 and len(warm) == 1
+    # The version is read on a driver connection, below what SQLAlchemy's events see.
+    assert len(cold) > 1 and warm == []
 
 
 def test_any_catalogue_change_shows_at_once(client, app_context):
@@ -140,10 +142,10 @@ def test_a_half_filled_sign_up_form_is_shown_only_to_her(app, app_context, seede
         as_text=True)
 
 
-def test_a_visitor_coming_back_to_a_workshop_page_costs_one_query(app, client, app_context,
-                                                                   seeded, monkeypatch):
+def test_a_visitor_coming_back_to_a_workshop_page_runs_no_query_but_the_version_read(
+        app, client, app_context, seeded, monkeypatch):
     monkeypatch.setattr("workshops.pagecache.time", lambda: 1_800_000_000.0)
     workshop = make_workshop(capacity=5)
     client.get(f"/workshops/{workshop.id}")
     again, statements = queries_during(app, client, f"/workshops/{workshop.id}")
-    assert again.status_code == 200 and len(statements) == 1
+    assert again.status_code == 200 and statements == []

@@ -84,45 +84,50 @@ def _forget_state_read(session):
 
 
 _STATE_KEY = "catalogue_state"
+# Plain SQL on a pooled driver connection: every page view asks it, and SQLAlchemy's own
+# execution path cost several times the query itself.
+_VERSIONS_SQL = "SELECT version, calendar_version FROM catalogue_state WHERE id = 1"
 
 
-_STATE_QUERY = select(CatalogueState.__table__.c.version,
-                      CatalogueState.__table__.c.calendar_version,
-                      CatalogueState.__table__.c.calendar_changed_at).where(
-    CatalogueState.__table__.c.id == 1)
-
-
-def _state() -> tuple[int, int, datetime | None]:
-    """(version, calendar_version, calendar_changed_at), read once a request: every cache
-    keyed by them on a page costs one query in all. A commit in the request reads it again.
-    For a page view, on a connection of its own: a page served from a cache then opens no
-    ORM session at all. Anything else reads it in its own transaction (on SQLite a second
-    connection would wait for the write lock that transaction holds)."""
+def _state() -> tuple[int, int]:
+    """(version, calendar_version), read once a request: every cache keyed by them on a
+    page costs one query in all, and a commit in the request reads them again. A page view
+    reads what was committed on a connection of its own, so a page served from a cache
+    opens no ORM session at all; anything else reads in its own transaction (on SQLite a
+    second connection would wait for the write lock that transaction holds)."""
     if has_request_context() and _STATE_KEY in g:
         return g.get(_STATE_KEY)
     if has_request_context() and request.method in ("GET", "HEAD") and (
             not db.session().in_transaction()):
-        with db.engine.connect() as connection:
-            row = connection.execute(_STATE_QUERY).first()
+        connection = db.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(_VERSIONS_SQL)
+            row = cursor.fetchone()
+            cursor.close()
+        finally:
+            connection.close()
     else:
-        row = db.session.connection().execute(_STATE_QUERY).first()
-    state = tuple(row) if row is not None else (0, 0, None)
+        row = db.session.connection().exec_driver_sql(_VERSIONS_SQL).first()
+    state = (row[0] or 0, row[1] or 0) if row is not None else (0, 0)
     if has_request_context():
         setattr(g, _STATE_KEY, state)
     return state
 
 
 def catalogue_version() -> int:
-    return _state()[0] or 0
+    return _state()[0]
 
 
 def calendar_version() -> int:
     """Raised by every change to what a calendar shows, which includes every change to a
     district, neighbourhood, venue or topic: caches of those are keyed by it."""
-    return _state()[1] or 0
+    return _state()[1]
 
 
 def calendar_state() -> tuple[int, datetime]:
-    """The calendars' version and when it last changed."""
-    _version, version, changed_at = _state()
+    """The calendars' version and when it last changed, in one query."""
+    version, changed_at = db.session.execute(
+        select(CatalogueState.calendar_version, CatalogueState.calendar_changed_at)
+        .where(CatalogueState.id == 1)).one()
     return version, changed_at
