@@ -23,15 +23,21 @@ from flask_wtf.csrf import generate_csrf
 from workshops.catalogue.version import catalogue_version
 from workshops.i18n import current_language
 
-MAX_PAGES = 512
+# Each worker process keeps its own: bounded in bytes, so a worker's memory stays flat
+# however many pages, languages and filter combinations are asked for.
+MAX_BYTES = 8 * 1024 * 1024
 BUCKET_SECONDS = 60
 
 
 class PageCache:
-    def __init__(self, max_pages: int = MAX_PAGES):
+    """A least-recently-used store of page bodies (bytes or str), at most `max_bytes` of
+    them in all."""
+
+    def __init__(self, max_bytes: int = MAX_BYTES):
         self._pages: OrderedDict = OrderedDict()
         self._lock = Lock()
-        self.max_pages = max_pages
+        self.max_bytes = max_bytes
+        self.size = 0
 
     def get(self, key):
         with self._lock:
@@ -42,10 +48,14 @@ class PageCache:
 
     def put(self, key, body) -> None:
         with self._lock:
+            previous = self._pages.pop(key, None)
+            if previous is not None:
+                self.size -= len(previous)
             self._pages[key] = body
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.max_pages:
-                self._pages.popitem(last=False)
+            self.size += len(body)
+            while self.size > self.max_bytes and self._pages:
+                _key, dropped = self._pages.popitem(last=False)
+                self.size -= len(dropped)
 
 
 def _cache() -> PageCache:

@@ -57,7 +57,7 @@ FEED_FORMAT = "1"
 
 
 def _feed_cache() -> PageCache:
-    return current_app.extensions.setdefault("feed_cache", PageCache(max_pages=16))
+    return current_app.extensions.setdefault("feed_cache", PageCache(max_bytes=16 * 1024 * 1024))
 
 
 def _feed_language() -> str:

@@ -18,11 +18,12 @@ from workshops.catalogue.queries import WorkshopRef, workshops_with_everything
 from workshops.catalogue.version import calendar_version
 from workshops.pagecache import BUCKET_SECONDS, PageCache
 
-MAX_CARDS = 4096
+# About 1.5 kB a card: every upcoming workshop in two languages, give or take.
+MAX_BYTES = 4 * 1024 * 1024
 
 
 def _cache() -> PageCache:
-    return current_app.extensions.setdefault("card_cache", PageCache(max_pages=MAX_CARDS))
+    return current_app.extensions.setdefault("card_cache", PageCache(max_bytes=MAX_BYTES))
 
 
 def cards(refs: list[WorkshopRef], lang: str, now, *, heading: str = "h3",
