@@ -9,6 +9,7 @@ from tests.factories import make_workshop
 from workshops.accounts.models import Role
 from workshops.catalogue.version import catalogue_version
 from workshops.extensions import db
+from workshops.pagecache import PageCache
 from workshops.registrations.models import Registration
 
 
@@ -149,3 +150,14 @@ def test_a_visitor_coming_back_to_a_workshop_page_runs_no_query_but_the_version_
     client.get(f"/workshops/{workshop.id}")
     again, statements = queries_during(app, client, f"/workshops/{workshop.id}")
     assert again.status_code == 200 and statements == []
+
+
+def test_the_cache_keeps_at_most_its_bytes_dropping_the_least_recently_used():
+    cache = PageCache(max_bytes=10)
+    cache.put("a", b"1234")
+    cache.put("b", b"5678")
+    assert cache.get("a") == b"1234"  # now the most recently used
+    cache.put("c", b"9012")
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (b"1234", None, b"9012")
+    cache.put("a", b"12")
+    assert cache.size == 6
