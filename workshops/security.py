@@ -39,7 +39,7 @@ def _add(headers: dict[str, str]):
         present = {name.lower() for name, _value in response.headers.items()}
         for name, value in headers.items():
             if name.lower() not in present:
-                response.headers[name] = value
+                response.headers.add(name, value)  # known absent: no search to replace
         return response
 
     return add
