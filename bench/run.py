@@ -418,8 +418,9 @@ def bench_engine(engine: str) -> Report:
     port, hello_port = free_port(), free_port()
     metrics_folder = workdir / "metrics"
     metrics_folder.mkdir()
+    # Logs as in production (LOG_LEVEL=INFO: a line a request), into the run's log file.
     env = os.environ | {"SECRET_KEY": "bench-secret-key", "FLASK_APP": "app",
-                        "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "LOG_LEVEL": "WARNING"}
+                        "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "LOG_LEVEL": "INFO"}
     try:
         with bench_database(engine, workdir, env) as database_url:
             base_url = f"http://127.0.0.1:{port}"
