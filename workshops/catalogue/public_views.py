@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-import segno
 from flask import abort, current_app, render_template, request, url_for
 from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import gettext as _
@@ -166,6 +165,8 @@ def poster(workshop_id: int):
     # The address printed on paper must be the public one, whoever prints it and from where.
     page_url = current_app.config["PUBLIC_BASE_URL"] + url_for("catalogue.detail",
                                                                workshop_id=workshop.id)
+    import segno  # only posters draw QR codes: not loaded in every worker at start
+
     qr_svg = segno.make(page_url, error="m").svg_inline(
         scale=6, border=2, omitsize=True, title=workshop.title(lang).text, svgclass="poster-qr")
     return render_template(

@@ -13,7 +13,6 @@ from workshops.extensions import db
 from workshops.notifications import worker
 from workshops.outcomes import follow_ups
 from workshops.sms import bp
-from workshops.sms.senders import make_sender
 
 
 @bp.cli.command("worker")
@@ -23,6 +22,10 @@ from workshops.sms.senders import make_sender
               help="Run the daily privacy purge too (--no-purge when a timer runs it).")
 def worker_command(once, interval, purge):
     """Send the outbox: confirmations, waiting list, promotions, reminders, changes."""
+    # Here, not at the top: the Twilio REST client and `requests` weigh about 17 MB in each
+    # web worker, which never sends.
+    from workshops.sms.senders import make_sender
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     sender = make_sender(current_app)
     name = f"{socket.gethostname()}:{os.getpid()}"
