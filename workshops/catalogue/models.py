@@ -122,7 +122,10 @@ class WorkshopAudience(db.Model):
 
 class Workshop(db.Model):
     __table_args__ = (
-        Index("ix_workshop_listing", "status", "last_session_ends_at"),
+        # What the public listing filters, sorts and shows: it reads this index alone.
+        Index("ix_workshop_listing", "status", "last_session_ends_at", "first_session_starts_at",
+              "seats_taken", "capacity", "venue_id", "topic_id", "instruction_language",
+              "registration_opens_at", "registration_closes_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
