@@ -197,6 +197,26 @@ def test_a_date_in_the_filters_form_is_kept(client, four_workshops):
     assert date(2026, 12, 1)
 
 
+def filters_form_of(html: str) -> str:
+    return html[html.index('<details class="filters-fold">'):html.index("</details>")]
+
+
+def test_the_filters_keep_their_values_on_every_page_and_carry_no_stranger_argument(
+        client, app_context):
+    for n in range(25):
+        make_workshop(titles={"ca": f"Taller {n}", "es": "", "en": ""})
+    first = client.get("/workshops?step_free=y&utm_source=poster").get_data(as_text=True)
+    second = client.get("/workshops?step_free=y&utm_source=poster&page=2").get_data(
+        as_text=True)
+    assert filters_form_of(first) == filters_form_of(second)
+    ticked = r'<input checked id="{}"'
+    assert re.search(ticked.format("step_free"), filters_form_of(first))
+    assert "utm_source" not in filters_form_of(first)
+    other = filters_form_of(client.get("/workshops?free_seats=y").get_data(as_text=True))
+    assert re.search(ticked.format("free_seats"), other)
+    assert not re.search(ticked.format("step_free"), other)
+
+
 # Cards tell the truth: places and the SMS code only while sign-up is open
 
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from flask import abort, current_app, render_template, request, url_for
+from flask import abort, current_app, get_template_attribute, render_template, request, url_for
 from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -23,10 +23,12 @@ from workshops.catalogue.queries import (
     upcoming_refs,
 )
 from workshops.catalogue.services import can_edit
+from workshops.catalogue.version import calendar_version
+from workshops.clock import local_today
 from workshops.db_types import utcnow
 from workshops.i18n import current_language
 from workshops.keywords import public_sms_number, register_instruction
-from workshops.pagecache import cached_for_visitors, cached_with_holes
+from workshops.pagecache import PageCache, cached_for_visitors, cached_with_holes
 from workshops.places.geo import NotAPoint, Point, neighbourhood_centre, parse_point
 
 
@@ -101,6 +103,29 @@ def _chips(form: ListingFilterForm, filters: ListingFilters, near_given: bool) -
     return chips
 
 
+# What the listing's own addresses carry; anything else (a tracker's utm_source, say) is
+# not carried on by its forms.
+LISTING_ARGS = frozenset({"lang", "near", "neighbourhood", "district", "topic", "language",
+                          "audience", "date_from", "date_to", "step_free", "free_seats"})
+MAX_PANEL_BYTES = 2 * 1024 * 1024
+
+
+def filter_panel(form, filters, near_given: bool) -> Markup:
+    """The folded filters, kept by language, places version, day (the date fields' range)
+    and the filter values asked for: a new page of the same filters, or the first listing
+    after a sign-up, then renders no form."""
+    kept_args = [(k, v) for k, v in request.args.items(multi=True) if k in LISTING_ARGS]
+    key = (current_language(), calendar_version(), local_today(), tuple(sorted(kept_args)))
+    cache = current_app.extensions.setdefault("filter_panels",
+                                              PageCache(max_bytes=MAX_PANEL_BYTES))
+    panel = cache.get(key)
+    if panel is None:
+        render = get_template_attribute("catalogue/_filters.html", "filters_panel")
+        panel = render(form, filters, near_given, [(k, v) for k, v in kept_args if k != "near"])
+        cache.put(key, panel)
+    return panel
+
+
 @bp.get("/workshops")
 @cached_for_visitors
 def listing():
@@ -122,8 +147,7 @@ def listing():
                            lang=lang, page_url=page_url,
                            chips=_chips(form, filters, near_given), near_given=near_given,
                            location_unreadable=location_unreadable,
-                           args_but_near=[(k, v) for k, v in request.args.items(multi=True)
-                                          if k not in ("near", "page")])
+                           filter_panel=filter_panel(form, filters, near_given))
 
 
 @bp.app_template_global()
