@@ -8,9 +8,11 @@ here is keyed by that version and is never older than the data.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 from threading import Lock
 
 from flask import current_app
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -48,6 +50,15 @@ class Directory:
     version: int
     districts: tuple[DistrictEntry, ...]
     active_topics: tuple[TopicEntry, ...]
+
+    @cached_property
+    def neighbourhood_options(self) -> Markup:
+        """Every neighbourhood as an <option> by code, in its district's <optgroup>."""
+        return Markup("".join(  # noqa: S704  (every name is escaped)
+            f'<optgroup label="{escape(d.name)}">'
+            + "".join(f'<option value="{n.code}">{escape(n.name)}</option>'
+                      for n in d.neighbourhoods)
+            + "</optgroup>" for d in self.districts))
 
 
 _lock = Lock()

@@ -18,8 +18,8 @@ from workshops.pagecache import cached_for_visitors
 def home():
     lang = current_language()
     return render_template(
-        "home/home.html", districts=directory().districts, cards=next_workshop_cards(lang),
-        lang=lang, now=utcnow(), sms_number=public_sms_number(),
+        "home/home.html", neighbourhood_options=directory().neighbourhood_options,
+        cards=next_workshop_cards(lang), lang=lang, now=utcnow(), sms_number=public_sms_number(),
         sms_example=register_instruction("123", lang))
 
 
