@@ -55,6 +55,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import Label
 from sqlalchemy.sql.functions import FunctionElement
 
 from workshops.attendance.models import Attendance
@@ -236,9 +237,10 @@ class _UnderWay:
     and their marks at those, each computed once for a statement and shared by every part of
     it that counts the workshops under way.
 
-    Found from the workshops (an index on their status and last session) and then the kept
-    rows of those workshops alone: asked of the kept rows by the period, both engines read
-    every row of the period to keep the few under way (80 ms for each part, three parts)."""
+    Found from the workshops (an index on their status and last session), and the kept rows
+    by their workshop (SQLite) or by when it ends (PostgreSQL, which knows how few end after
+    now): asked of the kept rows by the period, both engines read every row of the period
+    to keep the few under way (80 ms for each part, three parts)."""
 
     def __init__(self, filters: ReachFilters, now: datetime):
         self.workshops = _materialized(
@@ -247,17 +249,18 @@ class _UnderWay:
                                       Workshop.first_session_starts_at >= filters.starts,
                                       Workshop.first_session_starts_at < filters.ends),
             "under_way")
-        held_sessions = (select(Session.id)
-                         .where(Session.workshop_id.in_(select(self.workshops.c.id)),
-                                Session.ends_at < now))
+        held_sessions = _materialized(
+            select(Session.id, Session.workshop_id)
+            .where(Session.workshop_id.in_(select(self.workshops.c.id)), Session.ends_at < now),
+            "held_sessions")
         self.held = _materialized(
-            select(Session.workshop_id, func.count().label("held"))
-            .where(Session.id.in_(held_sessions)).group_by(Session.workshop_id),
+            select(held_sessions.c.workshop_id, func.count().label("held"))
+            .group_by(held_sessions.c.workshop_id),
             "held_so_far")
         self.marks = _materialized(
             select(Attendance.registration_id, func.count().label("marks"),
                    func.count().filter(Attendance.present.is_(True)).label("present"))
-            .where(Attendance.session_id.in_(held_sessions))
+            .where(Attendance.session_id.in_(select(held_sessions.c.id)))
             .group_by(Attendance.registration_id),
             "marks_so_far")
 
@@ -319,7 +322,7 @@ class _Rows:
                                 fact.ends_at < self.now)
         else:
             # The period is the under-way workshops' own (`_UnderWay`): asked here again,
-            # SQLite would read the rows by it instead of by the workshop.
+            # SQLite would read the rows by it instead of by their workshop.
             query = query.where(fact.workshop_id.in_(select(self.under_way.workshops.c.id)),
                                 fact.ends_at >= self.now)
         if filters.topic:
@@ -471,9 +474,17 @@ def _cube(filters: ReachFilters, now: datetime, keys, sums, people, name, under_
 
     Each count asked of a cube costs a test of every row (the most of a cube's time), so a
     cube counts only what its levels show (`_first_levels`)."""
-    return _materialized(_both(filters, now, lambda rows: rows.in_scope(
-        select(*keys, *_cube_columns(rows, sums, people))).group_by(*keys), under_way,
-        in_index_order), name)
+    def build(rows: _Rows):
+        grouped_by = keys
+        if in_index_order and not rows.finished:
+            # The few rows under way, looked up by workshop and then sorted: kept from
+            # reading the whole index in order to skip a sort of a handful of rows.
+            grouped_by = [_unindexed(key.element if isinstance(key, Label) else key)
+                          .label(key.key) for key in keys]
+        return rows.in_scope(select(*grouped_by, *_cube_columns(rows, sums, people))
+                             .group_by(*grouped_by))
+
+    return _materialized(_both(filters, now, build, under_way, in_index_order), name)
 
 
 def _cube_columns(rows: _Rows, sums, people):

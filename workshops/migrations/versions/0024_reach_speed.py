@@ -1,12 +1,13 @@
-"""reach speed: the kept reach rows by workshop, and by the person with what the dashboard
-counts of them
+"""reach speed: the kept reach rows by workshop, by when it ends, and by the person with
+what the dashboard counts of them
 
 Revision ID: 0024_reach_speed
 Revises: 0022_workshop_fit
 Create Date: 2026-12-06 16:30:00.000000
 
-Two indexes on `reach_fact` (`workshops.reach.indexes`), no data changes:
-- by workshop: the rows of the few workshops under way, found without reading the period's;
+Three indexes on `reach_fact` (`workshops.reach.indexes`), no data changes:
+- by workshop and by when it ends: the rows of the few workshops not over yet, found
+  without reading the period's;
 - by the person (home neighbourhood, age band, gender), holding every column the dashboard's
   cube by the person reads: SQLite reads the cube from it in order, with no sort and no
   look-up of the rows.
@@ -28,9 +29,11 @@ BY_PERSON = ['home_neighbourhood_id', 'age_band', 'gender', 'home_district_id', 
 
 def upgrade():
     op.create_index('ix_reach_fact_workshop_id', 'reach_fact', ['workshop_id'])
+    op.create_index('ix_reach_fact_ends_at', 'reach_fact', ['ends_at'])
     op.create_index('ix_reach_fact_by_person', 'reach_fact', BY_PERSON)
 
 
 def downgrade():
     op.drop_index('ix_reach_fact_by_person', table_name='reach_fact')
+    op.drop_index('ix_reach_fact_ends_at', table_name='reach_fact')
     op.drop_index('ix_reach_fact_workshop_id', table_name='reach_fact')
