@@ -203,15 +203,20 @@ def _materialized(query, name: str):
 
 
 def _scope(filters: ReachFilters, now: datetime):
-    """The workshops the figures are about, with their venue's neighbourhood, the month they
-    began and how many of their sessions were held: the supply side."""
-    held = (select(func.count()).where(Session.workshop_id == Workshop.id, Session.ends_at < now)
-            .scalar_subquery())
+    """The workshops the figures are about that held a session, with their venue's
+    neighbourhood, the month they began and how many of their sessions were held: the
+    supply side.
+
+    The sessions held are counted once, by workshop (from `indexes.sessions_held` alone),
+    and joined: a count for each workshop took twice as long on PostgreSQL (65 ms)."""
+    held = (select(Session.workshop_id, func.count().label("held"))
+            .where(Session.ends_at < now).group_by(Session.workshop_id).subquery("held"))
     query = (
-        select(Workshop.id.label("workshop_id"), Workshop.capacity, held.label("held"),
+        select(Workshop.id.label("workshop_id"), Workshop.capacity, held.c.held,
                local_month(Workshop.first_session_starts_at).label("month"),
                Venue.neighbourhood_id.label("venue_nb"))
         .join(Venue, Venue.id == Workshop.venue_id)
+        .join(held, held.c.workshop_id == Workshop.id)
         .where(Workshop.status == WorkshopStatus.PUBLISHED,
                Workshop.first_session_starts_at >= filters.starts,
                Workshop.first_session_starts_at < filters.ends)
@@ -769,8 +774,12 @@ def _follow_ups(filters: ReachFilters):
     keys = (key_nb.label("nb"), key_district.label("district"), fact.topic_id, fact.channel)
     query = (select(*keys, *(func.count().filter(figure.counted.of(FollowUp)).label(figure.name)
                              for figure in declared.follow_up_figures()))
-             .select_from(FollowUp).join(fact, fact.registration_id == FollowUp.registration_id)
-             .where(fact.began_at >= filters.starts, fact.began_at < filters.ends)
+             # From the follow-ups (a few hundred), each one's kept row looked up, not
+             # from the kept rows: SQLite would read all of them and look up follow-ups.
+             .select_from(FollowUp)
+             .join(fact, fact.registration_id == _unindexed(FollowUp.registration_id))
+             .where(_unindexed(fact.began_at) >= filters.starts,
+                    _unindexed(fact.began_at) < filters.ends)
              .group_by(*keys))
     if filters.topic:
         query = query.where(fact.topic_id.in_(select(Topic.id).where(Topic.key == filters.topic)))

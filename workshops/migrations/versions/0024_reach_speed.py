@@ -11,7 +11,8 @@ Three indexes on `reach_fact` (`workshops.reach.indexes`), no data changes:
 - by the person (home neighbourhood, age band, gender), holding every column the dashboard's
   cube by the person reads: SQLite reads the cube from it in order, with no sort and no
   look-up of the rows.
-A downgrade drops them.
+And one on `workshop_session` (workshop_id, ends_at): the sessions held by each workshop,
+counted from the index alone. A downgrade drops them.
 """
 from alembic import op
 
@@ -28,6 +29,7 @@ BY_PERSON = ['home_neighbourhood_id', 'age_band', 'gender', 'home_district_id', 
 
 
 def upgrade():
+    op.create_index('ix_workshop_session_held', 'workshop_session', ['workshop_id', 'ends_at'])
     op.create_index('ix_reach_fact_workshop_id', 'reach_fact', ['workshop_id'])
     op.create_index('ix_reach_fact_ends_at', 'reach_fact', ['ends_at'])
     op.create_index('ix_reach_fact_by_person', 'reach_fact', BY_PERSON)
@@ -37,3 +39,4 @@ def downgrade():
     op.drop_index('ix_reach_fact_by_person', table_name='reach_fact')
     op.drop_index('ix_reach_fact_ends_at', table_name='reach_fact')
     op.drop_index('ix_reach_fact_workshop_id', table_name='reach_fact')
+    op.drop_index('ix_workshop_session_held', table_name='workshop_session')
