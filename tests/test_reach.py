@@ -322,6 +322,37 @@ def test_counting_people_from_the_kept_facts_gives_the_figures_of_a_recount(worl
     assert_kept_facts_count_as_a_recount()
 
 
+def test_a_workshop_beginning_later_today_counts_its_sign_ups_but_supplies_nothing_yet(
+        world):
+    """Not over and not begun: its registrations count where it is held (the part of the
+    figures for workshops under way), but no session is held, so neither the workshop nor
+    its seats are supplied; every way of counting agrees."""
+    earlier = reach(filters(), now=NOW)
+    before = by_name(earlier)
+    later_today = make_workshop(venue=world.c.venues[0], topic=world.topic_two, capacity=4,
+                                now=NOW - timedelta(days=10),
+                                slots=sessions_on(timedelta(0), (2026, 6, 15)))
+    register(later_today, "611000020", home_neighbourhood=world.b, age_band=AgeBand.FROM_65,
+             gender=Gender.MAN, now=NOW - timedelta(days=5))
+    db.session.commit()
+    assert later_today.sessions[0].starts_at > NOW
+    result = reach(filters(), now=NOW)
+    after = by_name(result)
+    # workshops, sessions and seats as before; one more registration and person registered,
+    # nobody expected or present yet.
+    added = (0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0)
+    for place in ("Charlie", "02", "city"):
+        assert after[place] == tuple(map(sum, zip(before[place], added, strict=True))), place
+    assert {place: row for place, row in after.items()
+            if place not in ("Charlie", "02", "city")} == {
+        place: row for place, row in before.items() if place not in ("Charlie", "02", "city")}
+    # By age and by topic: one more registration and person registered, none attended.
+    for dimension, key in (("age", AgeBand.FROM_65.value), ("topic", str(world.topic_two.id))):
+        was = breakdown(earlier, dimension)[key]
+        assert breakdown(result, dimension)[key] == (was[0] + 1, was[1] + 1, *was[2:])
+    assert_kept_facts_count_as_a_recount()
+
+
 def test_the_kept_facts_follow_every_change_that_moves_a_figure(world):
     from workshops.catalogue.models import Workshop
     from workshops.catalogue.services import move_session
