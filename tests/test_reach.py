@@ -582,6 +582,26 @@ def test_the_figures_take_four_queries_whatever_the_data(world):
     assert len(statements) == 8  # the grouped figures, supply, places, follow-up answers
 
 
+@pytest.mark.parametrize("by", [BY_VENUE, BY_HOME])
+def test_on_sqlite_the_persons_cube_reads_its_covering_index_and_the_few_rows_under_way_by_workshop(
+        world, engine_name, by):
+    """The plan the dashboard's speed rests on (`reach.indexes`): a figure that reads a
+    column the index lacks, or a condition SQLite can look up by, would silently bring back
+    a sort of every row of the period."""
+    from workshops.reach.queries import statements
+
+    if engine_name != "sqlite":
+        pytest.skip("PostgreSQL plans by its statistics; this is SQLite's plan")
+    grouped = statements(filters(by=by), now=NOW)["grouped"]
+    sql = str(grouped.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    plan = [row[3] for row in db.session.connection().exec_driver_sql(
+        "EXPLAIN QUERY PLAN " + sql)]
+    assert "SCAN reach_fact USING COVERING INDEX ix_reach_fact_by_person" in plan
+    looked_up = [step for step in plan if step.startswith(("SEARCH reach_fact", "SCAN reach_fact"))]
+    assert sum("ix_reach_fact_workshop_id" in step for step in looked_up) == 2  # each cube
+    assert not any(step == "SCAN reach_fact" for step in looked_up)
+
+
 def test_with_boundaries_imported_the_dashboard_draws_reach_on_the_map(
         client, auth, todays_world, tmp_path):
     from workshops.places.boundaries import import_boundaries
