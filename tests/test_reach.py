@@ -322,6 +322,37 @@ def test_counting_people_from_the_kept_facts_gives_the_figures_of_a_recount(worl
     assert_kept_facts_count_as_a_recount()
 
 
+def test_a_workshop_beginning_later_today_counts_its_sign_ups_but_supplies_nothing_yet(
+        world):
+    """Not over and not begun: its registrations count where it is held (the part of the
+    figures for workshops under way), but no session is held, so neither the workshop nor
+    its seats are supplied; every way of counting agrees."""
+    earlier = reach(filters(), now=NOW)
+    before = by_name(earlier)
+    later_today = make_workshop(venue=world.c.venues[0], topic=world.topic_two, capacity=4,
+                                now=NOW - timedelta(days=10),
+                                slots=sessions_on(timedelta(0), (2026, 6, 15)))
+    register(later_today, "611000020", home_neighbourhood=world.b, age_band=AgeBand.FROM_65,
+             gender=Gender.MAN, now=NOW - timedelta(days=5))
+    db.session.commit()
+    assert later_today.sessions[0].starts_at > NOW
+    result = reach(filters(), now=NOW)
+    after = by_name(result)
+    # workshops, sessions and seats as before; one more registration and person registered,
+    # nobody expected or present yet.
+    added = (0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0)
+    for place in ("Charlie", "02", "city"):
+        assert after[place] == tuple(map(sum, zip(before[place], added, strict=True))), place
+    assert {place: row for place, row in after.items()
+            if place not in ("Charlie", "02", "city")} == {
+        place: row for place, row in before.items() if place not in ("Charlie", "02", "city")}
+    # By age and by topic: one more registration and person registered, none attended.
+    for dimension, key in (("age", AgeBand.FROM_65.value), ("topic", str(world.topic_two.id))):
+        was = breakdown(earlier, dimension)[key]
+        assert breakdown(result, dimension)[key] == (was[0] + 1, was[1] + 1, *was[2:])
+    assert_kept_facts_count_as_a_recount()
+
+
 def test_the_kept_facts_follow_every_change_that_moves_a_figure(world):
     from workshops.catalogue.models import Workshop
     from workshops.catalogue.services import move_session
@@ -549,6 +580,26 @@ def test_the_figures_take_four_queries_whatever_the_data(world):
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert len(statements) == 8  # the grouped figures, supply, places, follow-up answers
+
+
+@pytest.mark.parametrize("by", [BY_VENUE, BY_HOME])
+def test_on_sqlite_the_persons_cube_reads_its_covering_index_and_the_few_rows_under_way_by_workshop(
+        world, engine_name, by):
+    """The plan the dashboard's speed rests on (`reach.indexes`): a figure that reads a
+    column the index lacks, or a condition SQLite can look up by, would silently bring back
+    a sort of every row of the period."""
+    from workshops.reach.queries import statements
+
+    if engine_name != "sqlite":
+        pytest.skip("PostgreSQL plans by its statistics; this is SQLite's plan")
+    grouped = statements(filters(by=by), now=NOW)["grouped"]
+    sql = str(grouped.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    plan = [row[3] for row in db.session.connection().exec_driver_sql(
+        "EXPLAIN QUERY PLAN " + sql)]
+    assert "SCAN reach_fact USING COVERING INDEX ix_reach_fact_by_person" in plan
+    looked_up = [step for step in plan if step.startswith(("SEARCH reach_fact", "SCAN reach_fact"))]
+    assert sum("ix_reach_fact_workshop_id" in step for step in looked_up) == 2  # each cube
+    assert not any(step == "SCAN reach_fact" for step in looked_up)
 
 
 def test_with_boundaries_imported_the_dashboard_draws_reach_on_the_map(

@@ -54,6 +54,9 @@ from sqlalchemy import (
     text,
     union_all,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import Label
+from sqlalchemy.sql.functions import FunctionElement
 
 from workshops.attendance.models import Attendance
 from workshops.catalogue.local_time import local_to_utc, to_local
@@ -200,15 +203,20 @@ def _materialized(query, name: str):
 
 
 def _scope(filters: ReachFilters, now: datetime):
-    """The workshops the figures are about, with their venue's neighbourhood, the month they
-    began and how many of their sessions were held: the supply side."""
-    held = (select(func.count()).where(Session.workshop_id == Workshop.id, Session.ends_at < now)
-            .scalar_subquery())
+    """The workshops the figures are about that held a session, with their venue's
+    neighbourhood, the month they began and how many of their sessions were held: the
+    supply side.
+
+    The sessions held are counted once, by workshop (from `indexes.sessions_held` alone),
+    and joined: a count for each workshop took twice as long on PostgreSQL (65 ms)."""
+    held = (select(Session.workshop_id, func.count().label("held"))
+            .where(Session.ends_at < now).group_by(Session.workshop_id).subquery("held"))
     query = (
-        select(Workshop.id.label("workshop_id"), Workshop.capacity, held.label("held"),
+        select(Workshop.id.label("workshop_id"), Workshop.capacity, held.c.held,
                local_month(Workshop.first_session_starts_at).label("month"),
                Venue.neighbourhood_id.label("venue_nb"))
         .join(Venue, Venue.id == Workshop.venue_id)
+        .join(held, held.c.workshop_id == Workshop.id)
         .where(Workshop.status == WorkshopStatus.PUBLISHED,
                Workshop.first_session_starts_at >= filters.starts,
                Workshop.first_session_starts_at < filters.ends)
@@ -229,38 +237,58 @@ def is_filtered(filters: ReachFilters) -> bool:
     return bool(filters.district or filters.topic or filters.audience or filters.channel)
 
 
+class _UnderWay:
+    """The workshops of the period that are not over yet, the sessions of theirs held so far
+    and their marks at those, each computed once for a statement and shared by every part of
+    it that counts the workshops under way.
+
+    Found from the workshops (an index on their status and last session), and the kept rows
+    by their workshop (SQLite) or by when it ends (PostgreSQL, which knows how few end after
+    now): asked of the kept rows by the period, both engines read every row of the period
+    to keep the few under way (80 ms for each part, three parts)."""
+
+    def __init__(self, filters: ReachFilters, now: datetime):
+        self.workshops = _materialized(
+            select(Workshop.id).where(Workshop.status == WorkshopStatus.PUBLISHED,
+                                      Workshop.last_session_ends_at >= now,
+                                      Workshop.first_session_starts_at >= filters.starts,
+                                      Workshop.first_session_starts_at < filters.ends),
+            "under_way")
+        held_sessions = _materialized(
+            select(Session.id, Session.workshop_id)
+            .where(Session.workshop_id.in_(select(self.workshops.c.id)), Session.ends_at < now),
+            "held_sessions")
+        self.held = _materialized(
+            select(held_sessions.c.workshop_id, func.count().label("held"))
+            .group_by(held_sessions.c.workshop_id),
+            "held_so_far")
+        self.marks = _materialized(
+            select(Attendance.registration_id, func.count().label("marks"),
+                   func.count().filter(Attendance.present.is_(True)).label("present"))
+            .where(Attendance.session_id.in_(select(held_sessions.c.id)))
+            .group_by(Attendance.registration_id),
+            "marks_so_far")
+
+
 class _Rows:
     """What each figure asks of a kept row (`facts.ReachFact`), for a period and a moment,
     for the workshops that are over (`finished`) or for those still under way.
 
     Once a workshop is over every session was held, and the kept counts are the answer:
     those rows, nearly all of them, are read alone. Only for the few workshops under way
-    are the sessions held so far and their marks counted, joined rather than as subqueries
-    so that PostgreSQL can share the work between cores."""
+    (`_UnderWay`) are the sessions held so far and their marks counted."""
 
-    def __init__(self, filters: ReachFilters, now: datetime, *, finished: bool):
+    def __init__(self, filters: ReachFilters, now: datetime, *, finished: bool,
+                 under_way: _UnderWay, in_index_order: bool = False):
         fact = ReachFact
         self.filters, self.now, self.finished = filters, now, finished
+        self.in_index_order = in_index_order
+        self.under_way = under_way
         self.joins = []
         if finished:
             held, self.present, marked = fact.sessions, fact.present_marks, fact.marks
         else:
-            # Driven from those sessions (an IN): joined from the marks, SQLite's planner
-            # read all million of them, 0.7 s for each cube.
-            held_sessions = (
-                select(Session.id).join(Workshop, Workshop.id == Session.workshop_id)
-                .where(Workshop.first_session_starts_at < now,
-                       Workshop.last_session_ends_at >= now, Session.ends_at < now))
-            held_so_far = (
-                select(Session.workshop_id, func.count().label("held"))
-                .where(Session.id.in_(held_sessions)).group_by(Session.workshop_id)
-                .subquery("held_so_far"))
-            marks_so_far = (
-                select(Attendance.registration_id, func.count().label("marks"),
-                       func.count().filter(Attendance.present.is_(True)).label("present"))
-                .where(Attendance.session_id.in_(held_sessions))
-                .group_by(Attendance.registration_id)
-                .subquery("marks_so_far"))
+            held_so_far, marks_so_far = under_way.held, under_way.marks
             self.joins = [(held_so_far, held_so_far.c.workshop_id == fact.workshop_id),
                           (marks_so_far, marks_so_far.c.registration_id == fact.registration_id)]
             held = func.coalesce(held_so_far.c.held, 0)
@@ -274,8 +302,7 @@ class _Rows:
         self.took_part = self.attended if finished else false()
         self.completed = and_(self.took_part, self.present * 4 >= held * 3)
         self.new = fact.first_present_began_at >= filters.starts
-        self.from_priority = fact.home_neighbourhood_id.in_(
-            select(Neighbourhood.id).where(Neighbourhood.priority.is_(True)))
+        self.from_priority = fact.home_neighbourhood_id.in_(_priority_ids())
 
     def first_registered(self, level: str):
         """The person's first registration in the period at `level` (see `facts`)."""
@@ -291,9 +318,18 @@ class _Rows:
         query = query.select_from(fact)
         for joined, condition in self.joins:
             query = query.outerjoin(joined, condition)
-        query = query.where(fact.began_at >= filters.starts, fact.began_at < filters.ends,
-                            (fact.ends_at < self.now) if self.finished
-                            else (fact.ends_at >= self.now))
+        if self.finished:
+            # In index order (`indexes.facts_by_person`): the period is not looked up by when
+            # the workshops began, so that SQLite reads that index from end to end, already
+            # in the cube's order, instead of sorting the rows it finds by `began_at`.
+            began = _unindexed(fact.began_at) if self.in_index_order else fact.began_at
+            query = query.where(began >= filters.starts, began < filters.ends,
+                                fact.ends_at < self.now)
+        else:
+            # The period is the under-way workshops' own (`_UnderWay`): asked here again,
+            # SQLite would read the rows by it instead of by their workshop.
+            query = query.where(fact.workshop_id.in_(select(self.under_way.workshops.c.id)),
+                                fact.ends_at >= self.now)
         if filters.topic:
             query = query.where(fact.topic_id.in_(select(Topic.id)
                                                   .where(Topic.key == filters.topic)))
@@ -310,10 +346,38 @@ class _Rows:
         return query
 
 
-def _both(filters: ReachFilters, now: datetime, build):
+def _both(filters: ReachFilters, now: datetime, build, under_way: _UnderWay | None = None,
+          in_index_order: bool = False):
     """`build(rows)` for the finished workshops and for those under way, as one."""
-    return union_all(*(build(_Rows(filters, now, finished=finished))
+    under_way = under_way or _UnderWay(filters, now)
+    return union_all(*(build(_Rows(filters, now, finished=finished, under_way=under_way,
+                                   in_index_order=in_index_order))
                        for finished in (True, False)))
+
+
+class _unindexed(FunctionElement):  # noqa: N801  (used like func.*)
+    """A column as a value that SQLite uses no index for (a unary plus: "+col"); elsewhere
+    the column itself."""
+
+    inherit_cache = True
+
+    def __init__(self, column):
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(_unindexed)
+def _unindexed_anywhere(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_unindexed, "sqlite")
+def _unindexed_sqlite(element, compiler, **kw):
+    return f"+{compiler.process(element.clauses, **kw)}"
+
+
+def _priority_ids():
+    return select(Neighbourhood.id).where(Neighbourhood.priority.is_(True))
 
 
 def _registrations(filters: ReachFilters, now: datetime):
@@ -406,15 +470,29 @@ def _distinct_levels(filters: ReachFilters, reg):
     ]
 
 
-def _cube(filters: ReachFilters, now: datetime, keys, levels, name):
-    """Sums of the registrations in scope by `keys`, with, for each of `levels`, its people
-    counted as the rows that are their first at that level in the period: a few hundred rows,
-    read straight from the kept facts, from which the levels are then added up."""
-    return _materialized(_both(filters, now, lambda rows: rows.in_scope(
-        select(*keys, *_cube_columns(rows, levels))).group_by(*keys)), name)
+def _cube(filters: ReachFilters, now: datetime, keys, sums, people, name, under_way,
+          in_index_order: bool = False):
+    """Sums of the registrations in scope by `keys`: the counts named in `sums` and, for each
+    level in `people` ({suffix: names}), those people counted as the rows that are their
+    first at that level in the period. A few thousand rows, read straight from the kept
+    facts, from which the levels are then added up.
+
+    Each count asked of a cube costs a test of every row (the most of a cube's time), so a
+    cube counts only what its levels show (`_first_levels`)."""
+    def build(rows: _Rows):
+        grouped_by = keys
+        if in_index_order and not rows.finished:
+            # The few rows under way, looked up by workshop and then sorted: kept from
+            # reading the whole index in order to skip a sort of a handful of rows.
+            grouped_by = [_unindexed(key.element if isinstance(key, Label) else key)
+                          .label(key.key) for key in keys]
+        return rows.in_scope(select(*grouped_by, *_cube_columns(rows, sums, people))
+                             .group_by(*grouped_by))
+
+    return _materialized(_both(filters, now, build, under_way, in_index_order), name)
 
 
-def _cube_columns(rows: _Rows, levels):
+def _cube_columns(rows: _Rows, sums, people):
     def count_where(*conditions):
         return func.count().filter(and_(*conditions))
 
@@ -422,44 +500,92 @@ def _cube_columns(rows: _Rows, levels):
     columns = [
         (func.sum(figure.counted.of(rows)) if figure.counted.summed
          else count_where(figure.counted.of(rows))).label(figure.name)
-        for figure in counted if not isinstance(figure.counted, People)]
-    for level in levels:
+        for figure in counted if not isinstance(figure.counted, People) and figure.name in sums]
+    for level, names in people.items():
         columns += [
             count_where(rows.first_attended(level) if figure.counted.attended
                         else rows.first_registered(level), *figure.counted.where(rows))
             .label(f"{figure.name}{level}")
-            for figure in counted if isinstance(figure.counted, People)]
+            for figure in counted if isinstance(figure.counted, People) and figure.name in names]
     return columns
+
+
+# People from a priority neighbourhood: shown in the breakdowns alone.
+PRIORITY = declared.ATTENDED_FROM_PRIORITY.name
+BREAKDOWN_PEOPLE = tuple(name for name in BREAKDOWN_FIGURES if name != "registrations")
+
+
+def _shown_of_places() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """What a place shows (its `Figures`): all its figures counted from the facts, those
+    summed from the rows and its people. Asked of `figures.FIGURES` each time."""
+    shown = declared.names_where(lambda figure: figure.from_facts)
+    sums = tuple(name for name in shown
+                 if not isinstance(declared.by_name(name).counted, People))
+    return shown, sums, tuple(name for name in shown if name not in sums)
 
 
 def _first_levels(filters: ReachFilters, now: datetime):
     """Every level from the kept `prev_*` times: plain sums over two cubes, for the whole
     city. One by the person (where they live, age, gender), one by what and where (topic,
     channel, month and, by venue, the venue's neighbourhood): each sorts or hashes the
-    registrations once."""
+    registrations once.
+
+    The place figures are summed in the cube that holds the place (by venue, the subject;
+    by home, the person); the city's people always come from the person's cube. People
+    from a priority neighbourhood, by age and gender, are those of the person's cube whose
+    home is one: the cube is by home already, so no row is tested for it."""
     fact = ReachFact
     by_home = filters.by == BY_HOME
-    person = _cube(filters, now, (fact.home_neighbourhood_id.label("home_nb"),
-                                  fact.home_district_id.label("home_district"), fact.age_band,
-                                  fact.gender), ("",), "by_person")
+    under_way = _UnderWay(filters, now)
+    place_figures, place_sums, place_people = _shown_of_places()
+    # In the order of `indexes.facts_by_person`, which holds all the cube reads.
+    person_keys = [fact.home_neighbourhood_id.label("home_nb"), fact.age_band, fact.gender]
+    if by_home:
+        person_keys.append(fact.home_district_id.label("home_district"))
+    person = _cube(filters, now, person_keys,
+                   place_sums if by_home else ("registrations",), {"": place_people},
+                   "by_person", under_way, in_index_order=True)
     subject_keys = [fact.topic_id, fact.channel, fact.began_month.label("month")]
-    subject_levels = ["_topic", "_channel", "_month"]
+    subject_people = {"_topic": BREAKDOWN_PEOPLE, "_channel": BREAKDOWN_PEOPLE,
+                      "_month": tuple(name for name in MONTH_FIGURES if name in place_people)}
     if not by_home:
         subject_keys += [fact.venue_neighbourhood_id.label("key_nb"),
                          fact.venue_district_id.label("key_district")]
-        subject_levels += ["_place", "_district"]
-    subject = _cube(filters, now, subject_keys, subject_levels, "by_subject")
-    place_figures, people = _place_figures(), _people()
+        subject_people |= {"_place": place_people, "_district": place_people}
+    subject = _cube(filters, now, subject_keys,
+                    ("registrations", "present") if by_home else place_sums, subject_people,
+                    "by_subject", under_way)
+    place_cube = person if by_home else subject
+
+    def summed(cube, name, suffix):
+        column = cube.c[f"{name}{suffix}" if name in _people() else name]
+        return func.coalesce(func.sum(column), 0)
 
     def level(name, cube, key, suffix, wanted):
-        figures = [
-            (func.coalesce(func.sum(cube.c[f"{figure}{suffix}" if figure in people else figure]),
-                           0) if figure in wanted else cast(null(), Integer)).label(figure)
-            for figure in place_figures]
+        figures = []
+        for figure in _place_figures():
+            if figure not in wanted:
+                value = cast(null(), Integer)
+            elif figure == PRIORITY and cube is person:
+                value = func.coalesce(func.sum(case(
+                    (cube.c.home_nb.in_(_priority_ids()), cube.c.residents_attended),
+                    else_=0)), 0)
+            else:
+                value = summed(cube, figure, suffix)
+            figures.append(value.label(figure))
         return _level(name, None if key is None else cube.c[key], figures)
 
+    def city():
+        """The sums from the place's cube, the people from the person's: one row each."""
+        def one(name):
+            cube = person if name in place_people else place_cube
+            return select(summed(cube, name, "")).scalar_subquery()
+        return _level("city", None, [
+            (one(figure) if figure in place_figures else cast(null(), Integer)).label(figure)
+            for figure in _place_figures()])
+
     levels = [
-        level("city", person, None, "", place_figures),
+        city(),
         level("home", person, "home_nb", "", place_figures if by_home else ("residents_attended",)),
         level("age", person, "age_band", "", BREAKDOWN_FIGURES),
         level("gender", person, "gender", "", BREAKDOWN_FIGURES),
@@ -497,9 +623,12 @@ def _city(filters: ReachFilters, now: datetime):
     if is_filtered(filters):
         return _level("city", None, _figure_columns(_registrations(filters, now),
                                                     _place_figures()))
-    totals = _cube(filters, now, (), ("",), "city_totals")
-    return _level("city", None, [func.coalesce(func.sum(totals.c[figure]), 0).label(figure)
-                                 for figure in _place_figures()])
+    _shown, sums, people = _shown_of_places()
+    totals = _cube(filters, now, (), sums, {"": people}, "city_totals", _UnderWay(filters, now))
+    return _level("city", None, [
+        (func.coalesce(func.sum(totals.c[figure]), 0) if figure in totals.c
+         else cast(null(), Integer)).label(figure)
+        for figure in _place_figures()])
 
 
 def _supply(scope):
@@ -645,8 +774,12 @@ def _follow_ups(filters: ReachFilters):
     keys = (key_nb.label("nb"), key_district.label("district"), fact.topic_id, fact.channel)
     query = (select(*keys, *(func.count().filter(figure.counted.of(FollowUp)).label(figure.name)
                              for figure in declared.follow_up_figures()))
-             .select_from(FollowUp).join(fact, fact.registration_id == FollowUp.registration_id)
-             .where(fact.began_at >= filters.starts, fact.began_at < filters.ends)
+             # From the follow-ups (a few hundred), each one's kept row looked up, not
+             # from the kept rows: SQLite would read all of them and look up follow-ups.
+             .select_from(FollowUp)
+             .join(fact, fact.registration_id == _unindexed(FollowUp.registration_id))
+             .where(_unindexed(fact.began_at) >= filters.starts,
+                    _unindexed(fact.began_at) < filters.ends)
              .group_by(*keys))
     if filters.topic:
         query = query.where(fact.topic_id.in_(select(Topic.id).where(Topic.key == filters.topic)))

@@ -2,6 +2,7 @@
 
 import time
 from datetime import date, datetime
+from functools import cache
 
 from flask import current_app, render_template, request, url_for
 from flask_babel import format_decimal
@@ -167,6 +168,7 @@ def dashboard():
     args = {key: value for key, value in request.args.items()
             if key not in ("sort", "dir") and value}
 
+    @cache  # each table's headings ask again: ~150 links, a dozen different ones
     def sort_url(column: str) -> str:
         flip = "asc" if column == sort and descending else (
             "desc" if column == sort or column not in ("name", "district") else "asc")
