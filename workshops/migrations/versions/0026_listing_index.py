@@ -1,7 +1,7 @@
 """listing index: the columns the public listing reads, so it reads the index alone
 
 Revision ID: 0026_listing_index
-Revises: 0022_workshop_fit
+Revises: 0024_reach_speed
 Create Date: 2026-12-06 16:45:00.000000
 
 `ix_workshop_listing` was (status, last_session_ends_at): finding upcoming workshops,
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0026_listing_index'
-down_revision = '0022_workshop_fit'
+down_revision = '0024_reach_speed'
 branch_labels = None
 depends_on = None
 
