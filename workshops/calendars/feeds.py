@@ -142,14 +142,36 @@ def _events(session_rows, removed_rows) -> list[FeedEvent]:
     return sorted(events, key=lambda event: (event.starts_at, event.uid_number))
 
 
+def _workshops_with_places(ids: set[int]) -> dict[int, Workshop]:
+    """The workshops, each with its venue, neighbourhood, district and topic, by id."""
+    found, ids = {}, sorted(ids)
+    for start in range(0, len(ids), 500):
+        query = (select(Workshop).join(Workshop.venue).join(Venue.neighbourhood)
+                 .join(Neighbourhood.district).join(Workshop.topic)
+                 .where(Workshop.id.in_(ids[start:start + 500]))
+                 .options(contains_eager(Workshop.venue).contains_eager(Venue.neighbourhood)
+                          .contains_eager(Neighbourhood.district),
+                          contains_eager(Workshop.topic)))
+        found |= {workshop.id: workshop for workshop in db.session.scalars(query)}
+    return found
+
+
 def _feed_events(since: datetime, *conditions, filters: FeedFilters | None = None):
+    """The sessions as plain rows, then each of their workshops once: loading a workshop
+    with every one of its sessions' rows cost more than writing the feed."""
     def rows(kind):
-        query = _feed_query([kind, Workshop], kind, since, *conditions)
+        columns = [kind.id, kind.workshop_id, kind.starts_at, kind.ends_at]
+        if kind is RemovedSession:
+            columns.append(kind.removed_at)
+        query = _feed_query(columns, kind, since, *conditions, eager=False)
         if filters:
             query = where_place_topic_audience(query, filters)
         return db.session.execute(query).all()
 
-    return _events(rows(Session), rows(RemovedSession))
+    sessions, removed = rows(Session), rows(RemovedSession)
+    workshops = _workshops_with_places({row.workshop_id for row in (*sessions, *removed)})
+    return _events([(row, workshops[row.workshop_id]) for row in sessions],
+                   [(row, workshops[row.workshop_id]) for row in removed])
 
 
 def public_feed_events(filters: FeedFilters, *, now: datetime) -> list[FeedEvent]:
