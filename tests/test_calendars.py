@@ -12,7 +12,7 @@ import vobject
 from babel import Locale
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from tests.conftest import TEST_CONFIG, TEST_NOW, post_form
 from tests.factories import (
@@ -26,8 +26,9 @@ from tests.factories import (
     register,
 )
 from tests.test_spreadsheets import cells_starting_a_formula, rows_read_with
-from workshops import create_app
+from workshops import built_documents, create_app
 from workshops.accounts.models import Role
+from workshops.built_documents import BuiltDocument
 from workshops.calendars.feeds import FeedFilters, public_feed_events
 from workshops.catalogue import services as catalogue
 from workshops.catalogue.local_time import slot
@@ -56,7 +57,8 @@ def events_of(body: bytes) -> dict[str, icalendar.Event]:
 
 
 def forget_built_feeds(app):
-    app.extensions.pop("feed_cache", None)
+    with app.app_context():
+        built_documents.forget()
 
 
 # --- format ---------------------------------------------------------------------------------
@@ -409,7 +411,8 @@ def test_a_matching_etag_gets_304_without_building_the_calendar(app, client, two
     assert again.data == b""
     assert again.headers["ETag"] == etag
     assert len(statements) == 1, statements  # the catalogue's version, nothing else
-    assert app.extensions.get("feed_cache") is None or not app.extensions["feed_cache"]._pages
+    with app.app_context():
+        assert not db.session.scalars(select(BuiltDocument.key)).all()
 
 
 def test_if_modified_since_gets_304_until_the_catalogue_changes(app_context, client):

@@ -41,7 +41,14 @@ from workshops.places.models import District, Neighbourhood, Venue
 from workshops.reach import disclosure, exports, facts, figures, queries
 from workshops.reach.exports import open_records
 from workshops.reach.facts import ReachFact
-from workshops.reach.queries import BY_HOME, BY_VENUE, ReachFilters, default_period, reach
+from workshops.reach.queries import (
+    BY_HOME,
+    BY_VENUE,
+    ReachFilters,
+    default_period,
+    local_today,
+    reach,
+)
 from workshops.registrations.models import Registration, Resident
 
 KIND = "open-data"
@@ -198,6 +205,6 @@ def open_tables(today: date, now: datetime, key: str | None = None) -> OpenTable
                       date.fromisoformat(document["date_to"]), document["rows"])
 
 
-def refresh(*, now: datetime, today: date) -> None:
+def refresh(*, now: datetime) -> None:
     """Build the open data for the current version if nobody has (the SMS worker's round)."""
-    open_tables(today, now)
+    open_tables(local_today(now), now)
