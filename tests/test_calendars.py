@@ -2,10 +2,12 @@
 
 import csv
 import io
+import os
 import re
+import subprocess
 from datetime import UTC, date, datetime, time, timedelta
 from html import unescape
-from time import perf_counter
+from time import monotonic, perf_counter, sleep
 
 import icalendar
 import pytest
@@ -28,6 +30,8 @@ from tests.factories import (
     mobile,
     register,
 )
+from tests.test_concurrency import GUNICORN, Client, all_at_once, free_port
+from tests.test_concurrency import _answers_healthz as answers_healthz
 from tests.test_spreadsheets import cells_starting_a_formula, rows_read_with
 from workshops import built_documents, create_app
 from workshops.accounts.models import Role
@@ -37,6 +41,7 @@ from workshops.calendars.feeds import FeedFilters, public_feed_events
 from workshops.catalogue import services as catalogue
 from workshops.catalogue.local_time import MADRID, slot
 from workshops.catalogue.models import Audience
+from workshops.config import PROJECT_ROOT
 from workshops.extensions import db
 from workshops.keywords import public_sms_number
 
@@ -857,3 +862,61 @@ def test_feeds_of_an_older_catalogue_go_and_the_stored_feeds_stay_few(
         fetch(client, url)
     db.session.rollback()
     assert len(db.session.scalars(select(BuiltDocument.key)).all()) == 2
+
+
+@pytest.fixture
+def two_workers(migrated_database_url, app_context, tmp_path):
+    """The app under real gunicorn with two worker processes, counting into one /metrics."""
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()
+    port = free_port()
+    env = os.environ | {
+        "DATABASE_URL": migrated_database_url,
+        "SECRET_KEY": TEST_CONFIG["SECRET_KEY"],
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+        "LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", "--timeout", "60", "app:app"],
+        cwd=PROJECT_ROOT, env=env)
+    deadline = monotonic() + 30
+    while not answers_healthz(port):
+        if monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            pytest.fail("gunicorn did not answer /healthz within 30 s")
+        sleep(0.1)
+    yield port
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def builds_counted_by_metrics(port: int, kind: str) -> float:
+    """workshops_documents_built_total for `kind`, added up over every worker."""
+    _status, _location, text = Client(port).request("GET", "/metrics")
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith(f'workshops_documents_built_total{{kind="{kind}"}}'))
+
+
+def all_get(port: int, path: str, times: int) -> set[str]:
+    """`times` simultaneous GETs of `path`; the different bodies they got (all 200)."""
+    outcomes, _wall = all_at_once([lambda: Client(port).request("GET", path)] * times)
+    assert {status for (status, _location, _body), _seconds in outcomes} == {200}
+    return {body for (_status, _location, body), _seconds in outcomes}
+
+
+@pytest.mark.real_clock
+def test_two_gunicorn_workers_build_a_feed_once_per_change(two_workers, app_context):
+    workshop = make_workshop(slots=[later(3)])
+    path = "/calendar.ics?lang=en"
+    (first,) = all_get(two_workers, path, 8)
+    assert builds_counted_by_metrics(two_workers, "calendar") == 1
+
+    moved_to = later(6)
+    catalogue.move_session(workshop.sessions[0], moved_to, now=datetime.now(UTC))
+    db.session.commit()
+    (changed,) = all_get(two_workers, path, 8)
+    (item,) = events_of(changed.encode()).values()
+    assert item["DTSTART"].dt == moved_to.starts_at
+    assert builds_counted_by_metrics(two_workers, "calendar") == 2

@@ -9,9 +9,8 @@ Its version is a key made of:
   time, status or capacity, a venue, a neighbourhood or district; and a registration whose
   workshop begins before the day after tomorrow. Sign-ups for later workshops (nearly all
   of them) change nothing published before those workshops begin, and by then the date in
-  the key has changed;
-- the newest registration kept in the reach facts (rows written in bulk, bypassing the ORM,
-  by `facts.rebuild` after imports, the demo and the bench's history);
+  the key has changed. Writes that bypass the ORM raise it too: any to the marks or the
+  follow-ups, and `facts.rebuild` (all the facts again, after bulk inserts);
 - when the last session ended (a session ending makes it held: the figures move);
 - the code that computes and protects the figures.
 
@@ -27,7 +26,21 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Index, Integer, String, event, func, insert, inspect, select, update
+from sqlalchemy import (
+    Delete,
+    Index,
+    Insert,
+    Integer,
+    String,
+    Update,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -131,11 +144,28 @@ def _changes_open_data(session) -> bool:
 
 
 @event.listens_for(db.session, "after_flush")
-def _raise_version(session, _flush_context) -> None:
+def _raise_version_after_flush(session, _flush_context) -> None:
     """In the flush's own transaction: the version and the change commit together."""
-    if not _changes_open_data(session):
+    if _changes_open_data(session):
+        _raise_version(session.connection())
+
+
+_MARKS_AND_ANSWERS = {Attendance.__table__, FollowUp.__table__}
+
+
+@event.listens_for(Engine, "after_execute")
+def _raise_version_after_bulk_write(connection, statement, *_args) -> None:
+    """Writes through Core, which the ORM's events do not see: marks or follow-ups inserted
+    in bulk, or every reach fact written again (`facts.rebuild`: a DELETE of them all)."""
+    if not isinstance(statement, Insert | Update | Delete):
         return
-    connection = session.connection()
+    if statement.table in _MARKS_AND_ANSWERS or (
+            statement.table is ReachFact.__table__ and isinstance(statement, Delete)
+            and statement.whereclause is None):
+        _raise_version(connection)
+
+
+def _raise_version(connection) -> None:
     raise_version = (update(DataVersion).where(DataVersion.subject == SUBJECT)
                      .values(version=DataVersion.version + 1))
     if connection.execute(raise_version).rowcount:
@@ -160,7 +190,6 @@ def version_key(now: datetime, today: date) -> str:
     """The open data's version now (see the module's docstring), in one statement."""
     row = db.session.execute(select(
         select(DataVersion.version).where(DataVersion.subject == SUBJECT).scalar_subquery(),
-        select(func.max(ReachFact.registration_id)).scalar_subquery(),
         select(func.max(Session.ends_at)).where(Session.ends_at < now).scalar_subquery(),
     )).one()
     return hashlib.sha256(repr((today.isoformat(), *row, _code_fingerprint())).encode()
