@@ -23,8 +23,7 @@ from tests.attacker import (
     rows_from_json,
 )
 from tests.factories import attend, make_workshop, mobile, register
-from tests.test_calendars import all_get, builds_counted_by_metrics
-from tests.test_calendars import second_process, two_workers  # noqa: F401  (fixtures)
+from tests.test_calendars import all_get, builds_counted_by_metrics, second_process, two_workers  # noqa: F401  (fixtures)
 from tests.test_reach import build_world
 from workshops import built_documents
 from workshops.catalogue.local_time import Slot

@@ -150,7 +150,7 @@ def _raise_version_after_flush(session, _flush_context) -> None:
         _raise_version(session.connection())
 
 
-_MARKS_AND_ANSWERS = {Attendance.__table__, FollowUp.__table__}
+_MARKS_AND_ANSWERS = {Attendance.__tablename__, FollowUp.__tablename__}
 
 
 @event.listens_for(Engine, "after_execute")
@@ -159,8 +159,9 @@ def _raise_version_after_bulk_write(connection, statement, *_args) -> None:
     in bulk, or every reach fact written again (`facts.rebuild`: a DELETE of them all)."""
     if not isinstance(statement, Insert | Update | Delete):
         return
-    if statement.table in _MARKS_AND_ANSWERS or (
-            statement.table is ReachFact.__table__ and isinstance(statement, Delete)
+    table = getattr(statement.table, "name", None)
+    if table in _MARKS_AND_ANSWERS or (
+            table == ReachFact.__tablename__ and isinstance(statement, Delete)
             and statement.whereclause is None):
         _raise_version(connection)
 
