@@ -29,7 +29,7 @@ from workshops import built_documents
 from workshops.catalogue.local_time import Slot
 from workshops.demo import DEMO_USERS
 from workshops.extensions import db
-from workshops.reach import disclosure
+from workshops.reach import disclosure, open_data
 from workshops.reach.queries import local_today
 from workshops.registrations.models import Registration, Resident
 
@@ -422,3 +422,12 @@ def test_writes_that_bypass_the_orm_give_the_open_data_a_new_version(client, tod
     facts.rebuild()  # every fact written again, as after a bulk import
     db.session.commit()
     assert client.get("/open-data/reach.json").headers["ETag"] != first
+
+
+def test_old_notes_of_changes_go_when_they_pile_up(app_context, monkeypatch):
+    monkeypatch.setattr(open_data, "KEEP_CHANGES", 2)
+    for _ in range(21):
+        open_data._raise_version(db.session.connection())
+    db.session.commit()
+    open_data.refresh(now=datetime.now(UTC))
+    assert db.session.scalars(select(open_data.ReachDataChange.id)).all() == [20, 21]

@@ -4,13 +4,14 @@ the data it is made from and shared by every server process (`built_documents`).
 
 Its version is a key made of:
 - today's date (the period ends today);
-- `DataVersion("reach")`, raised in the same transaction as any change that can alter the
-  figures: a mark, a follow-up, a resident's details, a workshop's or session's place,
-  time, status or capacity, a venue, a neighbourhood or district; and a registration whose
-  workshop begins before the day after tomorrow. Sign-ups for later workshops (nearly all
-  of them) change nothing published before those workshops begin, and by then the date in
-  the key has changed. Writes that bypass the ORM raise it too: any to the marks or the
-  follow-ups, and `facts.rebuild` (all the facts again, after bulk inserts);
+- the changes noted in `reach_data_change`: a row is added in the same transaction as any
+  change that can alter the figures: a mark, a follow-up, a resident's details, a
+  workshop's or session's place, time, status or capacity, a venue, a neighbourhood or
+  district; and a registration whose workshop begins before the day after tomorrow.
+  Sign-ups for later workshops (nearly all of them) change nothing published before those
+  workshops begin, and by then the date in the key has changed. Writes that bypass the ORM
+  add a row too: any to the marks or the follow-ups, and `facts.rebuild` (all the facts
+  again, after bulk inserts);
 - when the last session ended (a session ending makes it held: the figures move);
 - the code that computes and protects the figures.
 
@@ -30,24 +31,22 @@ from sqlalchemy import (
     Delete,
     Index,
     Insert,
-    Integer,
-    String,
     Update,
+    delete,
     event,
     func,
     insert,
     inspect,
     select,
-    update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workshops import built_documents
 from workshops.attendance.models import Attendance
 from workshops.catalogue.models import Session, Workshop
-from workshops.db_types import utcnow
+from workshops.database import write_transaction
+from workshops.db_types import UTCDateTime, utcnow
 from workshops.extensions import db
 from workshops.outcomes.models import FollowUp
 from workshops.places.models import District, Neighbourhood, Venue
@@ -65,7 +64,8 @@ from workshops.reach.queries import (
 from workshops.registrations.models import Registration, Resident
 
 KIND = "open-data"
-SUBJECT = "reach"
+# Notes of changes kept; the oldest go when there are more than `KEEP_CHANGES` * 10.
+KEEP_CHANGES = 100
 # A registration for a workshop that begins before this long from now can change the figures
 # (the period ends at the end of today, Barcelona time; two days leave a wide margin).
 SOON = timedelta(days=2)
@@ -73,11 +73,19 @@ SOON = timedelta(days=2)
 FORMAT = "1"
 
 
-class DataVersion(db.Model):
-    """A counter per subject, raised in the transaction that changes its data."""
+class ReachDataChange(db.Model):
+    """A note that the reach data changed, written in the transaction that changed it.
 
-    subject: Mapped[str] = mapped_column(String(40), primary_key=True)
-    version: Mapped[int] = mapped_column(Integer, default=0)
+    A new row rather than a counter raised in one row: a counter's row would be locked by
+    every transaction that raises it until it commits, making marks and sign-ups wait on
+    one another (and risking deadlocks with the catalogue's version row). The version read
+    is the notes' count, newest id and sum of ids: a note that commits after a newer one
+    still changes the count."""
+
+    __tablename__ = "reach_data_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 # "When did the last session end?" is read on every request for the open data.
@@ -167,15 +175,16 @@ def _raise_version_after_bulk_write(connection, statement, *_args) -> None:
 
 
 def _raise_version(connection) -> None:
-    raise_version = (update(DataVersion).where(DataVersion.subject == SUBJECT)
-                     .values(version=DataVersion.version + 1))
-    if connection.execute(raise_version).rowcount:
-        return
-    try:  # no row yet (the migration writes it; tests empty every table)
-        with connection.begin_nested():
-            connection.execute(insert(DataVersion).values(subject=SUBJECT, version=1))
-    except IntegrityError:  # another transaction wrote it first
-        connection.execute(raise_version)
+    connection.execute(insert(ReachDataChange).values(changed_at=utcnow()))
+
+
+def forget_old_changes(connection) -> None:
+    """Keep the notes few: the newest `KEEP_CHANGES` once there are ten times as many (the
+    open data is then built again once)."""
+    table = ReachDataChange.__table__
+    count, newest = connection.execute(select(func.count(), func.max(table.c.id))).one()
+    if count > KEEP_CHANGES * 10:
+        connection.execute(delete(table).where(table.c.id <= newest - KEEP_CHANGES))
 
 
 @cache
@@ -190,7 +199,8 @@ def _code_fingerprint() -> str:
 def version_key(now: datetime, today: date) -> str:
     """The open data's version now (see the module's docstring), in one statement."""
     row = db.session.execute(select(
-        select(DataVersion.version).where(DataVersion.subject == SUBJECT).scalar_subquery(),
+        *(select(aggregate).select_from(ReachDataChange).scalar_subquery() for aggregate in (
+            func.count(), func.max(ReachDataChange.id), func.sum(ReachDataChange.id))),
         select(func.max(Session.ends_at)).where(Session.ends_at < now).scalar_subquery(),
     )).one()
     return hashlib.sha256(repr((today.isoformat(), *row, _code_fingerprint())).encode()
@@ -236,5 +246,9 @@ def open_tables(today: date, now: datetime, key: str | None = None) -> OpenTable
 
 
 def refresh(*, now: datetime) -> None:
-    """Build the open data for the current version if nobody has (the SMS worker's round)."""
+    """Build the open data for the current version if nobody has (the SMS worker's round),
+    after forgetting old notes of changes."""
+    with write_transaction():
+        forget_old_changes(db.session.connection())
+        db.session.commit()
     open_tables(local_today(now), now)

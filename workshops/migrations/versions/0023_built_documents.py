@@ -5,9 +5,9 @@ Revises: 0022_workshop_fit
 Create Date: 2026-12-06 16:00:00.000000
 
 `built_document` holds the bodies of costly documents under the version of the data they
-were built from (workshops.built_documents); `data_version` holds a counter per subject,
-raised with every change to its data (the open data's: workshops.reach.open_data), with its
-one row written here; `ix_workshop_session_ends_at` finds when the last session ended. New
+were built from (workshops.built_documents); `reach_data_change` gets a row with every
+change to the data the open data shows (workshops.reach.open_data);
+`ix_workshop_session_ends_at` finds when the last session ended. New
 tables and an index: nothing to move; a downgrade drops them (they hold nothing that cannot
 be built again).
 """
@@ -36,12 +36,11 @@ def upgrade():
     )
     with op.batch_alter_table('built_document', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_built_document_kind'), ['kind'], unique=False)
-    data_version = op.create_table('data_version',
-    sa.Column('subject', sa.String(length=40), nullable=False),
-    sa.Column('version', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('subject', name=op.f('pk_data_version'))
+    op.create_table('reach_data_change',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('changed_at', workshops.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reach_data_change'))
     )
-    op.bulk_insert(data_version, [{"subject": "reach", "version": 0}])
     with op.batch_alter_table('workshop_session', schema=None) as batch_op:
         batch_op.create_index('ix_workshop_session_ends_at', ['ends_at'], unique=False)
 
@@ -49,7 +48,7 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('workshop_session', schema=None) as batch_op:
         batch_op.drop_index('ix_workshop_session_ends_at')
-    op.drop_table('data_version')
+    op.drop_table('reach_data_change')
     with op.batch_alter_table('built_document', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_built_document_kind'))
     op.drop_table('built_document')
