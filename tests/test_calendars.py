@@ -2,17 +2,22 @@
 
 import csv
 import io
+import os
 import re
+import subprocess
 from datetime import UTC, date, datetime, time, timedelta
 from html import unescape
+from time import monotonic, perf_counter, sleep
 
 import icalendar
 import pytest
 import vobject
 from babel import Locale
+from flask_babel import force_locale
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event
+from prometheus_client import REGISTRY
+from sqlalchemy import event, select
 
 from tests.conftest import TEST_CONFIG, TEST_NOW, post_form
 from tests.factories import (
@@ -25,14 +30,20 @@ from tests.factories import (
     mobile,
     register,
 )
+from tests.test_concurrency import GUNICORN, Client, all_at_once, free_port
+from tests.test_concurrency import _answers_healthz as answers_healthz
 from tests.test_spreadsheets import cells_starting_a_formula, rows_read_with
-from workshops import create_app
+from workshops import built_documents, create_app
 from workshops.accounts.models import Role
+from workshops.built_documents import BuiltDocument
+from workshops.calendars import feeds
 from workshops.calendars.feeds import FeedFilters, public_feed_events
 from workshops.catalogue import services as catalogue
-from workshops.catalogue.local_time import slot
+from workshops.catalogue.local_time import MADRID, slot
 from workshops.catalogue.models import Audience
+from workshops.config import PROJECT_ROOT
 from workshops.extensions import db
+from workshops.keywords import public_sms_number
 
 ALL = {"ca": "Per a tothom.", "es": "Para todos.", "en": "For everyone."}
 
@@ -56,7 +67,8 @@ def events_of(body: bytes) -> dict[str, icalendar.Event]:
 
 
 def forget_built_feeds(app):
-    app.extensions.pop("feed_cache", None)
+    with app.app_context():
+        built_documents.forget()
 
 
 # --- format ---------------------------------------------------------------------------------
@@ -179,6 +191,77 @@ def plain_world(app_context) -> dict:
     return nasty_world("x")
 
 
+def written_by_icalendar(name, description, language, events, extra_lines=None) -> bytes:
+    """`feeds.calendar` as it was written before its own event writer: each event an
+    `icalendar.Event`, serialised by `icalendar`. The feeds must match it byte for byte."""
+    with force_locale(language):
+        cal = icalendar.Calendar()
+        cal.add("prodid", feeds.PRODID)
+        cal.add("version", "2.0")
+        cal.add("calscale", "GREGORIAN")
+        cal.add("name", icalendar.vText(feeds.feed_line(name)))
+        cal.add("x-wr-calname", icalendar.vText(feeds.feed_line(name)))
+        cal.add("description", feeds.feed_text(description))
+        cal.add("x-wr-caldesc", icalendar.vText(feeds.feed_text(description)))
+        cal.add("x-wr-timezone", "Europe/Madrid")
+        cal.add("refresh-interval", feeds.REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
+        cal.add("x-published-ttl", "PT6H")
+        for event in events:
+            texts = feeds._workshop_texts(event.workshop, language, public_sms_number())
+            lines = extra_lines(event) if extra_lines else ()
+            item = icalendar.Event()
+            item.add("uid", f"session-{event.uid_number}@localhost")
+            item.add("dtstamp", event.stamp)
+            item.add("last-modified", event.stamp)
+            item.add("dtstart", event.starts_at.astimezone(MADRID))
+            item.add("dtend", event.ends_at.astimezone(MADRID))
+            item.add("summary", feeds.feed_line(
+                feeds._("Cancelled: %(title)s", title=texts.title) if event.cancelled
+                else texts.title))
+            item.add("description", feeds.feed_text(feeds._description(event, texts, lines)))
+            item.add("location", feeds.feed_line(texts.location))
+            item.add("url", texts.url)
+            item.add("categories", [feeds.feed_line(texts.category)])
+            item.add("sequence", event.workshop.sequence)
+            item.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
+            item.add("transp", "OPAQUE")
+            cal.add_component(item)
+        if events:
+            cal.add_component(feeds.MADRID_VTIMEZONE)
+        return cal.to_ical()
+
+
+def assert_written_as_icalendar_writes(app, world: dict) -> None:
+    """Every kind of feed (public, a workshop's with positions, with extra lines as the
+    staff's) in every language, against `written_by_icalendar`."""
+    now = datetime.now(UTC)
+    with app.test_request_context():
+        public = public_feed_events(FeedFilters(), now=now)
+        one = feeds.workshop_events(world["workshop"], now=now)
+        assert public and one
+        for language in ("ca", "es", "en"):
+            name, description = feeds.feed_name(FeedFilters(), language)
+            for events, extra in ((public, None), (one, None),
+                                  (public, lambda event: ["Registered: 3 of 20.", NASTY])):
+                assert (feeds.calendar(name, description, language, events, extra)
+                        == written_by_icalendar(name, description, language, events, extra))
+
+
+def test_feeds_are_written_byte_for_byte_as_icalendar_writes_them(app, app_context,
+                                                                   engine_name):
+    world = nasty_world(storable(NASTY, engine_name))
+    make_workshop(slots=[slot(date(2027, 3, 28), time(1), time(3)),
+                         slot(date(2027, 10, 31), time(1), time(4))], venue=make_venue(
+        name="Un nom molt llarg, amb comes; i punts i comes, que ocupa més d'una línia \\ sí"))
+    for length in (65, 66, 67, 68):  # "SUMMARY:" and the title: 73 to 76 octets
+        title = "T" * (length - 1) + "à"
+        make_workshop(slots=[later(5)], titles={"ca": title, "es": title, "en": title},
+                      summaries=ALL)
+    catalogue.remove_session(world["workshop"].sessions[1], now=datetime.now(UTC))
+    db.session.commit()
+    assert_written_as_icalendar_writes(app, world)
+
+
 @given(title=st.text(max_size=100), summary=st.text(max_size=100),
        topic=st.text(max_size=100), venue=st.text(max_size=100), person=st.text(max_size=100))
 @settings(max_examples=50, deadline=None,
@@ -197,6 +280,7 @@ def test_any_text_in_a_workshop_gives_feeds_that_parse(
 
     for url in feed_urls(plain_world).values():
         assert_valid_feed(fetch(client, url).data)
+    assert_written_as_icalendar_writes(client.application, plain_world)
 
 
 @pytest.mark.parametrize(("day", "utc_hour"), [
@@ -409,7 +493,8 @@ def test_a_matching_etag_gets_304_without_building_the_calendar(app, client, two
     assert again.data == b""
     assert again.headers["ETag"] == etag
     assert len(statements) == 1, statements  # the catalogue's version, nothing else
-    assert app.extensions.get("feed_cache") is None or not app.extensions["feed_cache"]._pages
+    with app.app_context():
+        assert not db.session.scalars(select(BuiltDocument.key)).all()
 
 
 def test_if_modified_since_gets_304_until_the_catalogue_changes(app_context, client):
@@ -676,3 +761,162 @@ def test_the_calendars_page_abbreviates_no_day_or_month(client, seeded, lang):
     assert when and found == []
     buttons = re.findall(r'class="button[^"]*"[^>]*>([^<]+)<', html)
     assert buttons and not [text for text in buttons if ".ics" in text]
+
+
+# --- built once, for every process ----------------------------------------------------------
+
+def built(kind: str = "calendar", source: str | None = None) -> float:
+    """Feeds built by this process so far (or served from `source`), as /metrics counts them."""
+    if source is None:
+        return REGISTRY.get_sample_value("workshops_documents_built_total", {"kind": kind}) or 0
+    return REGISTRY.get_sample_value("workshops_documents_served_total",
+                                     {"kind": kind, "source": source}) or 0
+
+
+@pytest.fixture
+def second_process(app):
+    """Another instance of the app on the same database, as another worker would be."""
+    other = create_app(TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI":
+                                      app.config["SQLALCHEMY_DATABASE_URI"]},
+                       instance_path=app.instance_path)
+    yield other
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_feed_is_built_once_for_every_process_and_again_after_each_change(
+        app_context, client, second_process):
+    workshop = make_workshop(slots=[later(3)])
+    url = "/calendar.ics?lang=en"
+    before = built()
+    first = fetch(client, url)
+    assert built() - before == 1
+    elsewhere = fetch(second_process.test_client(), url)
+    assert elsewhere.data == first.data and elsewhere.headers["ETag"] == first.headers["ETag"]
+    assert built() - before == 1, "the other process read what this one built"
+
+    moved_to = later(5)
+    catalogue.move_session(workshop.sessions[0], moved_to, now=datetime.now(UTC))
+    db.session.commit()
+    changed = fetch(second_process.test_client(), url)
+    assert changed.headers["ETag"] != first.headers["ETag"]
+    (item,) = events_of(changed.data).values()
+    assert item["DTSTART"].dt == moved_to.starts_at
+    here = fetch(client, url)
+    assert here.headers["ETag"] == changed.headers["ETag"] and here.data == changed.data
+    assert built() - before == 2
+
+
+def test_a_request_that_finds_a_build_under_way_waits_for_it_then_builds_itself(
+        app, app_context, client, monkeypatch):
+    """Another process claimed the feed and has not stored it: after `WAIT_SECONDS` the
+    request builds the feed itself rather than fail, and stores it."""
+    make_workshop(slots=[later(3)])
+    etag = fetch(client).headers["ETag"].strip('"')
+    forget_built_feeds(app)
+    db.session.add(BuiltDocument(key=etag, kind="calendar", generation="g", size=0,
+                                 claimed_at=datetime.now(UTC)))
+    db.session.commit()
+    monkeypatch.setattr(built_documents, "WAIT_SECONDS", 0.3)
+    fallbacks = built(source="fallback")
+
+    body = fetch(client).data
+    assert built(source="fallback") - fallbacks == 1
+    db.session.rollback()
+    assert db.session.get(BuiltDocument, etag).body == body
+
+
+def test_a_claim_left_by_a_process_that_died_is_taken_over_at_once(app, app_context, client):
+    make_workshop(slots=[later(3)])
+    etag = fetch(client).headers["ETag"].strip('"')
+    forget_built_feeds(app)
+    db.session.add(BuiltDocument(key=etag, kind="calendar", generation="g", size=0,
+                                 claimed_at=datetime.now(UTC) - timedelta(minutes=2)))
+    db.session.commit()
+    builds = built()
+
+    started = perf_counter()
+    body = fetch(client).data
+    assert perf_counter() - started < built_documents.WAIT_SECONDS / 2
+    assert built() - builds == 1
+    db.session.rollback()
+    assert db.session.get(BuiltDocument, etag).body == body
+
+
+def test_feeds_of_an_older_catalogue_go_and_the_stored_feeds_stay_few(
+        app_context, client, clock, monkeypatch):
+    workshop = make_workshop(slots=[later(3)])
+    for lang in ("ca", "es"):
+        fetch(client, f"/calendar.ics?lang={lang}")
+    workshop.title_texts["ca"] = "Un altre títol"
+    db.session.commit()
+    clock.shift(built_documents.KEEP_OTHER_GENERATIONS + timedelta(seconds=1))
+    current = fetch(client, "/calendar.ics?lang=ca").headers["ETag"].strip('"')
+    db.session.rollback()
+    assert db.session.scalars(select(BuiltDocument.key)).all() == [current]
+
+    monkeypatch.setattr(built_documents, "MAX_PER_KIND", 2)
+    for url in ("/calendar.ics?lang=es", "/calendar.ics?lang=en",
+                f"/calendar.ics?lang=en&district={workshop.venue.neighbourhood.district.code}"):
+        fetch(client, url)
+    db.session.rollback()
+    assert len(db.session.scalars(select(BuiltDocument.key)).all()) == 2
+
+
+@pytest.fixture
+def two_workers(migrated_database_url, app_context, tmp_path):
+    """The app under real gunicorn with two worker processes, counting into one /metrics."""
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()
+    port = free_port()
+    env = os.environ | {
+        "DATABASE_URL": migrated_database_url,
+        "SECRET_KEY": TEST_CONFIG["SECRET_KEY"],
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+        "LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", "--timeout", "60", "app:app"],
+        cwd=PROJECT_ROOT, env=env)
+    deadline = monotonic() + 30
+    while not answers_healthz(port):
+        if monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            pytest.fail("gunicorn did not answer /healthz within 30 s")
+        sleep(0.1)
+    yield port
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def builds_counted_by_metrics(port: int, kind: str) -> float:
+    """workshops_documents_built_total for `kind`, added up over every worker."""
+    _status, _location, text = Client(port).request("GET", "/metrics")
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith(f'workshops_documents_built_total{{kind="{kind}"}}'))
+
+
+def all_get(port: int, path: str, times: int) -> set[str]:
+    """`times` simultaneous GETs of `path`; the different bodies they got (all 200)."""
+    outcomes, _wall = all_at_once([lambda: Client(port).request("GET", path)] * times)
+    assert {status for (status, _location, _body), _seconds in outcomes} == {200}
+    return {body for (_status, _location, body), _seconds in outcomes}
+
+
+@pytest.mark.real_clock
+def test_two_gunicorn_workers_build_a_feed_once_per_change(two_workers, app_context):
+    workshop = make_workshop(slots=[later(3)])
+    path = "/calendar.ics?lang=en"
+    (first,) = all_get(two_workers, path, 8)
+    assert builds_counted_by_metrics(two_workers, "calendar") == 1
+
+    moved_to = later(6)
+    catalogue.move_session(workshop.sessions[0], moved_to, now=datetime.now(UTC))
+    db.session.commit()
+    (changed,) = all_get(two_workers, path, 8)
+    (item,) = events_of(changed.encode()).values()
+    assert item["DTSTART"].dt == moved_to.starts_at
+    assert builds_counted_by_metrics(two_workers, "calendar") == 2

@@ -7,6 +7,8 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import select
 
 from tests.attacker import (
     COUNTS,
@@ -20,10 +22,16 @@ from tests.attacker import (
     rows_from_csv,
     rows_from_json,
 )
+from tests.factories import attend, make_workshop, mobile, register
+from tests.test_calendars import all_get, builds_counted_by_metrics, second_process, two_workers  # noqa: F401  (fixtures)
 from tests.test_reach import build_world
+from workshops import built_documents
+from workshops.catalogue.local_time import Slot
 from workshops.demo import DEMO_USERS
-from workshops.reach import disclosure
+from workshops.extensions import db
+from workshops.reach import disclosure, open_data
 from workshops.reach.queries import local_today
+from workshops.registrations.models import Registration, Resident
 
 COORDINATOR = next((email, password) for email, _name, password, roles in DEMO_USERS
                    if roles[0].value == "coordinator")
@@ -302,3 +310,128 @@ def test_on_random_programmes_every_hidden_count_stays_hidden(seed):
     assert disclosure.audit(tables, shown) == []
     assert attack({("json", by): rows_from_json({"places": rows})
                    for by, rows in shown.items()}) == {}
+
+
+# --- built once per version of its data, for every process ----------------------------------
+
+DOWNLOADS = [f"/open-data/reach.{extension}?by={by}" for extension in ("json", "csv")
+             for by in ("venue", "home")]
+
+
+def open_data_builds() -> float:
+    return REGISTRY.get_sample_value("workshops_documents_built_total",
+                                     {"kind": "open-data"}) or 0
+
+
+def downloads(client) -> dict[str, bytes]:
+    answers = {path: client.get(path) for path in DOWNLOADS}
+    assert {response.status_code for response in answers.values()} == {200}
+    return {path: response.data for path, response in answers.items()}
+
+
+def computed_afresh(client) -> dict[str, bytes]:
+    """The downloads from a computation from scratch, nothing built kept."""
+    built_documents.forget()
+    return downloads(client)
+
+
+def mark_ines_present():
+    """A mark at the workshop under way in `build_world` (W4): Ines was at its first session."""
+    ines = db.session.scalar(select(Registration).join(Resident)
+                             .where(Resident.phone == "+34611000009"))
+    attend(ines, ines.workshop.sessions[0])
+
+
+def test_the_open_data_is_built_once_per_change_of_its_data_and_shows_no_older_figures(
+        client, todays_world, second_process, clock):  # noqa: F811
+    next_week = make_workshop()
+    before = open_data_builds()
+    first = downloads(client)
+    assert open_data_builds() - before == 1, "both ways of counting, JSON and CSV: one build"
+    assert downloads(second_process.test_client()) == first
+    assert open_data_builds() - before == 1, "the other process read what this one built"
+
+    # Sign-ups for a workshop that begins next week change nothing published today.
+    for number in range(3):
+        register(next_week, mobile(number))
+    assert downloads(client) == first
+    assert open_data_builds() - before == 1
+
+    mark_ines_present()
+    after_the_mark = downloads(second_process.test_client())
+    assert after_the_mark != first
+    assert open_data_builds() - before == 2
+    assert downloads(client) == after_the_mark == computed_afresh(client)
+
+    # A session that ends makes it held: the figures are computed again.
+    now = datetime.now(UTC)
+    make_workshop(now=now - timedelta(hours=2),
+                  slots=[Slot(now - timedelta(hours=1), now + timedelta(minutes=30))])
+    downloads(client)
+    builds = open_data_builds()
+    clock.shift(timedelta(hours=1))
+    assert downloads(second_process.test_client()) == computed_afresh(client)
+    assert open_data_builds() - builds == 2  # once for the session ended, once afresh
+
+
+def test_a_download_asked_again_for_the_same_data_gets_304(client, todays_world):
+    first = client.get("/open-data/reach.csv?by=home&lang=en")
+    assert first.headers["Cache-Control"] == "public, no-cache"
+    again = client.get("/open-data/reach.csv?by=home&lang=en",
+                       headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    other = client.get("/open-data/reach.csv?by=home&lang=es",
+                       headers={"If-None-Match": first.headers["ETag"]})
+    assert other.status_code == 200
+
+    mark_ines_present()
+    changed = client.get("/open-data/reach.csv?by=home&lang=en",
+                         headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200
+
+
+def test_the_sms_worker_builds_the_open_data_before_the_first_visitor_asks(
+        runner, client, todays_world):
+    before = open_data_builds()
+    assert runner.invoke(args=["sms", "worker", "--once"]).exit_code == 0
+    assert open_data_builds() - before == 1
+    downloads(client)
+    assert open_data_builds() - before == 1
+    assert runner.invoke(args=["sms", "worker", "--once"]).exit_code == 0
+    assert open_data_builds() - before == 1, "nothing changed: nothing built"
+
+
+@pytest.mark.real_clock
+def test_two_gunicorn_workers_build_the_open_data_once_per_change(
+        two_workers, app_context, client, todays_world):  # noqa: F811
+    (first,) = all_get(two_workers, "/open-data/reach.json?by=home", 8)
+    assert builds_counted_by_metrics(two_workers, "open-data") == 1
+
+    mark_ines_present()
+    (changed,) = all_get(two_workers, "/open-data/reach.json?by=home", 8)
+    assert builds_counted_by_metrics(two_workers, "open-data") == 2
+    assert changed != first
+    assert changed.encode() == computed_afresh(client)["/open-data/reach.json?by=home"]
+
+
+def test_writes_that_bypass_the_orm_give_the_open_data_a_new_version(client, todays_world):
+    from workshops.reach import facts
+
+    first = client.get("/open-data/reach.json").headers["ETag"]
+    assert client.get("/open-data/reach.json").headers["ETag"] == first
+    facts.rebuild()  # every fact written again, as after a bulk import
+    db.session.commit()
+    assert client.get("/open-data/reach.json").headers["ETag"] != first
+
+
+def test_old_notes_of_changes_go_when_they_pile_up(app_context, monkeypatch):
+    monkeypatch.setattr(open_data, "KEEP_CHANGES", 2)
+    for _ in range(21):
+        open_data._raise_version(db.session.connection())
+    db.session.commit()
+    written = db.session.scalars(select(open_data.ReachDataChange.id)
+                                 .order_by(open_data.ReachDataChange.id)).all()
+    open_data.refresh(now=datetime.now(UTC))
+    kept = db.session.scalars(select(open_data.ReachDataChange.id)
+                              .order_by(open_data.ReachDataChange.id)).all()
+    assert len(written) == 21 and kept == written[-2:]

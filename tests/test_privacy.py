@@ -23,7 +23,7 @@ from tests.factories import (
     token_in,
 )
 from tests.test_sms import new_sid, signed_post, text
-from workshops import ratelimit
+from workshops import built_documents, ratelimit
 from workshops.accounts.models import Role
 from workshops.audit import services as audit
 from workshops.audit.models import AuditAction, AuditEvent
@@ -143,7 +143,7 @@ def test_the_scan_reads_every_text_column_of_every_table(app_context):
 def published_figures(client) -> dict:
     """Everything the reach figures publish: the coordinators' dashboard and downloads, and
     the open data, by venue and by home (a fresh computation each time)."""
-    client.application.extensions.get("reach_open_data", {}).clear()
+    built_documents.forget()
     figures = {}
     for by in (BY_VENUE, BY_HOME):
         figures[f"dashboard.json {by}"] = json.loads(client.get(f"/reach.json?by={by}").data)
@@ -151,7 +151,7 @@ def published_figures(client) -> dict:
         page = client.get(f"/reach?by={by}").get_data(as_text=True)
         figures[f"dashboard {by}"] = page.split('<main', 1)[1].split("</main>", 1)[0]
         for extension in ("json", "csv"):
-            client.application.extensions.get("reach_open_data", {}).clear()
+            built_documents.forget()
             response = client.get(f"/open-data/reach.{extension}?by={by}")
             assert response.status_code == 200
             figures[f"open data {extension} {by}"] = response.data

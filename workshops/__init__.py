@@ -111,7 +111,7 @@ BLUEPRINT_MODULES = {
 
 
 def _register_blueprints(app: Flask) -> None:
-    from workshops import ratelimit  # noqa: F401  (its model)
+    from workshops import built_documents, ratelimit  # noqa: F401  (their models)
     from workshops.attendance import models as attendance_models  # noqa: F401
     from workshops.audit import models as audit_models  # noqa: F401
     from workshops.catalogue import version as catalogue_version  # noqa: F401

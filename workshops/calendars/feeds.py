@@ -14,7 +14,8 @@ from datetime import UTC, datetime, time, timedelta
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from icalendar import Calendar, Event, Timezone, vText
+from icalendar import Calendar, Timezone, vText, vUri
+from icalendar.parser import Contentline
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import contains_eager
 
@@ -52,6 +53,7 @@ MADRID_VTIMEZONE = Timezone.from_ical(
     "DTSTART:19701025T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\n"
     "END:STANDARD\r\n"
     "END:VTIMEZONE\r\n")
+_MADRID_VTIMEZONE_BYTES = MADRID_VTIMEZONE.to_ical()
 # RFC 5545 allows no control character in a text value but HTAB, and a line break only as
 # the two characters "\n". Staff type, paste (a Word soft line break is VT) and import these
 # texts, so they may hold any of them.
@@ -140,14 +142,36 @@ def _events(session_rows, removed_rows) -> list[FeedEvent]:
     return sorted(events, key=lambda event: (event.starts_at, event.uid_number))
 
 
+def _workshops_with_places(ids: set[int]) -> dict[int, Workshop]:
+    """The workshops, each with its venue, neighbourhood, district and topic, by id."""
+    found, ids = {}, sorted(ids)
+    for start in range(0, len(ids), 500):
+        query = (select(Workshop).join(Workshop.venue).join(Venue.neighbourhood)
+                 .join(Neighbourhood.district).join(Workshop.topic)
+                 .where(Workshop.id.in_(ids[start:start + 500]))
+                 .options(contains_eager(Workshop.venue).contains_eager(Venue.neighbourhood)
+                          .contains_eager(Neighbourhood.district),
+                          contains_eager(Workshop.topic)))
+        found |= {workshop.id: workshop for workshop in db.session.scalars(query)}
+    return found
+
+
 def _feed_events(since: datetime, *conditions, filters: FeedFilters | None = None):
+    """The sessions as plain rows, then each of their workshops once: loading a workshop
+    with every one of its sessions' rows cost more than writing the feed."""
     def rows(kind):
-        query = _feed_query([kind, Workshop], kind, since, *conditions)
+        columns = [kind.id, kind.workshop_id, kind.starts_at, kind.ends_at]
+        if kind is RemovedSession:
+            columns.append(kind.removed_at)
+        query = _feed_query(columns, kind, since, *conditions, eager=False)
         if filters:
             query = where_place_topic_audience(query, filters)
         return db.session.execute(query).all()
 
-    return _events(rows(Session), rows(RemovedSession))
+    sessions, removed = rows(Session), rows(RemovedSession)
+    workshops = _workshops_with_places({row.workshop_id for row in (*sessions, *removed)})
+    return _events([(row, workshops[row.workshop_id]) for row in sessions],
+                   [(row, workshops[row.workshop_id]) for row in removed])
 
 
 def public_feed_events(filters: FeedFilters, *, now: datetime) -> list[FeedEvent]:
@@ -250,23 +274,84 @@ def _description(event: FeedEvent, texts: _WorkshopTexts, extra_lines) -> str:
     return "\n\n".join(lines)
 
 
-def _vevent(event: FeedEvent, texts: _WorkshopTexts, uid_domain: str, extra_lines) -> Event:
-    item = Event()
-    item.add("uid", f"session-{event.uid_number}@{uid_domain}")
-    item.add("dtstamp", event.stamp)
-    item.add("last-modified", event.stamp)
-    item.add("dtstart", event.starts_at.astimezone(MADRID))
-    item.add("dtend", event.ends_at.astimezone(MADRID))
-    item.add("summary", feed_line(_("Cancelled: %(title)s", title=texts.title)
-                                  if event.cancelled else texts.title))
-    item.add("description", feed_text(_description(event, texts, extra_lines)))
-    item.add("location", feed_line(texts.location))
-    item.add("url", texts.url)
-    item.add("categories", [feed_line(texts.category)])
-    item.add("sequence", event.workshop.sequence)
-    item.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
-    item.add("transp", "OPAQUE")
-    return item
+# The order in which `icalendar` writes these properties (its canonical order, then the
+# alphabet): `_EventWriter` writes them in the same order.
+EVENT_PROPERTIES = ("SUMMARY", "DTSTART", "DTEND", "DTSTAMP", "UID", "SEQUENCE", "CATEGORIES",
+                    "DESCRIPTION", "LAST-MODIFIED", "LOCATION", "STATUS", "TRANSP", "URL")
+_CRLF = b"\r\n"
+# `icalendar` folds a line once it would reach 75 octets; a shorter line is written as it is.
+_FOLD_AT = 75
+
+
+def _utc_time(moment: datetime) -> str:
+    moment = moment.astimezone(UTC)
+    return (f"{moment.year:04}{moment.month:02}{moment.day:02}"
+            f"T{moment.hour:02}{moment.minute:02}{moment.second:02}Z")
+
+
+def _local_time(moment: datetime) -> str:
+    moment = moment.astimezone(MADRID)
+    return (f"{moment.year:04}{moment.month:02}{moment.day:02}"
+            f"T{moment.hour:02}{moment.minute:02}{moment.second:02}")
+
+
+class _EventWriter:
+    """Each VEVENT exactly as `icalendar` writes it (`Event.add` of the same values, then
+    `to_ical`; the tests compare the two byte for byte), at a tenth of the cost: the texts a
+    workshop's sessions share are escaped and folded once per build, with `icalendar`'s own
+    `vText` and `Contentline`, and the times and numbers are formatted directly. Building a
+    5,000-session feed through `Event` objects took 3 s, nine tenths of it in `icalendar`."""
+
+    def __init__(self, uid_domain: str):
+        self._lines: dict[tuple[str, str], bytes] = {}
+        self._uid_suffix = "@" + self._escaped(uid_domain)
+
+    @staticmethod
+    def _escaped(text: str) -> str:
+        return vText(text).to_ical().decode()
+
+    @staticmethod
+    def _line(text: str) -> bytes:
+        encoded = text.encode()
+        if len(encoded) < _FOLD_AT:
+            return encoded + _CRLF
+        return Contentline(text).to_ical() + _CRLF
+
+    def _text(self, name: str, value: str) -> bytes:
+        key = (name, value)
+        line = self._lines.get(key)
+        if line is None:
+            line = self._lines[key] = self._line(f"{name}:{self._escaped(value)}")
+        return line
+
+    def _raw(self, name: str, value: str) -> bytes:
+        key = (name, value)
+        line = self._lines.get(key)
+        if line is None:
+            line = self._lines[key] = self._line(f"{name}:{value}")
+        return line
+
+    def vevent(self, event: FeedEvent, texts: "_WorkshopTexts", extra_lines) -> bytes:
+        summary = feed_line(_("Cancelled: %(title)s", title=texts.title)
+                            if event.cancelled else texts.title)
+        stamp = _utc_time(event.stamp)
+        return b"".join((
+            b"BEGIN:VEVENT\r\n",
+            self._text("SUMMARY", summary),
+            self._line(f"DTSTART;TZID={MADRID.key}:{_local_time(event.starts_at)}"),
+            self._line(f"DTEND;TZID={MADRID.key}:{_local_time(event.ends_at)}"),
+            self._raw("DTSTAMP", stamp),
+            self._line(f"UID:session-{event.uid_number}{self._uid_suffix}"),
+            self._raw("SEQUENCE", str(int(event.workshop.sequence))),
+            self._text("CATEGORIES", feed_line(texts.category)),
+            self._text("DESCRIPTION", feed_text(_description(event, texts, extra_lines))),
+            self._raw("LAST-MODIFIED", stamp),
+            self._text("LOCATION", feed_line(texts.location)),
+            self._raw("STATUS", "CANCELLED" if event.cancelled else "CONFIRMED"),
+            self._raw("TRANSP", "OPAQUE"),
+            self._raw("URL", vUri(texts.url).to_ical().decode()),
+            b"END:VEVENT\r\n",
+        ))
 
 
 def calendar(name: str, description: str, language: str, events: list[FeedEvent],
@@ -291,17 +376,19 @@ def calendar(name: str, description: str, language: str, events: list[FeedEvent]
         cal.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
         cal.add("x-published-ttl", "PT6H")
         sms_number = public_sms_number()
-        domain = current_app.config["CALENDAR_UID_DOMAIN"]
+        writer = _EventWriter(current_app.config["CALENDAR_UID_DOMAIN"])
         texts: dict[int, _WorkshopTexts] = {}
+        written = []
         for event in events:
             workshop = event.workshop
             if workshop.id not in texts:
                 texts[workshop.id] = _workshop_texts(workshop, language, sms_number)
-            cal.add_component(_vevent(event, texts[workshop.id], domain,
-                                      extra_lines(event) if extra_lines else ()))
+            written.append(writer.vevent(event, texts[workshop.id],
+                                         extra_lines(event) if extra_lines else ()))
+        head, end = cal.to_ical().rsplit(b"END:VCALENDAR", 1)
         if events:
-            cal.add_component(MADRID_VTIMEZONE)
-        return cal.to_ical()
+            written.append(_MADRID_VTIMEZONE_BYTES)
+        return b"".join((head, *written, b"END:VCALENDAR", end))
 
 
 def feed_name(filters: FeedFilters, language: str) -> tuple[str, str]:

@@ -3,6 +3,8 @@
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cache
+from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import (
@@ -21,9 +23,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.http import http_date, is_resource_modified
 
+from workshops import built_documents
 from workshops.accounts.access import role_required
 from workshops.accounts.models import Role, User
-from workshops.calendars import bp
+from workshops.calendars import bp, feeds
 from workshops.calendars.feeds import (
     FeedFilters,
     calendar,
@@ -40,11 +43,11 @@ from workshops.catalogue.models import WorkshopStatus
 from workshops.catalogue.queries import public_workshop
 from workshops.catalogue.version import calendar_state
 from workshops.clock import local_today
+from workshops.config import PROJECT_ROOT
 from workshops.db_types import utcnow
 from workshops.extensions import db
 from workshops.forms import ActionForm
 from workshops.i18n import current_language
-from workshops.pagecache import PageCache
 from workshops.spreadsheets import csv_download
 
 ALL_STAFF = tuple(Role)
@@ -54,10 +57,18 @@ FILTER_KEYS = ("district", "neighbourhood", "topic", "audience")
 SCHEDULE_FILE_NAMES = {"ca": "calendari", "es": "calendario", "en": "schedule"}
 # Part of every public ETag: raise it when the way feeds are written changes.
 FEED_FORMAT = "1"
+FEED_KIND = "calendar"
 
 
-def _feed_cache() -> PageCache:
-    return current_app.extensions.setdefault("feed_cache", PageCache(max_bytes=16 * 1024 * 1024))
+@cache
+def _written_by() -> str:
+    """The code that writes feeds and the compiled translations of their texts, as this
+    process has them: built feeds are shared between processes (and nodes), and one that
+    runs newer code or texts must not serve what an older one built, nor the other way."""
+    digest = hashlib.sha256(Path(feeds.__file__).read_bytes())
+    for compiled in sorted((PROJECT_ROOT / "translations").glob("*/LC_MESSAGES/*.mo")):
+        digest.update(compiled.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _feed_language() -> str:
@@ -77,26 +88,28 @@ def _valid_filters(args) -> FeedFilters:
                        topic=form.valid_choice("topic"), audience=form.valid_choice("audience"))
 
 
-def _public_calendar_response(cache_key: tuple, build) -> Response:
+def _public_calendar_response(cache_key: tuple, build, shared: bool = True) -> Response:
     """A public calendar with ETag and Last-Modified. A matching conditional request gets 304
-    before anything is built; a full one is built once per calendar version and day."""
+    before anything is built; a full one is built once per calendar version and day, for
+    every process (`built_documents`), when `shared`; a small one (a workshop's) each time."""
     now = utcnow()
     version, changed_at = calendar_state()
     # Content depends on the catalogue and on the day (what fell out of the window).
     last_modified = max(changed_at, window_start(now) + timedelta(days=30)).replace(
         microsecond=0)
-    key = (FEED_FORMAT, version, window_start(now).date().isoformat(),
-           current_app.config["PUBLIC_BASE_URL"], current_app.config["TWILIO_FROM_NUMBER"],
-           *cache_key)
+    generation = (FEED_FORMAT, _written_by(), version, window_start(now).date().isoformat())
+    key = (*generation, current_app.config["PUBLIC_BASE_URL"],
+           current_app.config["TWILIO_FROM_NUMBER"], *cache_key)
     etag = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
     headers = {"ETag": f'"{etag}"', "Last-Modified": http_date(last_modified),
                "Cache-Control": "public, no-cache", "Vary": "Accept-Language, Cookie"}
     if not is_resource_modified(request.environ, etag=etag, last_modified=last_modified):
         return Response(status=304, headers=headers)
-    body = _feed_cache().get(etag)
-    if body is None:
+    if shared:
+        body = built_documents.shared(
+            FEED_KIND, etag, hashlib.sha256(repr(generation).encode()).hexdigest()[:32], build)
+    else:
         body = build()
-        _feed_cache().put(etag, body)
     return Response(body, content_type=CALENDAR_TYPE, headers=headers)
 
 
@@ -127,7 +140,8 @@ def workshop_calendar(workshop_id: int):
         return calendar(title, workshop.summary(language).text, language,
                         workshop_events(workshop, now=utcnow()))
 
-    response = _public_calendar_response(("workshop", workshop.id, language), build)
+    response = _public_calendar_response(("workshop", workshop.id, language), build,
+                                         shared=False)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="workshop-{workshop.public_code}.ics"')
     return response

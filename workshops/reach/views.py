@@ -1,13 +1,14 @@
 """The reach dashboard for coordinators, its exports, and the public open-data export."""
 
-import time
-from datetime import date, datetime
+import hashlib
+from datetime import date
 from functools import cache
 
-from flask import current_app, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.http import is_resource_modified
 from wtforms import SelectChoice
 
 from workshops.accounts.access import role_required
@@ -19,9 +20,9 @@ from workshops.i18n import current_language
 from workshops.places.indicators import INDICATORS, indicators_by_neighbourhood
 from workshops.places.map import choropleth_svg
 from workshops.places.models import District, Neighbourhood
-from workshops.reach import bp
+from workshops.reach import bp, open_data
 from workshops.reach.charts import Datum, bar_chart, column_chart
-from workshops.reach.exports import as_csv, as_json, open_records, records
+from workshops.reach.exports import as_csv, as_json, records
 from workshops.reach.figures import FIGURES, explained_by, on_the_page
 from workshops.reach.formatting import decimal, percent, shown
 from workshops.reach.forms import ReachFilterForm
@@ -46,7 +47,6 @@ from workshops.reach.queries import (
 )
 from workshops.registrations.models import AGE_BAND_LABELS, CHANNEL_LABELS, GENDER_LABELS
 
-PUBLIC_CACHE_SECONDS = 600
 # The district income index comes with the places' seed (sources in its file).
 DISTRICT_INCOME_SOURCE = "Ajuntament de Barcelona, Dept. d'Estadística, Índex RFD"
 
@@ -232,38 +232,33 @@ def dashboard_json():
     return _download(body, "application/json", _filename(filters, "json"))
 
 
-def _open_tables(today: date, now: datetime) -> dict:
-    """Both ways of counting, the last 12 months, protected together (they share figures):
-    {by: (result, published rows)}. Kept for a few minutes, both at once, so the two tables
-    a visitor downloads are always the same protected pair."""
-    cache = current_app.extensions.setdefault("reach_open_data", {})
-    cached = cache.get(today)
-    if cached is None or cached[0] < time.monotonic():
-        date_from, date_to = default_period(today)
-        results = {by: reach(ReachFilters(date_from=date_from, date_to=date_to, by=by), now=now)
-                   for by in (BY_VENUE, BY_HOME)}
-        published = open_records(results)
-        cache.clear()
-        cached = cache[today] = (time.monotonic() + PUBLIC_CACHE_SECONDS,
-                                 {by: (results[by], published[by]) for by in results})
-    return cached[1]
-
-
 def _open_data(extension: str):
     """The last 12 months for the whole city, by venue or by home, small counts suppressed
     and none recoverable from the rest (`disclosure`).
 
     No other filter: narrow slices would let anyone subtract their way to small numbers.
-    Kept for a few minutes, since anyone may ask for it and it scans every attendance row.
+    Built once per version of its data for every process (`open_data`), since anyone may
+    ask for it and it scans every attendance row.
     """
     now = utcnow()
+    today = local_today(now)
     by = BY_HOME if request.args.get("by") == BY_HOME else BY_VENUE
-    result, rows = _open_tables(local_today(now), now)[by]
+    version = open_data.version_key(now, today)
+    # The answer is never older than the data: clients ask again each time, and a
+    # conditional request for the same version of the data gets 304.
+    etag = hashlib.sha256(repr((version, by, extension, current_language())).encode()
+                          ).hexdigest()[:32]
+    headers = {"ETag": f'"{etag}"', "Cache-Control": "public, no-cache"}
+    if not is_resource_modified(request.environ, etag=etag):
+        return "", 304, headers
+    tables = open_data.open_tables(today, now, version)
+    filters, rows = tables.filters(by), tables.rows[by]
     body = (as_csv(rows) if extension == "csv"
-            else as_json(result, rows, public=True, topic_keys={}))
+            else as_json(open_data.Published(filters), rows, public=True, topic_keys={}))
     content_type = "text/csv; charset=utf-8" if extension == "csv" else "application/json"
-    return _download(body, content_type, _filename(result.filters, extension, "open-data-"),
-                     cache=f"public, max-age={PUBLIC_CACHE_SECONDS}")
+    status = _download(body, content_type, _filename(filters, extension, "open-data-"),
+                       cache=headers["Cache-Control"])
+    return status[0], status[1], status[2] | headers
 
 
 @bp.get("/open-data/reach.csv")

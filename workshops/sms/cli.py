@@ -44,6 +44,7 @@ def worker_command(once, interval, purge):
         with write_transaction():
             worker.beat(name, now=utcnow())
             db.session.commit()
+        refresh_open_data()
         if result.sent or result.failed or result.retried or result.skipped:
             summary = (f"sent {result.sent}, failed {result.failed}, retrying "
                        f"{result.retried}, skipped {result.skipped}")
@@ -52,6 +53,20 @@ def worker_command(once, interval, purge):
         if once:
             return
         stopping.wait(interval)
+
+
+def refresh_open_data() -> None:
+    """Build the open data for the current version of its data if no process has yet, so
+    the first visitor after a change rarely waits for it. A failure is logged: sending goes
+    on, and the next visitor builds it."""
+    from workshops.reach import open_data
+
+    try:
+        open_data.refresh(now=utcnow())
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        logging.getLogger(__name__).exception("building the open data failed")
 
 
 def purge_daily(last_run, *, now):

@@ -2,7 +2,7 @@
 what the dashboard counts of them
 
 Revision ID: 0024_reach_speed
-Revises: 0022_workshop_fit
+Revises: 0023_built_documents
 Create Date: 2026-12-06 16:30:00.000000
 
 Three indexes on `reach_fact` (`workshops.reach.indexes`), no data changes:
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0024_reach_speed'
-down_revision = '0022_workshop_fit'
+down_revision = '0023_built_documents'
 branch_labels = None
 depends_on = None
 
