@@ -81,7 +81,7 @@ COORDINATOR = ("coordinator@example.org", "coordinator-demo-2026")
 USER_AGENT = "i4a-bench"
 WEBHOOK_REQUESTS = 60_000
 AUTH_TOKEN = "bench-twilio-auth-token"  # noqa: S105  (a throwaway token for loopback)
-BUILDS_METRIC = "workshops_document_builds_total"
+BUILDS_METRIC = 'workshops_documents_built_total{kind="%s"}'
 
 
 @dataclass
@@ -358,14 +358,15 @@ def measure_feed(report: Report, base_url: str, env: dict) -> None:
     """The first build of the 5,000-session feed, with one request per connection of both
     workers at once; then one change, and the same again: how many builds each caused."""
     url = base_url + FEED_PATH.format(lang="en")
-    before = metric_total(base_url, BUILDS_METRIC)
+    builds_metric = BUILDS_METRIC % "calendar"
+    before = metric_total(base_url, builds_metric)
     first = concurrent_gets(url, 2 * WORKERS)
-    after_first = metric_total(base_url, BUILDS_METRIC)
+    after_first = metric_total(base_url, builds_metric)
     _elapsed, body, _headers = timed_get(url)
     events = body.count(b"BEGIN:VEVENT")
     in_app("edit_a_feed_workshop", env)
     second = concurrent_gets(url, 2 * WORKERS)
-    after_change = metric_total(base_url, BUILDS_METRIC)
+    after_change = metric_total(base_url, builds_metric)
     builds = (after_first - before, after_change - after_first)
     met = max(max(first), max(second)) <= FEED_FIRST_BUILD_MS and builds == (1, 1)
     report.lines.append(
@@ -377,15 +378,26 @@ def measure_feed(report: Report, base_url: str, env: dict) -> None:
 
 
 def measure_open_data(report: Report, base_url: str, env: dict) -> None:
+    """The first answer after a facilitator's mark changed the figures: as deployed, where
+    the SMS worker's next round (every 5 s) builds them ahead of visitors, and when a
+    visitor comes before that round (she then waits for the one build, or builds it)."""
     url = base_url + OPEN_DATA_PATH
+    builds_metric = BUILDS_METRIC % "open-data"
     timed_get(url)
     in_app("mark_one_attendance", env)
-    after_change, _body, _headers = timed_get(url)
+    run_flask(["sms", "worker", "--once", "--no-purge"], env)
+    after_round, _body, _headers = timed_get(url)
+    in_app("mark_one_attendance", env)
+    before = metric_total(base_url, builds_metric)
+    right_after = concurrent_gets(url, 2 * WORKERS)
+    builds = metric_total(base_url, builds_metric) - before
     again, _body, _headers = timed_get(url)
-    met = after_change <= OPEN_DATA_MS
+    met = after_round <= OPEN_DATA_MS
     report.lines.append(
-        f"open data JSON: first answer after its data changed {after_change:.0f} ms, the next "
-        f"{again:.0f} ms (target ≤ {OPEN_DATA_MS} ms): {report.verdict(met)}")
+        f"open data JSON, first answer after its data changed: {after_round:.0f} ms once the "
+        f"SMS worker's round has built it (target ≤ {OPEN_DATA_MS} ms): {report.verdict(met)}; "
+        f"before that round, {2 * WORKERS} visitors at once waited up to "
+        f"{max(right_after):.0f} ms for {builds:.0f} build; the next answer {again:.0f} ms")
 
 
 def measure_dashboard(report: Report, base_url: str, database_url: str) -> None:

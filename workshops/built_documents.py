@@ -39,7 +39,7 @@ STALE_AFTER = timedelta(seconds=60)
 KEEP_OTHER_GENERATIONS = timedelta(minutes=5)
 MAX_PER_KIND = 64
 MAX_BYTES_PER_KIND = 64_000_000
-LOCAL_BYTES = 12_000_000
+LOCAL_BYTES = 7_000_000
 
 BUILDS = Counter("workshops_documents_built_total",
                  "Shared documents (calendar feeds, open data) built by this process, per kind.",

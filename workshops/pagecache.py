@@ -25,7 +25,7 @@ from workshops.i18n import current_language
 
 # Each worker process keeps its own: bounded in bytes, so a worker's memory stays flat
 # however many pages, languages and filter combinations are asked for.
-MAX_BYTES = 8 * 1024 * 1024
+MAX_BYTES = 6 * 1024 * 1024
 BUCKET_SECONDS = 60
 
 
