@@ -6,6 +6,8 @@ help there. So a transaction meant to write takes the write lock when it begins
 (BEGIN IMMEDIATE) and waits for it instead. Requests other than GET/HEAD/OPTIONS are
 write transactions; commands and the SMS worker say so with `write_transaction()`.
 Read-only requests run in autocommit (no BEGIN), like pysqlite's own default.
+A request that writes can read first without the write lock (see `reading()`), so that
+writers queue only for their writes.
 On PostgreSQL services lock the rows they change (SELECT … FOR UPDATE).
 """
 
@@ -22,6 +24,7 @@ from workshops.extensions import db
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
 _write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
+_reading: ContextVar[bool] = ContextVar("reading", default=False)
 
 
 def delete_where_in(column, values: Collection, batch: int = 500) -> int:
@@ -44,7 +47,31 @@ def write_transaction():
         _write_intent.reset(token)
 
 
+@contextmanager
+def reading():
+    """Inside, a request that writes only reads: on SQLite its statements run like a GET's
+    (autocommit, no write lock), so other writers do not wait for them. On leaving, a
+    read begun inside is ended, and the next statement begins the write transaction
+    (BEGIN IMMEDIATE): writers hold the lock for their writes only, and nothing read
+    inside is trusted by them unless they read it again under the lock. Objects loaded
+    inside are not expired. On PostgreSQL nothing changes."""
+    token = _reading.set(True)
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+        session = db.session()
+        if session.get_bind().dialect.name == "sqlite" and session.in_transaction():
+            expire, session.expire_on_commit = session.expire_on_commit, False
+            try:
+                session.commit()  # nothing to write: ends SQLAlchemy's idea of a transaction
+            finally:
+                session.expire_on_commit = expire
+
+
 def _wants_write_lock() -> bool:
+    if _reading.get():
+        return False
     if _write_intent.get():
         return True
     return has_request_context() and request.method not in READ_ONLY_METHODS

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Index, String, delete, func, select
+from sqlalchemy import Index, String, and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workshops.db_types import UTCDateTime
@@ -80,13 +80,12 @@ def hit(limits: Iterable[Limit], *, now: datetime, record: bool = True) -> None:
     _lock(limits)
     _raise_if_reached(limits, now)
     if record:
-        for limit in limits:
-            _add_hit(limit.scope, limit.key_hash, now=now, window=limit.window)
+        _add_hits(limits, now=now)
 
 
 def record(scope: str, key: str, *, now: datetime, window: timedelta) -> None:
     """Add a hit without asking: for an attempt let through earlier whose hit was lost."""
-    _add_hit(scope, _key_hash(scope, key), now=now, window=window)
+    _add_hits([Limit(scope, key, 0, window)], now=now)
 
 
 def clear(scope: str, key: str) -> None:
@@ -113,34 +112,49 @@ def _advisory_lock_id(key_hash: str) -> int:
 
 
 def _raise_if_reached(limits: list[Limit], now: datetime) -> None:
+    """One statement for all the limits: each key's hits within its window."""
+    if not limits:
+        return
+    windows = {(limit.scope, limit.key_hash): limit for limit in limits}
+    counted = db.session.execute(
+        select(RateLimitHit.scope, RateLimitHit.key_hash, func.count(),
+               func.min(RateLimitHit.created_at))
+        .where(or_(*(and_(RateLimitHit.scope == limit.scope,
+                          RateLimitHit.key_hash == limit.key_hash,
+                          RateLimitHit.created_at > now - limit.window)
+                     for limit in windows.values())))
+        .group_by(RateLimitHit.scope, RateLimitHit.key_hash)
+    ).all()
     waits = []
-    for limit in limits:
-        count, oldest = db.session.execute(
-            select(func.count(), func.min(RateLimitHit.created_at)).where(
-                RateLimitHit.scope == limit.scope,
-                RateLimitHit.key_hash == limit.key_hash,
-                RateLimitHit.created_at > now - limit.window,
-            )
-        ).one()
+    for scope, key_hash, count, oldest in counted:
+        limit = windows[(scope, key_hash)]
         if count >= limit.limit:
             waits.append((oldest + limit.window - now).total_seconds() if oldest else 0)
     if waits:
         raise RateLimited(max(1, int(max(waits)) + 1))
 
 
-def _add_hit(scope: str, key_hash: str, *, now: datetime, window: timedelta) -> None:
-    """Add a hit, and drop this scope's hits too old to matter (rows another transaction is
-    dropping already are left to it, instead of waiting for it)."""
-    too_old = (
-        select(RateLimitHit.id)
-        .where(RateLimitHit.scope == scope, RateLimitHit.created_at <= now - window)
-        .with_for_update(skip_locked=True)
-    )
-    db.session.execute(
-        delete(RateLimitHit).where(RateLimitHit.id.in_(too_old)),
-        execution_options={"synchronize_session": False},
-    )
-    db.session.add(RateLimitHit(scope=scope, key_hash=key_hash, created_at=now))
+def _add_hits(limits: list[Limit], *, now: datetime) -> None:
+    """Add a hit for each limit's key, and drop these scopes' hits too old to matter (rows
+    another transaction is dropping already are left to it, instead of waiting for it).
+    One statement for the hits, one per window for the old ones."""
+    scopes_by_window: dict[timedelta, set[str]] = {}
+    for limit in limits:
+        scopes_by_window.setdefault(limit.window, set()).add(limit.scope)
+    for window, scopes in scopes_by_window.items():
+        too_old = (
+            select(RateLimitHit.id)
+            .where(RateLimitHit.scope.in_(sorted(scopes)),
+                   RateLimitHit.created_at <= now - window)
+            .with_for_update(skip_locked=True)
+        )
+        db.session.execute(
+            delete(RateLimitHit).where(RateLimitHit.id.in_(too_old)),
+            execution_options={"synchronize_session": False},
+        )
+    db.session.execute(insert(RateLimitHit), [
+        {"scope": limit.scope, "key_hash": limit.key_hash, "created_at": now}
+        for limit in limits])
 
 
 def hits_before(cutoff: datetime):

@@ -70,12 +70,24 @@ class ResidentDetails:
     sms_consent: bool = False
 
 
+class NoSuchWorkshop(LookupError):
+    """The workshop asked for is not there (deleted since its page was read)."""
+
+
+def _locking(workshop_id: int):
+    return (select(Workshop).where(Workshop.id == workshop_id).with_for_update()
+            .execution_options(populate_existing=True))
+
+
 def lock_workshop(workshop_id: int) -> Workshop:
     """The workshop row, locked until commit (a no-op lock on SQLite: see module doc)."""
-    return db.session.scalars(
-        select(Workshop).where(Workshop.id == workshop_id).with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    return db.session.scalars(_locking(workshop_id)).one()
+
+
+def signup_status(workshop_id: int) -> WorkshopStatus | None:
+    """The workshop's status, or None when there is none: a quick look, without a lock,
+    before a sign-up begins writing (`register` looks again under the lock)."""
+    return db.session.scalar(select(Workshop.status).where(Workshop.id == workshop_id))
 
 
 def _find_resident(phone: Phone | None) -> Resident | None:
@@ -96,21 +108,40 @@ def resident_for(details: ResidentDetails, *, proven: bool, now: datetime) -> Re
     What is stored about an existing resident changes only when `proven` (the request came
     from her phone): anyone can type anyone's number into a form. Unproven details are
     dropped; the caller keeps the typed name with its registration (see `register`)."""
+    return _resident_for(details, proven=proven, now=now)[0]
+
+
+def _resident_for(details: ResidentDetails, *, proven: bool,
+                  now: datetime) -> tuple[Resident, bool]:
+    """The resident, and whether she was made now (so she has no registration yet)."""
     resident = _find_resident(details.phone)
-    created = False
     if resident is None:
         resident = Resident(phone=details.phone.e164 if details.phone else None,
                             phone_takes_sms=bool(details.phone and details.phone.takes_sms),
                             created_at=now)
-        try:
-            with db.session.begin_nested():
-                db.session.add(resident)
-            created = True
-        except IntegrityError:  # the same phone, created concurrently for another workshop
-            resident = _find_resident(details.phone)
-    if created or proven:
+        _apply_details(resident, details, now=now)  # one INSERT with all she told us
+        if _added(resident):
+            return resident, True
+        resident = _find_resident(details.phone)
+    if proven:
         _apply_details(resident, details, now=now)
-    return resident
+    return resident, False
+
+
+def _added(resident: Resident) -> bool:
+    """Add a new resident; False when her phone was added concurrently, by a sign-up for
+    another workshop. Only PostgreSQL lets that happen: a SQLite transaction that writes
+    holds the database's only write lock already (see module doc), so nobody else can
+    have added the phone since it was looked for, and no savepoint is needed."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.add(resident)
+        return True
+    try:
+        with db.session.begin_nested():
+            db.session.add(resident)
+    except IntegrityError:
+        return False
+    return True
 
 
 def _apply_details(resident: Resident, details: ResidentDetails, *, now: datetime) -> None:
@@ -169,11 +200,13 @@ def register(workshop_id: int, details: ResidentDetails, *, channel: Channel, no
     notify=False nobody is told to send a message (an SMS sign-up is answered in the reply
     itself).
     """
-    workshop = lock_workshop(workshop_id)
+    workshop = db.session.scalars(_locking(workshop_id)).one_or_none()
+    if workshop is None:
+        raise NoSuchWorkshop(workshop_id)
     _check_open(workshop, channel, now)
-    resident = resident_for(details, proven=channel in PROVEN_CHANNELS, now=now)
+    resident, new = _resident_for(details, proven=channel in PROVEN_CHANNELS, now=now)
     registration = None
-    if resident.id is not None:
+    if not new:
         registration = db.session.scalar(select(Registration).where(
             Registration.workshop_id == workshop.id, Registration.resident_id == resident.id))
     if registration is not None and registration.is_active:
