@@ -102,7 +102,9 @@ SUBMISSION_KEY_MAX_LENGTH = 48
 
 class RegistrationForm(ResidentForm):
     # Random per page view: a second submit of the same page finds the first registration.
-    submission_key = HiddenField(validators=[Length(max=SUBMISSION_KEY_MAX_LENGTH)])
+    # An empty label: never shown, and without one WTForms loads its own translations to
+    # make one up, on every request.
+    submission_key = HiddenField("", validators=[Length(max=SUBMISSION_KEY_MAX_LENGTH)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -311,11 +311,11 @@ def issue_manage_link(registration: Registration, *, now: datetime) -> str:
 
     Only its hash is stored (see ManageLink): this is the one moment the token exists, so
     each page or text message that carries a link gets its own. Earlier links keep
-    working."""
+    working. The link is written with the caller's next flush or commit (a sign-up commits
+    at once: one flush fewer)."""
     token = new_manage_token()
     db.session.add(ManageLink(registration_id=registration.id,
                               token_hash=hash_manage_token(token), created_at=now))
-    db.session.flush()
     return token
 
 
