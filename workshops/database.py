@@ -85,6 +85,12 @@ def _configure_sqlite(dbapi_connection, connection_record):
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL syncs the log at checkpoints, not at every commit: the database
+    # stays consistent whatever happens, and a commit survives the process dying; only a
+    # power cut or an operating-system crash can lose the last commits before it. The
+    # write lock is then held without waiting for the disk (a sign-up held it about a third
+    # longer with FULL, SQLite's default).
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()

@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, aliased, mapped_column
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.functions import FunctionElement
 
 from workshops.attendance.models import Attendance
@@ -310,13 +311,9 @@ def _note_changes(session, _flush_context) -> None:
             _PENDING, {kind: set() for kind in _KINDS}))
 
 
-@event.listens_for(db.session, "before_commit")
-def _keep_facts_current(session) -> None:
-    """Within the transaction, just before it commits: the figures never see half a
-    change, and each person's rows are written once however many flushes changed them.
-    (A savepoint's release is not the end: its changes are written with the rest.)"""
-    if session.in_nested_transaction():
-        return
+def write_pending(session=None) -> None:
+    """Write the rows the transaction's changes so far call for (see `_note_changes`)."""
+    session = session or db.session()
     session.flush()
     found = session.info.pop(_PENDING, None)
     if found is None:
@@ -325,6 +322,29 @@ def _keep_facts_current(session) -> None:
     residents = _affected_residents(connection, found)
     if residents:
         refresh(residents, connection)
+
+
+@event.listens_for(db.session, "before_commit")
+def _keep_facts_current(session) -> None:
+    """Within the transaction, just before it commits: the figures never see half a
+    change, and each person's rows are written once however many flushes changed them.
+    (A savepoint's release is not the end: its changes are written with the rest.)"""
+    if not session.in_nested_transaction():
+        write_pending(session)
+
+
+@event.listens_for(db.session, "do_orm_execute")
+def _current_for_readers(orm_execute_state) -> None:
+    """A transaction that reads the rows after changing what they count reads them
+    current: the pending rows are written first."""
+    session = orm_execute_state.session
+    if (_PENDING in session.info and orm_execute_state.is_select
+            and _reads_facts(orm_execute_state.statement)):
+        write_pending(session)
+
+
+def _reads_facts(statement) -> bool:
+    return any(element is ReachFact.__table__ for element in visitors.iterate(statement))
 
 
 @event.listens_for(db.session, "after_transaction_end")
@@ -345,5 +365,7 @@ def _differences() -> tuple:
 def stale_rows(connection=None) -> list:
     """Kept rows that a rebuild would not write, and rows it would write that are not kept:
     the tests' check that every change kept the facts current."""
-    connection = connection or db.session.connection()
+    if connection is None:
+        write_pending()
+        connection = db.session.connection()
     return [row for statement in _differences() for row in connection.execute(statement)]

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, delete, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, delete, func, inspect, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from workshops.accounts.models import User
 from workshops.catalogue.models import Workshop, WorkshopStatus
@@ -114,34 +115,38 @@ def resident_for(details: ResidentDetails, *, proven: bool, now: datetime) -> Re
 def _resident_for(details: ResidentDetails, *, proven: bool,
                   now: datetime) -> tuple[Resident, bool]:
     """The resident, and whether she was made now (so she has no registration yet)."""
+    new = Resident(phone=details.phone.e164 if details.phone else None,
+                   phone_takes_sms=bool(details.phone and details.phone.takes_sms),
+                   created_at=now)
+    _apply_details(new, details, now=now)
+    if details.phone is None:  # staff, for someone without a phone: always someone new
+        db.session.add(new)
+        return new, True
+    # Most sign-ups are by someone new: one statement makes her, unless the phone is
+    # someone's already (then it changes nothing, and she is looked up).
+    made = db.session.scalars(_insert_unless_phone_taken(new)).one_or_none()
+    if made is not None:
+        return made, True
     resident = _find_resident(details.phone)
-    if resident is None:
-        resident = Resident(phone=details.phone.e164 if details.phone else None,
-                            phone_takes_sms=bool(details.phone and details.phone.takes_sms),
-                            created_at=now)
-        _apply_details(resident, details, now=now)  # one INSERT with all she told us
-        if _added(resident):
-            return resident, True
-        resident = _find_resident(details.phone)
     if proven:
         _apply_details(resident, details, now=now)
     return resident, False
 
 
-def _added(resident: Resident) -> bool:
-    """Add a new resident; False when her phone was added concurrently, by a sign-up for
-    another workshop. Only PostgreSQL lets that happen: a SQLite transaction that writes
-    holds the database's only write lock already (see module doc), so nobody else can
-    have added the phone since it was looked for, and no savepoint is needed."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.add(resident)
-        return True
-    try:
-        with db.session.begin_nested():
-            db.session.add(resident)
-    except IntegrityError:
-        return False
-    return True
+def _insert_unless_phone_taken(resident: Resident):
+    """INSERT … ON CONFLICT (phone) DO NOTHING RETURNING the stored resident: no row when
+    the phone belongs to someone already, even one added a moment ago by a sign-up for
+    another workshop that has not committed yet (PostgreSQL waits for it)."""
+    state = inspect(resident)
+    values = {attr.key: state.dict[attr.key] for attr in state.mapper.column_attrs
+              if attr.key in state.dict}
+    if "home_neighbourhood" in state.dict:
+        home = state.dict["home_neighbourhood"]
+        values["home_neighbourhood_id"] = home.id if home is not None else None
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (insert(Resident).values(values)
+            .on_conflict_do_nothing(index_elements=[Resident.phone]).returning(Resident))
 
 
 def _apply_details(resident: Resident, details: ResidentDetails, *, now: datetime) -> None:
