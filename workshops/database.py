@@ -58,15 +58,17 @@ def reading():
     token = _reading.set(True)
     try:
         yield
-    finally:
+    except BaseException:
         _reading.reset(token)
-        session = db.session()
-        if session.get_bind().dialect.name == "sqlite" and session.in_transaction():
-            expire, session.expire_on_commit = session.expire_on_commit, False
-            try:
-                session.commit()  # nothing to write: ends SQLAlchemy's idea of a transaction
-            finally:
-                session.expire_on_commit = expire
+        raise  # (an error page or a redirect: the request's end closes the session)
+    _reading.reset(token)
+    session = db.session()
+    if session.get_bind().dialect.name == "sqlite" and session.in_transaction():
+        expire, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            session.commit()  # nothing to write: ends SQLAlchemy's idea of a transaction
+        finally:
+            session.expire_on_commit = expire
 
 
 def _wants_write_lock() -> bool:
