@@ -14,8 +14,8 @@ REGISTRATION_LIMIT_PER_ADDRESS at least `total` (every request comes from 127.0.
     from bench.signups import open_workshop_ids, run_signups
     ids = open_workshop_ids(database_url)          # before starting gunicorn, or any time
     result = run_signups(base_url, ids, total=500, clients=16)
-    # {"requests": 500, "seconds": …, "rps": …, "p50_ms": …, "p99_ms": …, "errors": 0,
-    #  "statuses": {303: 500}}
+    # {"rps": …, "p50": … ms, "p99": … ms, "errors": 0, "socket_errors": "",
+    #  "requests": 500, "seconds": …, "statuses": {303: 500}, …}: run_wrk's keys and more
 
 Run alone: python bench/signups.py BASE_URL DATABASE_URL [TOTAL [CLIENTS]]
 """
@@ -105,14 +105,16 @@ def run_signups(base_url: str, workshop_ids: list[int], *, total: int = 500,
         thread.join()
     seconds = time.perf_counter() - began
     latencies.sort()
+    # The keys of bench/run.py's run_wrk (milliseconds), so a row prints like the others.
     return {
-        "requests": len(latencies),
-        "seconds": round(seconds, 3),
-        "rps": round(len(latencies) / seconds, 1),
-        "p50_ms": round(statistics.median(latencies) * 1000, 1),
-        "p99_ms": round(latencies[min(len(latencies) - 1,
-                                      int(len(latencies) * 0.99))] * 1000, 1),
+        "rps": len(latencies) / seconds,
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
         "errors": sum(count for status, count in statuses.items() if status != 303),
+        "socket_errors": (f"{statuses['connection error']} connection errors"
+                          if statuses["connection error"] else ""),
+        "requests": len(latencies),
+        "seconds": seconds,
         "statuses": dict(statuses),
         "phones": f"+34 6{run:02d} followed by the sign-up's number",
     }
@@ -142,10 +144,10 @@ def run_gets(base_url: str, path: str, *, total: int = 500, clients: int = 16) -
         thread.join()
     seconds = time.perf_counter() - began
     latencies.sort()
-    return {"requests": len(latencies), "rps": round(len(latencies) / seconds, 1),
-            "p50_ms": round(statistics.median(latencies) * 1000, 1),
-            "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 1),
-            "errors": sum(count for status, count in statuses.items() if status != 200)}
+    return {"rps": len(latencies) / seconds, "p50": statistics.median(latencies) * 1000,
+            "p99": latencies[int(len(latencies) * 0.99)] * 1000,
+            "errors": sum(count for status, count in statuses.items() if status != 200),
+            "socket_errors": "", "requests": len(latencies)}
 
 
 def open_workshop_ids(database_url: str, count: int = 200) -> list[int]:
