@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tests.conftest import RecordingSender, csrf_fields_from, post_form
 from tests.factories import (
@@ -24,7 +24,7 @@ from workshops.accounts.models import Role
 from workshops.audit.models import AuditAction, AuditEvent
 from workshops.catalogue import services as catalogue
 from workshops.catalogue.local_time import Slot
-from workshops.catalogue.models import Workshop
+from workshops.catalogue.models import Workshop, WorkshopStatus
 from workshops.extensions import db
 from workshops.notifications import services as notifications
 from workshops.notifications.models import MessageKind, OutboxMessage
@@ -508,6 +508,128 @@ def test_sign_up_attempts_are_limited_per_address(client, app, workshop):
     statuses = [client.post(f"/workshops/{workshop.id}/register", data=signup_fields(
         client, workshop.id, phone=mobile(n))).status_code for n in range(4)]
     assert statuses == [303, 303, 303, 429]
+
+
+# What one sign-up costs the database (issue 17): every statement it runs, in order.
+
+
+@pytest.fixture
+def statements(app):
+    """Every statement the app runs from here on, as sent to the database."""
+    seen = []
+
+    def note(_connection, _cursor, statement, _parameters, _context, _executemany):
+        seen.append(" ".join(statement.split()))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    yield seen
+    event.remove(engine, "before_cursor_execute", note)
+
+
+def test_a_web_sign_up_writes_the_persons_reach_facts_once_and_runs_few_statements(
+        client, workshop, statements, engine_name):
+    url = f"/workshops/{workshop.id}/register"
+    fields = signup_fields(client, workshop.id, phone=mobile(7))
+    statements.clear()
+    assert client.post(url, data=fields).status_code == 303
+
+    assert [" ".join(s.split()[:3]) for s in statements
+            if "reach_fact" in s.split(" WHERE")[0]] == [
+        "DELETE FROM reach_fact", "INSERT INTO reach_fact"]
+    # Reads, the places and the waiting list under the workshop's lock, the attempt
+    # limits, the person, her place, its text, its link, her reach facts, the catalogue's
+    # version. PostgreSQL adds the advisory lock, a savepoint, and locking her reach rows.
+    assert len(statements) <= {"sqlite": 15, "postgresql": 19}[engine_name]
+
+
+def test_a_web_sign_up_reads_before_it_takes_the_sqlite_write_lock_and_takes_it_once(
+        client, workshop, statements, engine_name):
+    if engine_name != "sqlite":
+        pytest.skip("the write lock taken up front is SQLite's (see workshops.database)")
+    url = f"/workshops/{workshop.id}/register"
+    fields = signup_fields(client, workshop.id, phone=mobile(8))
+    statements.clear()
+    assert client.post(url, data=fields).status_code == 303
+
+    assert statements.count("BEGIN IMMEDIATE") == 1
+    before = statements[:statements.index("BEGIN IMMEDIATE")]
+    assert before and all(statement.startswith("SELECT") for statement in before)
+
+
+def test_a_refused_sign_up_shows_the_page_outside_the_write_transaction(
+        client, app, workshop, statements, engine_name):
+    app.config["REGISTRATION_LIMIT_PER_PHONE"] = 1
+    url = f"/workshops/{workshop.id}/register"
+    assert client.post(url, data=signup_fields(client, workshop.id)).status_code == 303
+    fields = signup_fields(client, workshop.id)
+    statements.clear()
+    response = client.post(url, data=fields)
+    assert response.status_code == 429
+    assert "Maria Garcia" in response.get_data(as_text=True)
+    if engine_name == "sqlite":  # the page's reads come after the refused attempt's end
+        assert statements.count("BEGIN IMMEDIATE") == 1
+
+
+def test_an_unknown_or_draft_workshop_is_404_for_a_valid_sign_up(client, app_context,
+                                                                 seeded):
+    workshop = make_workshop(capacity=5)
+    fields = signup_fields(client, workshop.id, phone=mobile(9))
+    assert client.post("/workshops/999999/register", data=fields).status_code == 404
+    workshop.status = WorkshopStatus.DRAFT
+    db.session.commit()
+    assert client.post(f"/workshops/{workshop.id}/register", data=fields).status_code == 404
+    assert db.session.scalar(select(func.count()).select_from(Registration)) == 0
+
+
+def test_a_neighbourhood_that_is_not_among_the_choices_is_refused(client, workshop):
+    url = f"/workshops/{workshop.id}/register"
+    for value in ("0", "007", "-1", "99999", "１"):
+        fields = signup_fields(client, workshop.id, home_neighbourhood=value)
+        assert client.post(url, data=fields).status_code == 422, value
+    fields = signup_fields(client, workshop.id, home_neighbourhood="outside")
+    assert client.post(url, data=fields).status_code == 303
+
+
+def test_reach_facts_are_written_once_per_transaction_however_many_flushes(
+        app_context, seeded, statements):
+    workshop = make_workshop(capacity=5)
+    registration = services.register(workshop.id, resident_details(mobile(3)),
+                                     channel=Channel.WEB, now=datetime.now(UTC))
+    db.session.flush()
+    registration.resident.age_band = AgeBand("65-74")
+    db.session.flush()
+    registration.resident.gender = Gender("woman")
+    db.session.flush()
+    assert not [s for s in statements if "INTO reach_fact" in s]
+    db.session.commit()
+
+    assert len([s for s in statements if s.startswith("INSERT INTO reach_fact")]) == 1
+    assert db.session.scalars(select(ReachFact.age_band)).all() == [AgeBand("65-74")]
+
+
+def test_a_transaction_that_reads_reach_facts_after_a_change_reads_them_current(
+        app_context, seeded):
+    workshop = make_workshop(capacity=5)
+    registration = services.register(workshop.id, resident_details(mobile(5)),
+                                     channel=Channel.WEB, now=datetime.now(UTC))
+    registration.resident.age_band = AgeBand("75+")
+    db.session.flush()
+    assert db.session.scalars(select(ReachFact.age_band)).all() == [AgeBand("75+")]
+    db.session.commit()
+
+
+def test_a_rolled_back_change_leaves_no_reach_facts_to_write(app_context, seeded,
+                                                             statements):
+    workshop = make_workshop(capacity=5)
+    services.register(workshop.id, resident_details(mobile(4)), channel=Channel.WEB,
+                      now=datetime.now(UTC))
+    db.session.flush()
+    db.session.rollback()
+    statements.clear()
+    db.session.commit()
+    assert not [s for s in statements if "reach_fact" in s]
 
 
 # Staff

@@ -133,6 +133,21 @@ def test_hits_older_than_the_window_stop_counting_and_are_dropped(app_context):
     assert stored_hits() == 2
 
 
+def test_old_hits_are_dropped_at_most_once_a_minute_per_scope(app_context):
+    """Issue 17: a busy scope does not pay a DELETE for every hit; what waits never counts."""
+    then = utcnow()
+    limit = Limit("test-prune", "key", 10, WINDOW)
+    hits_let_through([limit], times=2, now=then)
+    hits_let_through([limit], times=1, now=then + timedelta(seconds=30))
+    assert stored_hits("test-prune") == 3
+    hits_let_through([limit], times=1, now=then + WINDOW + timedelta(seconds=10))
+    assert stored_hits("test-prune") == 2  # a minute later: the first two went
+    later = then + WINDOW + timedelta(seconds=40)
+    hits_let_through([limit], times=1, now=later)
+    assert stored_hits("test-prune") == 3  # within the minute: the one at +30 s waits,
+    ratelimit.check([Limit("test-prune", "key", 3, WINDOW)], now=later)  # and counts not
+
+
 def test_a_refused_hit_counts_against_none_of_its_limits(app_context):
     now = utcnow()
     per_address = Limit("test-address", "10.0.0.1", 1, WINDOW)

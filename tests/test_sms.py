@@ -963,3 +963,28 @@ def test_a_short_title_is_cut_after_a_whole_word_and_not_on_a_dangling_one():
     assert short_title("Primeros pasos con el móvil", 20) == "Primeros pasos…"
     assert short_title("Videotrucades", 5) == "Videotrucades"
     assert short_title("Correu electrònic", 40) == "Correu electrònic"
+
+
+def test_a_message_is_stored_once_with_its_action_and_reply_in_few_statements(
+        client, app, workshop):
+    """Issue 17: the webhook answers the bench's AJUDA with four statements (SQLite's
+    BEGIN included): seen already and the sender's count at once, the sender, the row."""
+    from sqlalchemy import event
+
+    seen = []
+
+    def note(_connection, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        status, reply = text(client, "AJUDA", sender="+34612000001")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert status == 200 and reply
+    assert [s for s in seen if "inbound_message" in s.split(" WHERE")[0]
+            and not s.startswith("SELECT")] == [s for s in seen
+                                                if s.startswith("INSERT INTO inbound_message")]
+    assert len(seen) <= 4
+    stored = db.session.scalar(select(InboundMessage))
+    assert (stored.action, stored.reply) == ("help", without_link_tokens(reply))

@@ -14,9 +14,10 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import Index, String, delete, func, select
+from sqlalchemy import Index, String, and_, bindparam, delete, func, insert, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workshops.db_types import UTCDateTime
@@ -80,13 +81,12 @@ def hit(limits: Iterable[Limit], *, now: datetime, record: bool = True) -> None:
     _lock(limits)
     _raise_if_reached(limits, now)
     if record:
-        for limit in limits:
-            _add_hit(limit.scope, limit.key_hash, now=now, window=limit.window)
+        _add_hits(limits, now=now)
 
 
 def record(scope: str, key: str, *, now: datetime, window: timedelta) -> None:
     """Add a hit without asking: for an attempt let through earlier whose hit was lost."""
-    _add_hit(scope, _key_hash(scope, key), now=now, window=window)
+    _add_hits([Limit(scope, key, 0, window)], now=now)
 
 
 def clear(scope: str, key: str) -> None:
@@ -102,8 +102,11 @@ def _lock(limits: list[Limit]) -> None:
     deadlock between attempts that share some keys)."""
     if db.session.get_bind().dialect.name != "postgresql":
         return  # SQLite: the transaction already holds the database's write lock
-    for object_id in sorted({_advisory_lock_id(limit.key_hash) for limit in limits}):
-        db.session.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK_CLASS, object_id)))
+    # One statement: PostgreSQL computes a select list from left to right.
+    object_ids = sorted({_advisory_lock_id(limit.key_hash) for limit in limits})
+    if object_ids:
+        db.session.execute(select(*(func.pg_advisory_xact_lock(ADVISORY_LOCK_CLASS, object_id)
+                                    for object_id in object_ids)))
 
 
 def _advisory_lock_id(key_hash: str) -> int:
@@ -112,35 +115,76 @@ def _advisory_lock_id(key_hash: str) -> int:
     return value - 2**32 if value >= 2**31 else value
 
 
+@cache
+def _count_statement(keys: int):
+    """Each of `keys` keys' hits within its window, in one statement (built once)."""
+    return (
+        select(RateLimitHit.scope, RateLimitHit.key_hash, func.count(),
+               func.min(RateLimitHit.created_at))
+        .where(or_(*(and_(RateLimitHit.scope == bindparam(f"scope_{n}"),
+                          RateLimitHit.key_hash == bindparam(f"key_{n}"),
+                          RateLimitHit.created_at > bindparam(f"since_{n}", type_=UTCDateTime))
+                     for n in range(keys))))
+        .group_by(RateLimitHit.scope, RateLimitHit.key_hash)
+    )
+
+
 def _raise_if_reached(limits: list[Limit], now: datetime) -> None:
+    if not limits:
+        return
+    by_key = {(limit.scope, limit.key_hash): limit for limit in limits}
+    parameters = {}
+    for n, limit in enumerate(by_key.values()):
+        parameters |= {f"scope_{n}": limit.scope, f"key_{n}": limit.key_hash,
+                       f"since_{n}": now - limit.window}
     waits = []
-    for limit in limits:
-        count, oldest = db.session.execute(
-            select(func.count(), func.min(RateLimitHit.created_at)).where(
-                RateLimitHit.scope == limit.scope,
-                RateLimitHit.key_hash == limit.key_hash,
-                RateLimitHit.created_at > now - limit.window,
-            )
-        ).one()
+    for scope, key_hash, count, oldest in db.session.execute(
+            _count_statement(len(by_key)), parameters):
+        limit = by_key[(scope, key_hash)]
         if count >= limit.limit:
             waits.append((oldest + limit.window - now).total_seconds() if oldest else 0)
     if waits:
         raise RateLimited(max(1, int(max(waits)) + 1))
 
 
-def _add_hit(scope: str, key_hash: str, *, now: datetime, window: timedelta) -> None:
-    """Add a hit, and drop this scope's hits too old to matter (rows another transaction is
-    dropping already are left to it, instead of waiting for it)."""
+# Hits too old to count are dropped as hits are added, at most once a minute per scope and
+# process: a busy scope (every sign-up adds two hits) need not pay a DELETE each time, and
+# what is left meanwhile never counts (see _count_statement). The nightly retention purge
+# drops the rest (delete_hits_before).
+PRUNE_EVERY = timedelta(minutes=1)
+_pruned_at: dict[tuple[str, timedelta], datetime] = {}
+
+
+@cache
+def _prune_statement():
     too_old = (
         select(RateLimitHit.id)
-        .where(RateLimitHit.scope == scope, RateLimitHit.created_at <= now - window)
+        .where(RateLimitHit.scope.in_(bindparam("scopes", expanding=True)),
+               RateLimitHit.created_at <= bindparam("cutoff", type_=UTCDateTime))
         .with_for_update(skip_locked=True)
     )
-    db.session.execute(
-        delete(RateLimitHit).where(RateLimitHit.id.in_(too_old)),
-        execution_options={"synchronize_session": False},
-    )
-    db.session.add(RateLimitHit(scope=scope, key_hash=key_hash, created_at=now))
+    return (delete(RateLimitHit).where(RateLimitHit.id.in_(too_old))
+            .execution_options(synchronize_session=False))
+
+
+def _add_hits(limits: list[Limit], *, now: datetime) -> None:
+    """Add a hit for each limit's key (one statement), and drop these scopes' hits too old
+    to matter (rows another transaction is dropping already are left to it, instead of
+    waiting for it)."""
+    due: dict[timedelta, list[str]] = {}
+    for limit in limits:
+        last = _pruned_at.get((limit.scope, limit.window))
+        # Either way: the clock of tests moves back as well as forward.
+        if last is None or abs(now - last) >= PRUNE_EVERY:
+            due.setdefault(limit.window, []).append(limit.scope)
+    for window, scopes in due.items():
+        db.session.execute(_prune_statement(),
+                           {"scopes": sorted(set(scopes)), "cutoff": now - window})
+        for scope in scopes:
+            _pruned_at[(scope, window)] = now
+    db.session.execute(insert(RateLimitHit), [
+        {"scope": limit.scope, "key_hash": limit.key_hash, "created_at": now}
+        for limit in limits])
 
 
 def hits_before(cutoff: datetime):

@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, aliased, mapped_column
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.functions import FunctionElement
 
 from workshops.attendance.models import Attendance
@@ -206,16 +207,18 @@ _RESIDENT_IDS = bindparam("resident_ids", expanding=True)
 
 
 @cache
-def _write_statements(some_residents: bool) -> list:
+def _write_statements(some_residents: bool, lock_people: bool) -> list:
     rows = _facts_select(some_residents)
     statements = [delete(ReachFact),
                   insert(ReachFact).from_select([c.name for c in rows.selected_columns], rows)]
     if some_residents:
         statements[0] = statements[0].where(ReachFact.resident_id.in_(_RESIDENT_IDS))
+    if some_residents and lock_people:
         # Two transactions writing the same person's rows take turns (on PostgreSQL; SQLite
-        # has one writer anyway): the second then replaces what the first wrote instead of
-        # colliding with it. FOR NO KEY UPDATE, because every transaction that adds one of
-        # their registrations holds FOR KEY SHARE on the person already (the foreign key).
+        # has one writer anyway, and no row locks): the second then replaces what the first
+        # wrote instead of colliding with it. FOR NO KEY UPDATE, because every transaction
+        # that adds one of their registrations holds FOR KEY SHARE on the person already
+        # (the foreign key).
         statements.insert(0, select(Resident.id).where(Resident.id.in_(_RESIDENT_IDS))
                           .order_by(Resident.id).with_for_update(key_share=True))
     return statements
@@ -223,7 +226,8 @@ def _write_statements(some_residents: bool) -> list:
 
 def _write_facts(connection, resident_ids=None) -> None:
     parameters = {} if resident_ids is None else {"resident_ids": resident_ids}
-    for statement in _write_statements(resident_ids is not None):
+    lock_people = connection.dialect.name != "sqlite"
+    for statement in _write_statements(resident_ids is not None, lock_people):
         connection.execute(statement, parameters)
 
 
@@ -259,8 +263,11 @@ def _values_before_and_after(instance, field) -> set:
             if value is not None}
 
 
-def _affected_residents(session) -> set[int]:
-    found = {"residents": set(), "registrations": set(), "workshops": set(), "venues": set()}
+_KINDS = ("residents", "registrations", "workshops", "venues")
+
+
+def _changes_in_flush(session, found: dict[str, set]) -> None:
+    """Add to `found` what this flush changed that leads to people's rows, by kind."""
     changes = [(instance, False) for instance in (*session.new, *session.deleted)]
     changes += [(instance, True) for instance in session.dirty]
     for instance, is_dirty in changes:
@@ -271,6 +278,9 @@ def _affected_residents(session) -> set[int]:
         state = inspect(instance)
         if not is_dirty or any(state.attrs[name].history.has_changes() for name in fields):
             found[kind] |= _values_before_and_after(instance, leads_to)
+
+
+def _affected_residents(connection, found: dict[str, set]) -> set[int]:
     queries = []
     if found["registrations"]:
         queries.append(select(Registration.resident_id)
@@ -282,18 +292,66 @@ def _affected_residents(session) -> set[int]:
         queries.append(select(Registration.resident_id)
                        .join(Workshop, Workshop.id == Registration.workshop_id)
                        .where(Workshop.venue_id.in_(found["venues"])))
-    residents = found["residents"]
+    residents = set(found["residents"])
     if queries:
-        residents |= set(session.connection().scalars(union(*queries)))
+        residents |= set(connection.scalars(union(*queries)))
     return residents
 
 
+# What the flushes of the transaction under way changed, in the session's info.
+_PENDING = "reach_facts_pending"
+
+
 @event.listens_for(db.session, "after_flush")
-def _keep_facts_current(session, _flush_context) -> None:
-    """Within the flush's own transaction: the figures never see half a change."""
-    residents = _affected_residents(session)
+def _note_changes(session, _flush_context) -> None:
+    """Remember what each flush changed; the rows are written once, at commit (a sign-up
+    flushes several times: the person, her registration, its messages)."""
+    if session.new or session.deleted or session.dirty:
+        _changes_in_flush(session, session.info.setdefault(
+            _PENDING, {kind: set() for kind in _KINDS}))
+
+
+def write_pending(session=None) -> None:
+    """Write the rows the transaction's changes so far call for (see `_note_changes`)."""
+    session = session or db.session()
+    session.flush()
+    found = session.info.pop(_PENDING, None)
+    if found is None:
+        return
+    connection = session.connection()
+    residents = _affected_residents(connection, found)
     if residents:
-        refresh(residents, session.connection())
+        refresh(residents, connection)
+
+
+@event.listens_for(db.session, "before_commit")
+def _keep_facts_current(session) -> None:
+    """Within the transaction, just before it commits: the figures never see half a
+    change, and each person's rows are written once however many flushes changed them.
+    (A savepoint's release is not the end: its changes are written with the rest.)"""
+    if not session.in_nested_transaction():
+        write_pending(session)
+
+
+@event.listens_for(db.session, "do_orm_execute")
+def _current_for_readers(orm_execute_state) -> None:
+    """A transaction that reads the rows after changing what they count reads them
+    current: the pending rows are written first."""
+    session = orm_execute_state.session
+    if (_PENDING in session.info and orm_execute_state.is_select
+            and _reads_facts(orm_execute_state.statement)):
+        write_pending(session)
+
+
+def _reads_facts(statement) -> bool:
+    return any(element is ReachFact.__table__ for element in visitors.iterate(statement))
+
+
+@event.listens_for(db.session, "after_transaction_end")
+def _forget_changes(session, transaction) -> None:
+    """A transaction rolled back (or closed) takes its changes with it."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 @cache
@@ -307,5 +365,7 @@ def _differences() -> tuple:
 def stale_rows(connection=None) -> list:
     """Kept rows that a rebuild would not write, and rows it would write that are not kept:
     the tests' check that every change kept the facts current."""
-    connection = connection or db.session.connection()
+    if connection is None:
+        write_pending()
+        connection = db.session.connection()
     return [row for statement in _differences() for row in connection.execute(statement)]

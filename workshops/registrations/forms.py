@@ -14,7 +14,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from workshops.catalogue.directory import directory
+from workshops.extensions import db
 from workshops.forms import language_choices
+from workshops.places.models import Neighbourhood
 from workshops.registrations.models import AGE_BAND_LABELS, GENDER_LABELS
 from workshops.registrations.phones import InvalidPhone, parse_phone
 
@@ -47,14 +49,12 @@ class ResidentForm(FlaskForm):
 
     phone_required = True
     parsed_phone = None
+    _chosen = None  # (the value, its neighbourhood or None)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.home_neighbourhood.choices = [SelectChoice("", _l("Choose…"))] + [
-            SelectChoice(str(n.id), n.name, optgroup=d.name)
-            for d in directory().districts for n in d.neighbourhoods
-        ] + [SelectChoice(OUTSIDE_BARCELONA, _l("I live outside Barcelona"),
-                          optgroup=_l("Other"))]
+        # Read when the form is shown, not when it is only checked (see below).
+        self.home_neighbourhood.choices = _neighbourhood_choices
 
     def validate_phone(self, field):
         if not (field.data or "").strip():
@@ -68,9 +68,32 @@ class ResidentForm(FlaskForm):
                 "This does not look like a phone number. Write it like 612 34 56 78.")) from None
 
     def validate_home_neighbourhood(self, field):
-        valid = {str(choice.value) for choice in field.choices if choice.value}
-        if field.data not in valid:
+        """One of the choices: outside Barcelona, or a neighbourhood (every one is offered),
+        which is looked up alone rather than with all the others."""
+        if field.data != OUTSIDE_BARCELONA and self.chosen_neighbourhood() is None:
             raise ValidationError(_l("Choose the neighbourhood where you live."))
+
+    def chosen_neighbourhood(self) -> Neighbourhood | None:
+        value = self.home_neighbourhood.data
+        if self._chosen is not None and self._chosen[0] == value:
+            return self._chosen[1]
+        self._chosen = (value, self._neighbourhood(value))
+        return self._chosen[1]
+
+    @staticmethod
+    def _neighbourhood(value) -> Neighbourhood | None:
+        # As the choice's value is written: no sign, no leading zero, nothing too large.
+        if not (isinstance(value, str) and value.isascii() and value.isdigit()
+                and len(value) <= 9 and str(int(value)) == value):
+            return None
+        return db.session.get(Neighbourhood, int(value))
+
+
+def _neighbourhood_choices() -> list[SelectChoice]:
+    return [SelectChoice("", _l("Choose…"))] + [
+        SelectChoice(str(n.id), n.name, optgroup=d.name)
+        for d in directory().districts for n in d.neighbourhoods
+    ] + [SelectChoice(OUTSIDE_BARCELONA, _l("I live outside Barcelona"), optgroup=_l("Other"))]
 
 
 # Leaves room for the walk-in prefix in a 64-character change id (see attendance.services).
@@ -79,7 +102,9 @@ SUBMISSION_KEY_MAX_LENGTH = 48
 
 class RegistrationForm(ResidentForm):
     # Random per page view: a second submit of the same page finds the first registration.
-    submission_key = HiddenField(validators=[Length(max=SUBMISSION_KEY_MAX_LENGTH)])
+    # An empty label: never shown, and without one WTForms loads its own translations to
+    # make one up, on every request.
+    submission_key = HiddenField("", validators=[Length(max=SUBMISSION_KEY_MAX_LENGTH)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

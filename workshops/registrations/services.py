@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, delete, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, delete, func, inspect, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from workshops.accounts.models import User
 from workshops.catalogue.models import Workshop, WorkshopStatus
@@ -70,12 +71,24 @@ class ResidentDetails:
     sms_consent: bool = False
 
 
+class NoSuchWorkshop(LookupError):
+    """The workshop asked for is not there (deleted since its page was read)."""
+
+
+def _locking(workshop_id: int):
+    return (select(Workshop).where(Workshop.id == workshop_id).with_for_update()
+            .execution_options(populate_existing=True))
+
+
 def lock_workshop(workshop_id: int) -> Workshop:
     """The workshop row, locked until commit (a no-op lock on SQLite: see module doc)."""
-    return db.session.scalars(
-        select(Workshop).where(Workshop.id == workshop_id).with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    return db.session.scalars(_locking(workshop_id)).one()
+
+
+def signup_status(workshop_id: int) -> WorkshopStatus | None:
+    """The workshop's status, or None when there is none: a quick look, without a lock,
+    before a sign-up begins writing (`register` looks again under the lock)."""
+    return db.session.scalar(select(Workshop.status).where(Workshop.id == workshop_id))
 
 
 def _find_resident(phone: Phone | None) -> Resident | None:
@@ -96,21 +109,44 @@ def resident_for(details: ResidentDetails, *, proven: bool, now: datetime) -> Re
     What is stored about an existing resident changes only when `proven` (the request came
     from her phone): anyone can type anyone's number into a form. Unproven details are
     dropped; the caller keeps the typed name with its registration (see `register`)."""
+    return _resident_for(details, proven=proven, now=now)[0]
+
+
+def _resident_for(details: ResidentDetails, *, proven: bool,
+                  now: datetime) -> tuple[Resident, bool]:
+    """The resident, and whether she was made now (so she has no registration yet)."""
+    new = Resident(phone=details.phone.e164 if details.phone else None,
+                   phone_takes_sms=bool(details.phone and details.phone.takes_sms),
+                   created_at=now)
+    _apply_details(new, details, now=now)
+    if details.phone is None:  # staff, for someone without a phone: always someone new
+        db.session.add(new)
+        return new, True
+    # Most sign-ups are by someone new: one statement makes her, unless the phone is
+    # someone's already (then it changes nothing, and she is looked up).
+    made = db.session.scalars(_insert_unless_phone_taken(new)).one_or_none()
+    if made is not None:
+        return made, True
     resident = _find_resident(details.phone)
-    created = False
-    if resident is None:
-        resident = Resident(phone=details.phone.e164 if details.phone else None,
-                            phone_takes_sms=bool(details.phone and details.phone.takes_sms),
-                            created_at=now)
-        try:
-            with db.session.begin_nested():
-                db.session.add(resident)
-            created = True
-        except IntegrityError:  # the same phone, created concurrently for another workshop
-            resident = _find_resident(details.phone)
-    if created or proven:
+    if proven:
         _apply_details(resident, details, now=now)
-    return resident
+    return resident, False
+
+
+def _insert_unless_phone_taken(resident: Resident):
+    """INSERT … ON CONFLICT (phone) DO NOTHING RETURNING the stored resident: no row when
+    the phone belongs to someone already, even one added a moment ago by a sign-up for
+    another workshop that has not committed yet (PostgreSQL waits for it)."""
+    state = inspect(resident)
+    values = {attr.key: state.dict[attr.key] for attr in state.mapper.column_attrs
+              if attr.key in state.dict}
+    if "home_neighbourhood" in state.dict:
+        home = state.dict["home_neighbourhood"]
+        values["home_neighbourhood_id"] = home.id if home is not None else None
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (insert(Resident).values(values)
+            .on_conflict_do_nothing(index_elements=[Resident.phone]).returning(Resident))
 
 
 def _apply_details(resident: Resident, details: ResidentDetails, *, now: datetime) -> None:
@@ -169,11 +205,13 @@ def register(workshop_id: int, details: ResidentDetails, *, channel: Channel, no
     notify=False nobody is told to send a message (an SMS sign-up is answered in the reply
     itself).
     """
-    workshop = lock_workshop(workshop_id)
+    workshop = db.session.scalars(_locking(workshop_id)).one_or_none()
+    if workshop is None:
+        raise NoSuchWorkshop(workshop_id)
     _check_open(workshop, channel, now)
-    resident = resident_for(details, proven=channel in PROVEN_CHANNELS, now=now)
+    resident, new = _resident_for(details, proven=channel in PROVEN_CHANNELS, now=now)
     registration = None
-    if resident.id is not None:
+    if not new:
         registration = db.session.scalar(select(Registration).where(
             Registration.workshop_id == workshop.id, Registration.resident_id == resident.id))
     if registration is not None and registration.is_active:
@@ -278,11 +316,11 @@ def issue_manage_link(registration: Registration, *, now: datetime) -> str:
 
     Only its hash is stored (see ManageLink): this is the one moment the token exists, so
     each page or text message that carries a link gets its own. Earlier links keep
-    working."""
+    working. The link is written with the caller's next flush or commit (a sign-up commits
+    at once: one flush fewer)."""
     token = new_manage_token()
     db.session.add(ManageLink(registration_id=registration.id,
                               token_hash=hash_manage_token(token), created_at=now))
-    db.session.flush()
     return token
 
 

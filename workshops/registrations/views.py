@@ -12,13 +12,13 @@ from werkzeug.datastructures import MultiDict
 from workshops import ratelimit
 from workshops.catalogue.models import WorkshopStatus
 from workshops.catalogue.queries import public_workshop
+from workshops.database import reading
 from workshops.db_types import utcnow
 from workshops.extensions import db
 from workshops.forms import ActionForm
 from workshops.i18n import current_language
 from workshops.keywords import public_sms_number, register_instruction
 from workshops.pagecache import CSRF_HOLE, SUBMISSION_KEY_HOLE, rendering_holes
-from workshops.places.models import Neighbourhood
 from workshops.registrations import bp
 from workshops.registrations import services as registrations
 from workshops.registrations.forms import OUTSIDE_BARCELONA, RegistrationForm, ResidentForm
@@ -89,7 +89,7 @@ def registration_form_for(workshop) -> RegistrationForm:
 def details_from_form(form: ResidentForm) -> ResidentDetails:
     neighbourhood = None
     if form.home_neighbourhood.data != OUTSIDE_BARCELONA:
-        neighbourhood = db.session.get(Neighbourhood, int(form.home_neighbourhood.data))
+        neighbourhood = form.chosen_neighbourhood()
     return ResidentDetails(
         phone=form.parsed_phone,
         name=form.name.data,
@@ -164,24 +164,32 @@ def _registration_page(workshop):
 # (Werkzeug finds the GET rule's path) instead of the 404 every other route gives.
 @bp.route("/workshops/<int:workshop_id>/register", methods=["GET", "POST"])
 def register(workshop_id: int):
-    workshop = _public_workshop_or_404(workshop_id)
     if request.method == "GET":
-        return _registration_page(workshop)
-    form = RegistrationForm()
-    if not form.validate():
-        return _refuse(workshop, form, 422)
+        return _registration_page(_public_workshop_or_404(workshop_id))
+    # Everything that only reads comes first, outside the write transaction (on SQLite
+    # other sign-ups wait for that one): the form, her neighbourhood, whether the
+    # workshop takes sign-ups at all. The workshop page is loaded only to show it again.
+    with reading():
+        form = RegistrationForm()
+        if not form.validate():
+            return _refuse(_public_workshop_or_404(workshop_id), form, 422)
+        if registrations.signup_status(workshop_id) in (None, WorkshopStatus.DRAFT):
+            abort(404)
+        details = details_from_form(form)
+    phone = form.parsed_phone.e164
     try:
-        _limit_attempts(form.parsed_phone.e164)
+        _limit_attempts(phone)
     except ratelimit.RateLimited as limited:
+        db.session.rollback()
         minutes = max(1, limited.retry_after_seconds // 60)
         form.form_errors.append(ngettext(
             "Too many attempts. Please try again in %(num)s minute.",
             "Too many attempts. Please try again in %(num)s minutes.", minutes))
-        return _refuse(workshop, form, 429)
+        return _refuse_after_writing(workshop_id, form, 429)
     now = utcnow()
     try:
         registration = registrations.register(
-            workshop.id, details_from_form(form), channel=Channel.WEB, now=now,
+            workshop_id, details, channel=Channel.WEB, now=now,
             submission_key=form.submission_key.data or "")
     except RegistrationError as error:
         # Not service_call: a refused sign-up still counts against the rate limits, so
@@ -195,7 +203,7 @@ def register(workshop_id: int):
             return _to_manage_page(token)
         if existing is not None:
             db.session.rollback()  # keep nothing this form changed about someone else
-            _count_attempt(form.parsed_phone.e164)
+            _count_attempt(phone)
             if existing.can_receive_sms:
                 manage_link_requested.send(existing, now=now)
                 form.form_errors.append(_(
@@ -207,16 +215,27 @@ def register(workshop_id: int):
         else:
             db.session.commit()  # keep the counted attempt
             form.form_errors.append(error.message)
-        return _refuse(workshop, form, 409)
+        return _refuse_after_writing(workshop_id, form, 409)
+    except registrations.NoSuchWorkshop:  # deleted since it was read above
+        db.session.rollback()
+        abort(404)
     token = registrations.issue_manage_link(registration, now=now)
+    confirmed = registration.status == RegistrationStatus.CONFIRMED
     db.session.commit()
     session.pop(DRAFT_KEY, None)
-    if registration.status == RegistrationStatus.CONFIRMED:
+    if confirmed:
         flash(_("Done! Your place is confirmed."), "success")
     else:
         flash(_("The workshop is full, so you are on the waiting list. Freed places go to "
                 "the people waiting, in order."), "success")
     return _to_manage_page(token)
+
+
+def _refuse_after_writing(workshop_id: int, form, status):
+    """The workshop page again, once what the attempt wrote is committed or undone: read
+    outside a write transaction (see `reading`)."""
+    with reading():
+        return _refuse(_public_workshop_or_404(workshop_id), form, status)
 
 
 def _registration_or_404(token: str):

@@ -5,13 +5,15 @@ the duplicate rule are the same whatever the channel.
 """
 
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
 from flask_babel import force_locale, format_percent
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from workshops.catalogue.models import Workshop, WorkshopStatus
+from workshops.db_types import UTCDateTime
 from workshops.extensions import db
 from workshops.i18n import default_language
 from workshops.keywords import keyword
@@ -22,7 +24,7 @@ from workshops.outcomes.models import ANSWER_LABELS, Answer
 from workshops.places.models import Neighbourhood
 from workshops.registrations import services as registrations
 from workshops.registrations.models import Channel, Registration, RegistrationStatus, Resident
-from workshops.registrations.phones import InvalidPhone, parse_phone
+from workshops.registrations.phones import InvalidPhone, Phone, parse_phone
 from workshops.registrations.services import RegistrationError, ResidentDetails
 from workshops.sms.areas import match_area
 from workshops.sms.commands import Command, parse
@@ -33,16 +35,21 @@ from workshops.sms.models import InboundMessage
 def handle(message_sid: str, from_phone: str, body: str, *, now: datetime) -> str | None:
     """Process one incoming SMS once; a redelivery gets the first reply again.
 
-    The webhook has checked the parameters' shape and length (see views.inbound)."""
-    seen = db.session.scalar(select(InboundMessage).where(
-        InboundMessage.message_sid == message_sid))
-    if seen is not None:
-        return _replayed(seen, now)
+    The webhook has checked the parameters' shape and length (see views.inbound). The
+    message is stored once, with what was done and answered, when all else is done: the
+    same message delivered twice at once fails there (its id is unique), and the caller
+    answers it as a redelivery (see views.inbound)."""
+    seen_id, recent = db.session.execute(_arrival_statement(), {
+        "sid": message_sid, "sender": from_phone, "since": now - timedelta(hours=1)}).one()
+    if seen_id is not None:
+        return _replayed(db.session.get(InboundMessage, seen_id), now)
     inbound = InboundMessage(message_sid=message_sid, from_phone=from_phone, body=body or "",
                              received_at=now)
-    db.session.add(inbound)
-    if _over_the_limit(from_phone, now):
+    # After too many messages in an hour, stop answering for a while (the bill). The
+    # count includes this message.
+    if recent + 1 > current_app.config["SMS_INBOUND_LIMIT_PER_HOUR"]:
         inbound.action = "limited"
+        db.session.add(inbound)
         db.session.flush()
         return None
     command = parse(body)
@@ -50,8 +57,23 @@ def handle(message_sid: str, from_phone: str, body: str, *, now: datetime) -> st
     reply = _answer(command, from_phone, now)
     # The reply goes out with its link; what is kept of it has the token cut out.
     inbound.reply = redaction.without_link_tokens(reply)
+    db.session.add(inbound)
     db.session.flush()
     return reply
+
+
+@cache
+def _arrival_statement():
+    """Whether this message was seen already, and how many the sender sent in the last
+    hour: one statement."""
+    return select(
+        select(InboundMessage.id).where(InboundMessage.message_sid == bindparam("sid"))
+        .scalar_subquery(),
+        select(func.count()).select_from(InboundMessage).where(
+            InboundMessage.from_phone == bindparam("sender"),
+            InboundMessage.received_at > bindparam("since", type_=UTCDateTime))
+        .scalar_subquery(),
+    )
 
 
 def _replayed(seen: InboundMessage, now: datetime) -> str | None:
@@ -78,21 +100,13 @@ def _replayed(seen: InboundMessage, now: datetime) -> str | None:
     return reply.replace(cut, texts.manage_link(registration, now), 1)
 
 
-def _over_the_limit(from_phone: str, now: datetime) -> bool:
-    """After too many messages in an hour, stop answering for a while (the bill).
-
-    The count includes the message being handled (already added to the session)."""
-    since = now - timedelta(hours=1)
-    count = db.session.scalar(select(func.count()).select_from(InboundMessage).where(
-        InboundMessage.from_phone == from_phone, InboundMessage.received_at > since))
-    return count > current_app.config["SMS_INBOUND_LIMIT_PER_HOUR"]
-
-
-def _resident_for(from_phone: str, now: datetime, create: bool) -> Resident | None:
-    try:
-        phone = parse_phone(from_phone)
-    except InvalidPhone:
-        return None
+def _resident_for(from_phone: str, now: datetime, create: bool,
+                  phone: Phone | None = None) -> Resident | None:
+    if phone is None:
+        try:
+            phone = parse_phone(from_phone)
+        except InvalidPhone:
+            return None
     resident = db.session.scalar(select(Resident).where(Resident.phone == phone.e164))
     if resident is None and create:
         resident = Resident(phone=phone.e164, phone_takes_sms=True, created_at=now,
@@ -104,11 +118,11 @@ def _resident_for(from_phone: str, now: datetime, create: bool) -> Resident | No
 
 def _answer(command: Command, from_phone: str, now: datetime) -> str | None:
     try:
-        parse_phone(from_phone)
+        phone = parse_phone(from_phone)
     except InvalidPhone:
         return None  # not a phone we could ever text back (short codes, alphanumeric ids)
     resident = _resident_for(from_phone, now, create=command.action in (
-        "register", "stop", "name", "area"))
+        "register", "stop", "name", "area"), phone=phone)
     if resident is not None:
         resident.last_message_at = now  # activity: see workshops.privacy.retention
     language = command.language or (
