@@ -19,7 +19,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import case, func, insert, literal, select
+from sqlalchemy import Integer, case, func, insert, literal, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -188,8 +188,26 @@ def generate_history(past_workshops: int = PAST_WORKSHOPS, residents: int = RESI
     # The reach facts, which these INSERTs through Core bypass: written once, in SQL.
     reach_facts.rebuild()
     db.session.commit()
+    _move_id_sequences_on()
     if analyze:
         _refresh_statistics(vacuum=True)
+
+
+def _move_id_sequences_on() -> None:
+    """PostgreSQL: rows went in with ids of their own, so each table's id sequence starts
+    after its largest id (else the next resident to sign up would take an id in use)."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    for table in db.metadata.sorted_tables:
+        column = table.c.get("id")
+        if column is None or not column.autoincrement or not isinstance(column.type, Integer):
+            continue
+        sequence = db.session.scalar(select(func.pg_get_serial_sequence(table.name, "id")))
+        if sequence is None:
+            continue
+        largest = db.session.scalar(select(func.max(column)))
+        db.session.execute(select(func.setval(sequence, largest or 1, largest is not None)))
+    db.session.commit()
 
 
 def _refresh_statistics(*, vacuum: bool) -> None:
