@@ -547,6 +547,24 @@ def test_an_admin_uploads_need_indicators_and_each_row_replaces_its_value(client
     assert kept[2, "income_index"][:2] == (98.5, 2014)
 
 
+def test_an_uploaded_income_index_is_what_the_reach_downloads_and_the_open_data_publish(
+        client, auth, seeded):
+    def published_income(path, code):
+        places = json.loads(client.get(path).get_data())["places"]
+        return next(place["income_index"] for place in places
+                    if place["kind"] == "neighbourhood" and str(place["code"]) == code)
+
+    assert published_income("/open-data/reach.json", "1") == 65.9  # built, and kept
+    auth.login_as(Role.ADMIN, Role.COORDINATOR)
+    csv_file = (b"neighbourhood_code,indicator,value,year,source\n"
+                b"1,income_index,66.5,2017,Ajuntament RFD 2017\n")
+    assert upload(client, "/admin/map-data/indicators", "needs.csv", csv_file).status_code == 302
+    assert published_income("/open-data/reach.json", "1") == 66.5
+    assert published_income("/reach.json", "1") == 66.5
+    assert db.session.scalar(select(Neighbourhood.income_year).where(
+        Neighbourhood.code == 1)) == 2017
+
+
 def test_an_indicator_upload_with_bad_rows_names_each_row_and_saves_nothing(client, auth,
                                                                            seeded):
     before = kept_indicators()

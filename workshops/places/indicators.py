@@ -171,9 +171,13 @@ def import_indicators(raw: bytes, *, now: datetime) -> int:
 def store_indicators(values: dict[tuple[int, str], tuple[float, int, str]], *,
                      now: datetime, replace: bool = True) -> None:
     """Write `values` ({(neighbourhood id, indicator): (value, year, source)}); with
-    `replace` false, only those the portal does not keep yet."""
+    `replace` false, only those the portal does not keep yet.
+
+    A neighbourhood's income index is also its own column, which the reach exports and the
+    open data publish: it takes each new value, so downloads say what the page says."""
     kept = {(row.neighbourhood_id, row.indicator): row
             for row in db.session.scalars(select(NeedIndicator))}
+    new_incomes = {}
     for (neighbourhood_id, key), (value, year, source) in values.items():
         row = kept.get((neighbourhood_id, key))
         if row is None:
@@ -182,6 +186,16 @@ def store_indicators(values: dict[tuple[int, str], tuple[float, int, str]], *,
                                          updated_at=now))
         elif replace:
             row.value, row.year, row.source, row.updated_at = value, year, source, now
+        else:
+            continue
+        if key == "income_index":
+            new_incomes[neighbourhood_id] = (value, year)
+    if new_incomes:
+        for neighbourhood in db.session.scalars(
+                select(Neighbourhood).where(Neighbourhood.id.in_(new_incomes))):
+            value, year = new_incomes[neighbourhood.id]
+            if (neighbourhood.income_index, neighbourhood.income_year) != (value, year):
+                neighbourhood.income_index, neighbourhood.income_year = value, year
     db.session.flush()
 
 
