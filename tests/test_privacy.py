@@ -593,12 +593,17 @@ def test_the_privacy_page_speaks_each_language(client, app_context, language, fo
     assert "APDCAT" in html and "Twilio" in html
 
 
-def test_the_privacy_page_states_the_configured_periods_and_contact(app, client, app_context):
+def test_the_privacy_page_states_the_configured_periods_and_contact_and_every_use(
+        app, client, app_context):
     app.config.update(SMS_RETENTION_DAYS=45, RESIDENT_RETENTION_MONTHS=18,
                       MY_WORKSHOPS_CODE_MINUTES=7, PRIVACY_CONTACT_EMAIL="dades@example.cat")
     html = client.get("/privacy?lang=en").get_data(as_text=True)
     assert "45 days" in html and "18 months" in html
     assert "links: they stop working 18 months after" in html and "valid for 7 minutes" in html
+    assert "in your own browser, not by us, for up to 10 minutes" in html
+    assert "one question by text message the day after a workshop" in html
+    assert "shows only your initials, the workshop and its dates" in html
+    assert "Your certificates: deleted when your data is erased" in html
     assert 'href="mailto:dades@example.cat"' in html
     main = html.split("<main", 1)[1]
     assert len(re.findall(r"<h1[ >]", main)) == 1 and len(re.findall(r"<h2 ", main)) == 7
