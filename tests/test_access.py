@@ -73,6 +73,7 @@ STAFF_PAGES = [
      COORDINATORS),
     ("registrations.erase_lookup", "/staff/residents/erase", COORDINATORS),
     ("registrations.correct", "/staff/residents/{resident_id}/correct", COORDINATORS),
+    ("registrations.resident_page", "/staff/residents/{resident_id}", COORDINATORS),
     ("sms.log", "/staff/sms", COORDINATORS),
     ("audit.audit_log", "/admin/audit", ADMINS),
     ("places.map_data", "/admin/map-data", ADMINS),

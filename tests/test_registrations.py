@@ -706,6 +706,66 @@ def test_a_coordinator_erases_a_resident_by_phone(client, auth, app_context):
     assert resident.phone is None and resident.erased_at is not None
 
 
+def test_a_coordinator_erases_someone_with_no_phone_from_a_workshops_registrations(
+        client, auth, app_context):
+    workshop = make_workshop()
+    registration = register(workshop, None, channel=Channel.STAFF, name="Rosa Pons")
+    register(workshop, "612345678")
+    auth.login_as(Role.COORDINATOR)
+    lookup = client.get("/staff/residents/erase?lang=en").get_data(as_text=True)
+    assert "Someone with no phone: open the registrations of a workshop" in lookup
+    listed = client.get(f"/staff/workshops/{workshop.id}/registrations?lang=en").get_data(
+        as_text=True)
+    page_url = f"/staff/residents/{registration.resident_id}"
+    assert f'href="{page_url}">Correct or erase<span class="visually-hidden">: Rosa Pons' in listed
+    page = client.get(f"{page_url}?lang=en").get_data(as_text=True)
+    assert "Rosa Pons" in page and "No phone · 1 registration" in page
+    assert f'href="{page_url}/correct"' in page
+
+    response = post_form(client, page_url, f"{page_url}/erase", confirm="1")
+
+    assert response.status_code == 303
+    resident = db.session.get(Resident, registration.resident_id)
+    assert resident.erased_at is not None and resident.name == ""
+    assert db.session.get(Registration, registration.id).status == RegistrationStatus.CANCELLED
+    actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions[-2:] == [AuditAction.RESIDENT_VIEWED, AuditAction.RESIDENT_ERASED]
+    assert client.get(page_url).status_code == 404
+    assert f'href="{page_url}"' not in client.get(
+        f"/staff/workshops/{workshop.id}/registrations?lang=en").get_data(as_text=True)
+
+
+def test_erasing_someone_with_a_phone_from_her_page_still_needs_that_phone(
+        client, auth, app_context):
+    registration = register(make_workshop(), "612345678")
+    auth.login_as(Role.COORDINATOR)
+    page_url = f"/staff/residents/{registration.resident_id}"
+    assert post_form(client, page_url, f"{page_url}/erase", confirm="1").status_code == 400
+    assert post_form(client, page_url, f"{page_url}/erase", confirm="1",
+                     phone="699 99 99 99").status_code == 400
+    assert db.session.get(Resident, registration.resident_id).erased_at is None
+    # Her page's own button sends it.
+    page = client.get(page_url).get_data(as_text=True)
+    assert '<input type="hidden" name="phone" value="+34612345678">' in page
+    assert post_form(client, page_url, f"{page_url}/erase", confirm="1",
+                     phone="+34612345678").status_code == 303
+    assert db.session.get(Resident, registration.resident_id).erased_at is not None
+
+
+@pytest.mark.parametrize("role", [Role.FACILITATOR, Role.ORGANISER])
+def test_only_coordinators_get_a_way_to_a_resident_from_the_list(client, auth, app_context,
+                                                                 role):
+    user = make_user([role], email="team@example.org")
+    workshop = (make_workshop(facilitators=[user]) if role == Role.FACILITATOR
+                else make_workshop(organiser=user))
+    registration = register(workshop, None, channel=Channel.STAFF, name="Rosa Pons")
+    auth.login("team@example.org")
+    listed = client.get(f"/staff/workshops/{workshop.id}/registrations?lang=en")
+    assert listed.status_code == 200 and "Rosa Pons" in listed.get_data(as_text=True)
+    assert "/staff/residents/" not in listed.get_data(as_text=True)
+    assert client.get(f"/staff/residents/{registration.resident_id}").status_code == 403
+
+
 # Only a proven channel changes a resident
 
 

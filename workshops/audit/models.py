@@ -15,6 +15,7 @@ class AuditAction(enum.StrEnum):
     REGISTRATIONS_EXPORTED = "registrations-exported"
     PHONE_REVEALED = "phone-revealed"
     RESIDENT_FOUND = "resident-found"
+    RESIDENT_VIEWED = "resident-viewed"
     RESIDENT_ERASED = "resident-erased"
     RESIDENT_OPENED = "resident-opened"
     RESIDENT_CORRECTED = "resident-corrected"
@@ -25,6 +26,7 @@ ACTION_LABELS = {
     AuditAction.REGISTRATIONS_EXPORTED: _l("Downloaded a workshop's registrations"),
     AuditAction.PHONE_REVEALED: _l("Revealed a phone number in the SMS log"),
     AuditAction.RESIDENT_FOUND: _l("Looked up a resident by phone"),
+    AuditAction.RESIDENT_VIEWED: _l("Opened a resident from a workshop's registrations"),
     AuditAction.RESIDENT_ERASED: _l("Erased a resident's data"),
     AuditAction.RESIDENT_OPENED: _l("Opened a resident's details to correct them"),
     AuditAction.RESIDENT_CORRECTED: _l("Corrected a resident's details"),

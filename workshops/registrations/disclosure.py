@@ -13,6 +13,8 @@
   waiting-list people who came anyway present, and lets them take the places of people who
   did not come, in their waiting-list order, so the order and the names are part of the
   job. Someone who cancelled is nobody the facilitator has to expect.
+- Coordinators also get a way to each resident, to correct or erase her data when she
+  asks: the only way to someone registered without a phone.
 """
 
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from workshops.accounts.models import User
+from workshops.accounts.models import Role, User
 from workshops.catalogue.models import Workshop
 from workshops.catalogue.services import can_edit
 from workshops.extensions import db
@@ -76,12 +78,16 @@ class Registrant:
     email: str | None
     home_neighbourhood: Neighbourhood | None
     lives_outside_barcelona: bool | None
+    # For coordinators, who correct and erase a resident's data when she asks; None for
+    # anyone else, and once she is erased.
+    resident_id: int | None = None
 
 
 def registrants(workshop: Workshop, viewer: User) -> list[Registrant]:
     """Confirmed first (by date), then the waiting list in its order, then cancelled; each
     with what `viewer` may see of them (see the module's doc)."""
     full = sees_contact_details(viewer, workshop)
+    corrects = viewer.has_role(Role.COORDINATOR)
     rows = db.session.scalars(
         select(Registration).where(Registration.workshop_id == workshop.id)
         .options(selectinload(Registration.resident).selectinload(Resident.home_neighbourhood))
@@ -103,5 +109,6 @@ def registrants(workshop: Workshop, viewer: User) -> list[Registrant]:
             channel=registration.channel, created_at=registration.created_at,
             email=resident.email if full else None,
             home_neighbourhood=resident.home_neighbourhood if full else None,
-            lives_outside_barcelona=resident.lives_outside_barcelona if full else None))
+            lives_outside_barcelona=resident.lives_outside_barcelona if full else None,
+            resident_id=resident.id if corrects and resident.erased_at is None else None))
     return result

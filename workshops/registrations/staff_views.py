@@ -2,14 +2,14 @@
 erasing a resident.
 
 Who sees what of the registrants is decided in `disclosure`; looking at the list,
-downloading it, finding a resident by phone, opening her details, correcting and erasing
-them are recorded in the audit log.
+downloading it, finding a resident by phone or opening her from the list, opening her
+details, correcting and erasing them are recorded in the audit log.
 """
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from workshops.accounts.access import role_required
 from workshops.accounts.models import Role
@@ -23,6 +23,7 @@ from workshops.catalogue.models import Workshop
 from workshops.catalogue.services import is_on_team
 from workshops.db_types import utcnow
 from workshops.extensions import db
+from workshops.forms import ActionForm
 from workshops.i18n import current_language
 from workshops.places.models import Neighbourhood
 from workshops.registrations import bp
@@ -139,6 +140,11 @@ def register_on_behalf(workshop_id: int):
                            lang=current_language()), status
 
 
+def _registrations_count(resident: Resident) -> int:
+    return db.session.scalar(select(func.count()).select_from(Registration).where(
+        Registration.resident_id == resident.id))
+
+
 @bp.route("/staff/residents/erase", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def erase_lookup():
@@ -151,22 +157,41 @@ def erase_lookup():
     status = 422 if form.errors else 200
     count = 0
     if resident is not None:
-        count = len(db.session.scalars(select(Registration.id).where(
-            Registration.resident_id == resident.id)).all())
+        count = _registrations_count(resident)
         audit.record(_current_user(), AuditAction.RESIDENT_FOUND, resident, now=utcnow())
         db.session.commit()
     return render_template("registrations/staff/erase.html", form=form, resident=resident,
                            registrations_count=count, display_phone=display_phone), status
 
 
+@bp.get("/staff/residents/<int:resident_id>")
+@role_required(Role.COORDINATOR)
+def resident_page(resident_id: int):
+    """A resident opened from a workshop's registrations: the way to someone with no phone,
+    whom the lookup by phone cannot find."""
+    resident = db.session.get(Resident, resident_id)
+    if resident is None or resident.erased_at is not None:
+        abort(404)
+    page = render_template("registrations/staff/resident.html", resident=resident,
+                           registrations_count=_registrations_count(resident),
+                           display_phone=display_phone)
+    audit.record(_current_user(), AuditAction.RESIDENT_VIEWED, resident, now=utcnow())
+    db.session.commit()
+    return page
+
+
 @bp.post("/staff/residents/<int:resident_id>/erase")
 @role_required(Role.COORDINATOR)
 def erase(resident_id: int):
+    """Erase on confirmation. For someone with a phone, the form repeats the phone she was
+    found by, so the erasure is of that person and no other."""
     resident = db.session.get(Resident, resident_id) or abort(404)
-    form = ErasePhoneForm()
+    if resident.erased_at is not None:
+        abort(404)
+    form = ErasePhoneForm() if resident.phone else ActionForm()
     if not request.form.get("confirm") or not form.validate_on_submit():
         abort(400)
-    if resident.phone != form.parsed_phone.e164:
+    if resident.phone and resident.phone != form.parsed_phone.e164:
         abort(400)
     now = utcnow()
     erase_resident(resident, now=now)
