@@ -9,8 +9,13 @@ export FLASK_APP := app
 
 .PHONY: run test bench bench-profile bench-open-data install lock compile-translations translations database lint system-deps bench-deps smoke-production backup restore
 
+# The SMS worker runs beside the web server, as in production: it sends the outbox (with
+# the default SMS_BACKEND=log it only logs that it did), schedules reminders and follow-ups,
+# builds the open data and applies the retention periods. Ctrl+C stops both.
 run: database
-	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
+	@echo "Serving on http://$(HOST):$(PORT)/ with the SMS worker beside it (Ctrl+C stops both)"
+	@$(BIN)/flask sms worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: install compile-translations system-deps
