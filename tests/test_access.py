@@ -106,6 +106,7 @@ STAFF_ACTIONS = [
     ("catalogue.unpublish_workshop", "/staff/workshops/{workshop_id}/unpublish", COORDINATORS),
     ("catalogue.duplicate_workshop", "/staff/workshops/{workshop_id}/duplicate", COORDINATORS),
     ("registrations.erase", "/staff/residents/{resident_id}/erase", COORDINATORS),
+    ("privacy.erase_phone_traces", "/staff/phones/erase", COORDINATORS),
     ("sms.reveal_number", "/staff/sms/received/{message_id}/reveal", ADMINS),
     ("calendars.replace_own_feed_link", "/staff/calendars/my-link", ALL_STAFF),
     ("attendance.mark", "/staff/sessions/{session_id}/attendance/mark", COORDINATORS),

@@ -50,6 +50,7 @@ from workshops.sms.cli import purge_daily
 from workshops.sms.inbound import handle
 from workshops.sms.models import InboundMessage
 from workshops.sms.senders import LogSender, make_sender
+from workshops.voice.models import CallbackRequest, VoiceCall
 
 NAME = "Eulàlia Zubizarreta-Oyarbide"
 PHONE = "+34677889901"
@@ -307,6 +308,55 @@ def test_erasure_deletes_her_links_and_no_one_elses(client, app_context, now):
     assert {client.get(f"/r/{token}").status_code for token in her_links} == {404}
     assert client.get(f"/r/{their_link}").status_code == 200
     assert db.session.scalar(select(func.count()).select_from(ManageLink)) == 1
+
+
+def test_someone_who_only_texted_and_asked_for_a_call_back_is_erased_on_request(
+        client, auth, app_context, now):
+    """She never signed up, so no resident has her number: the lookup offers to erase what
+    her number sent, and afterwards it is in no table; someone else's stays."""
+    other = f"+34{mobile(2)}"
+    for sender in ("0034677889901", "677 88 99 01", other):
+        handle(new_sid(), sender, "HOLA", now=now)
+    db.session.add_all([
+        VoiceCall(call_sid="CA" + "1" * 32, from_phone=PHONE, started_at=now, language="es"),
+        CallbackRequest(phone=PHONE, language="es", requested_at=now),
+        CallbackRequest(phone=other, language="ca", requested_at=now)])
+    db.session.commit()
+    assert scan([PHONE])
+    auth.login_as(Role.COORDINATOR)
+
+    found = post_form(client, "/staff/residents/erase?lang=en", phone="677 88 99 01")
+    html = found.get_data(as_text=True)
+    assert found.status_code == 422 and "No resident has this phone number." in html
+    assert 'action="/staff/phones/erase"' in html
+    assert f'<input type="hidden" name="phone" value="{PHONE}">' in html
+    response = post_form(client, "/staff/residents/erase", "/staff/phones/erase",
+                         phone=PHONE, confirm="1")
+
+    assert response.status_code == 303
+    assert scan([PHONE]) == set()
+    assert list(db.session.scalars(select(InboundMessage.from_phone))) == [other]
+    assert list(db.session.scalars(select(CallbackRequest.phone))) == [other]
+    event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert (event.action, event.subject_type) == (AuditAction.PHONE_ERASED, "callback_request")
+    shown = client.get("/staff/residents/erase?lang=en").get_data(as_text=True)
+    assert "Erased from this number: 2 text messages, 2 calls or call-back requests." in shown
+    post_form(client, "/staff/residents/erase", "/staff/phones/erase", phone=PHONE,
+              confirm="1")
+    assert "Nothing is kept from this number." in client.get(
+        "/staff/residents/erase?lang=en").get_data(as_text=True)
+
+
+def test_a_residents_number_is_never_erased_as_a_strangers(client, auth, app_context, now):
+    resident = register(make_workshop(public_code="321"), mobile(1)).resident
+    handle(new_sid(), f"+34{mobile(1)}", "MEVES", now=now)
+    db.session.commit()
+    auth.login_as(Role.COORDINATOR)
+    response = post_form(client, "/staff/residents/erase", "/staff/phones/erase",
+                         phone=f"+34{mobile(1)}", confirm="1")
+    assert response.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(InboundMessage)) == 1
+    assert db.session.get(Resident, resident.id).erased_at is None
 
 
 def erase(resident, now):

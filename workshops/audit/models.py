@@ -19,6 +19,7 @@ class AuditAction(enum.StrEnum):
     RESIDENT_ERASED = "resident-erased"
     RESIDENT_OPENED = "resident-opened"
     RESIDENT_CORRECTED = "resident-corrected"
+    PHONE_ERASED = "phone-erased"
 
 
 ACTION_LABELS = {
@@ -30,6 +31,7 @@ ACTION_LABELS = {
     AuditAction.RESIDENT_ERASED: _l("Erased a resident's data"),
     AuditAction.RESIDENT_OPENED: _l("Opened a resident's details to correct them"),
     AuditAction.RESIDENT_CORRECTED: _l("Corrected a resident's details"),
+    AuditAction.PHONE_ERASED: _l("Erased the texts and calls of a number with no resident"),
 }
 
 

@@ -149,11 +149,12 @@ def _registrations_count(resident: Resident) -> int:
 @role_required(Role.COORDINATOR)
 def erase_lookup():
     form = ErasePhoneForm()
-    resident = None
+    resident = unknown_phone = None
     if form.validate_on_submit():
         resident = resident_by_phone(form.parsed_phone.e164)
         if resident is None:
             form.phone.errors = [_("No resident has this phone number.")]
+            unknown_phone = form.parsed_phone.e164
     status = 422 if form.errors else 200
     count = 0
     if resident is not None:
@@ -161,7 +162,8 @@ def erase_lookup():
         audit.record(_current_user(), AuditAction.RESIDENT_FOUND, resident, now=utcnow())
         db.session.commit()
     return render_template("registrations/staff/erase.html", form=form, resident=resident,
-                           registrations_count=count, display_phone=display_phone), status
+                           unknown_phone=unknown_phone, registrations_count=count,
+                           display_phone=display_phone), status
 
 
 @bp.get("/staff/residents/<int:resident_id>")
