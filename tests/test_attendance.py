@@ -324,6 +324,29 @@ def test_a_walk_in_who_had_registered_is_just_marked_present(facilitator):
     assert mark_of(workshop.sessions[0], registration).present
 
 
+def test_a_walk_in_who_was_on_the_waiting_list_gets_her_place_for_the_next_sessions_too(
+        facilitator):
+    """Before, she was marked present but stayed on the waiting list: the roster of the
+    second session did not expect her and no reminder went to her."""
+    workshop = make_workshop(now=CREATED, capacity=1, slots=[
+        Slot(start, start + timedelta(hours=2))
+        for start in (SESSION_START, SESSION_START + timedelta(days=7))])
+    workshop.facilitators = [facilitator]
+    sign_up(workshop, 1)
+    waiting, behind = sign_up(workshop, 2), sign_up(workshop, 3)
+    outbox_before = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+    walk_in = attendance.add_walk_in(workshop.sessions[0], walk_in_details(mobile(2)),
+                                     by=facilitator, now=DURING)
+    db.session.commit()
+    assert walk_in.id == waiting.id and walk_in.channel == Channel.WEB
+    assert waiting.status == RegistrationStatus.CONFIRMED and workshop.seats_taken == 2
+    assert mark_of(workshop.sessions[0], waiting).present
+    assert waiting.id in {row.registration.id
+                          for row in attendance.roster(workshop.sessions[1]).expected}
+    assert registrations.waitlist_position(behind) == 1
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == outbox_before
+
+
 def test_the_same_walk_in_form_sent_twice_adds_the_person_once(facilitator):
     workshop = course(facilitators=[facilitator])
     session = workshop.sessions[0]

@@ -193,7 +193,7 @@ def add_walk_in(session: Session, details: ResidentDetails, *, by: User, now: da
     marks can be changed (`_check_can_change`), after the last session too. A phone that
     matches a resident attaches to that resident, changing nothing stored about her (the
     name typed stays with this registration); one already holding a place is just marked
-    present.
+    present, and one on the waiting list gets her place.
     No SMS is sent. `marked_at` is the tap time of a walk-in added offline."""
     # The workshop row first, then the session row: one locking order, no deadlock.
     registrations.lock_workshop(session.workshop_id)
@@ -212,6 +212,8 @@ def add_walk_in(session: Session, details: ResidentDetails, *, by: User, now: da
         if error.code != "already_registered":
             raise
         registration = error.registration
+        if registration.status == RegistrationStatus.WAITLISTED:
+            registrations.seat_at_the_door(registration, now=now)
     change_id = f"walk-in:{submission_key}" if submission_key else new_change_id()
     mark(session, Change(change_id, registration.id, True, marked_at or now), by=by, now=now)
     return registration

@@ -243,6 +243,17 @@ def register(workshop_id: int, details: ResidentDetails, *, channel: Channel, no
     return registration
 
 
+def seat_at_the_door(registration: Registration, *, now: datetime) -> None:
+    """Someone on the waiting list came to the door and was added as a walk-in: she is in
+    the room, so, like any walk-in, she holds a place (above capacity if need be) and is
+    expected at the next sessions. No message: she is there. The caller holds the
+    workshop's lock (`lock_workshop`)."""
+    registration.status = RegistrationStatus.CONFIRMED
+    registration.confirmed_at = now
+    registration.workshop.seats_taken += 1
+    db.session.flush()
+
+
 def cancellation_open(workshop: Workshop, now: datetime) -> bool:
     """A place can be given up until the workshop's last session has ended, by any channel
     (an SMS finds the places it may cancel with this rule, in SQL). After that the
