@@ -114,7 +114,8 @@ def test_a_venue_is_required(app_context):
 
 
 def test_a_new_workshop_is_a_draft_with_a_three_digit_code(app_context):
-    workshop = make_workshop(publish=False, now=NOW, slots=[in_days(3)])
+    workshop = services.create_workshop(details(), organiser=make_user(), slots=[in_days(3)],
+                                        now=NOW)
     assert workshop.status == WorkshopStatus.DRAFT
     assert workshop.public_code.isdigit() and len(workshop.public_code) == 3
 
